@@ -1,0 +1,4 @@
+// Package testutil holds the helpers that Phoenix's integration tests share:
+// finding the built phoenix-otelcol, running it with a config, a real OTLP/HTTP
+// sink to export into, and free loopback ports.
+package testutil
