@@ -1,0 +1,42 @@
+// Package cardinalityprocessor is a pass-through processor that measures what
+// a pipeline carries at its point (unique series, data points, processes,
+// critical processes, series per metric name, the attribute keys creating the
+// most series) and reports it per window through the collector's own
+// telemetry, optionally also as phoenix.* metrics in the pipeline.
+package cardinalityprocessor
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+)
+
+const stability = component.StabilityLevelAlpha
+
+var componentType = component.MustNewType("cardinality")
+
+// NewFactory returns the factory of the cardinality processor.
+func NewFactory() processor.Factory {
+	return processor.NewFactory(
+		componentType,
+		createDefaultConfig,
+		processor.WithMetrics(createMetricsProcessor, stability),
+	)
+}
+
+func createMetricsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
+	pCfg := cfg.(*Config)
+	p, err := newProcessor(set, pCfg)
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics,
+		// Pass-through: it only writes to the data when it appends figures.
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: pCfg.EmitMetrics}),
+		processorhelper.WithStart(p.start),
+		processorhelper.WithShutdown(p.shutdown),
+	)
+}

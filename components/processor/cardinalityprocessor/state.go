@@ -1,0 +1,298 @@
+package cardinalityprocessor
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+const (
+	// Bounds on what one window tracks by name, so that a flood of metric
+	// names or attribute keys cannot grow memory without limit.
+	maxMetricNames      = 1000
+	maxAttributeKeys    = 1000
+	maxCriticalTracked  = 10_000
+	overflowMetricName  = "_other"
+	scopeResource       = "resource"
+	scopeDataPoint      = "datapoint"
+	criticalNameUnknown = "_unknown"
+)
+
+// snapshot holds the figures of one finished window. It is immutable once
+// published.
+type snapshot struct {
+	start, end time.Time
+
+	series          uint64
+	seriesEstimated bool
+	datapoints      uint64
+
+	processes          uint64
+	processesEstimated bool
+	criticalProcesses  uint64
+	criticalByName     []nameCount // sorted by name
+
+	seriesByMetric []nameCount // sorted by name; estimated with seriesEstimated
+
+	offenders          []keyCount // top N by distinct values, descending
+	offendersEstimated bool
+}
+
+type nameCount struct {
+	name  string
+	count uint64
+}
+
+type keyCount struct {
+	key    string
+	scope  string
+	values uint64
+}
+
+// windowState accumulates one window. It is not safe for concurrent use; the
+// processor serialises access.
+type windowState struct {
+	window uint64 // sequence number of the current window
+	start  time.Time
+
+	datapoints uint64
+
+	series  *distinctGroup
+	names   map[string]*distinctMember
+	overflw *distinctMember
+
+	trackOffenders bool
+	topN           int
+	keys           *distinctGroup
+	resourceKeys   map[string]*distinctMember
+	pointKeys      map[string]*distinctMember
+
+	procs     *distinctGroup
+	procSet   *distinctMember
+	critical  *criticalMatcher
+	criticals map[uint64]string // process identity -> executable name
+}
+
+func newWindowState(cfg *Config, critical *criticalMatcher, start time.Time) *windowState {
+	s := &windowState{
+		window:         1,
+		start:          start,
+		series:         newDistinctGroup(cfg.ExactLimit, true),
+		names:          make(map[string]*distinctMember),
+		trackOffenders: cfg.TopOffenders > 0,
+		topN:           cfg.TopOffenders,
+		keys:           newDistinctGroup(cfg.ExactLimit, false),
+		resourceKeys:   make(map[string]*distinctMember),
+		pointKeys:      make(map[string]*distinctMember),
+		procs:          newDistinctGroup(cfg.ExactLimit, false),
+		critical:       critical,
+		criticals:      make(map[uint64]string),
+	}
+	s.procSet = s.procs.newMember("", "", s.window)
+	return s
+}
+
+// observe measures one batch. It only reads md.
+func (s *windowState) observe(md pmetric.Metrics) {
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		res := rm.Resource().Attributes()
+		resHash := hashMap(res)
+		s.observeProcess(res, resHash)
+		resKeysDone := false
+
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				member := s.seriesMember(m.Name())
+				prefix := resourcePrefix(member.hash, resHash)
+				if member.name == overflowMetricName && m.Name() != overflowMetricName {
+					// Names past the cap share one member; keep them apart.
+					prefix = resourcePrefix(hashString(m.Name()), resHash)
+				}
+				switch m.Type() {
+				case pmetric.MetricTypeGauge:
+					dps := m.Gauge().DataPoints()
+					for l := 0; l < dps.Len(); l++ {
+						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+					}
+				case pmetric.MetricTypeSum:
+					dps := m.Sum().DataPoints()
+					for l := 0; l < dps.Len(); l++ {
+						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+					}
+				case pmetric.MetricTypeHistogram:
+					dps := m.Histogram().DataPoints()
+					for l := 0; l < dps.Len(); l++ {
+						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					dps := m.ExponentialHistogram().DataPoints()
+					for l := 0; l < dps.Len(); l++ {
+						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+					}
+				case pmetric.MetricTypeSummary:
+					dps := m.Summary().DataPoints()
+					for l := 0; l < dps.Len(); l++ {
+						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+					}
+				}
+			}
+		}
+	}
+}
+
+func (s *windowState) observePoint(member *distinctMember, prefix uint64, res pcommon.Map, resKeysDone *bool, attrs pcommon.Map) {
+	s.datapoints++
+	if !member.insert(seriesHash(prefix, hashMap(attrs))) || !s.trackOffenders {
+		return
+	}
+	// A new series: its attribute values may be new too. Series seen before
+	// in this window add nothing, which keeps the steady state cheap.
+	if !*resKeysDone {
+		s.observeKeys(s.resourceKeys, scopeResource, res)
+		*resKeysDone = true
+	}
+	s.observeKeys(s.pointKeys, scopeDataPoint, attrs)
+}
+
+func (s *windowState) seriesMember(name string) *distinctMember {
+	m, ok := s.names[name]
+	if !ok {
+		if len(s.names) >= maxMetricNames {
+			if s.overflw == nil {
+				s.overflw = s.series.newMember(overflowMetricName, "", s.window)
+			}
+			s.overflw.window = s.window
+			return s.overflw
+		}
+		m = s.series.newMember(strings.Clone(name), "", s.window)
+		s.names[m.name] = m
+	}
+	m.window = s.window
+	return m
+}
+
+func (s *windowState) observeKeys(keys map[string]*distinctMember, scope string, attrs pcommon.Map) {
+	for k, v := range attrs.All() {
+		m, ok := keys[k]
+		if !ok {
+			if len(s.resourceKeys)+len(s.pointKeys) >= maxAttributeKeys {
+				continue
+			}
+			m = s.keys.newMember(strings.Clone(k), scope, s.window)
+			keys[m.name] = m
+		}
+		m.window = s.window
+		m.insert(hashValue(v))
+	}
+}
+
+func (s *windowState) observeProcess(res pcommon.Map, resHash uint64) {
+	p, ok := identifyProcess(res, resHash)
+	if !ok {
+		return
+	}
+	if !s.procSet.insert(p.id) || s.critical == nil {
+		return
+	}
+	if _, seen := s.criticals[p.id]; seen || len(s.criticals) >= maxCriticalTracked {
+		return
+	}
+	if s.critical.match(res) {
+		name := p.name
+		if name == "" {
+			name = criticalNameUnknown
+		}
+		s.criticals[p.id] = strings.Clone(name)
+	}
+}
+
+// finish closes the window at end and returns its figures; the state is then
+// reset for the next window, keeping its storage.
+func (s *windowState) finish(end time.Time) *snapshot {
+	snap := &snapshot{
+		start:              s.start,
+		end:                end,
+		series:             s.series.totalCount(),
+		seriesEstimated:    s.series.estimated,
+		datapoints:         s.datapoints,
+		processes:          s.procs.totalCount(),
+		processesEstimated: s.procs.estimated,
+		criticalProcesses:  uint64(len(s.criticals)),
+		offendersEstimated: s.keys.estimated,
+	}
+	for _, m := range s.series.members {
+		if m.window == s.window {
+			snap.seriesByMetric = append(snap.seriesByMetric, nameCount{name: m.name, count: m.count()})
+		}
+	}
+	slices.SortFunc(snap.seriesByMetric, func(a, b nameCount) int { return cmp.Compare(a.name, b.name) })
+
+	if len(s.criticals) > 0 {
+		byName := make(map[string]uint64)
+		for _, name := range s.criticals {
+			byName[name]++
+		}
+		for name, n := range byName {
+			snap.criticalByName = append(snap.criticalByName, nameCount{name: name, count: n})
+		}
+		slices.SortFunc(snap.criticalByName, func(a, b nameCount) int { return cmp.Compare(a.name, b.name) })
+	}
+
+	if s.trackOffenders {
+		all := make([]keyCount, 0, len(s.keys.members))
+		for _, m := range s.keys.members {
+			if m.window == s.window {
+				all = append(all, keyCount{key: m.name, scope: m.scope, values: m.count()})
+			}
+		}
+		slices.SortFunc(all, func(a, b keyCount) int {
+			if c := cmp.Compare(b.values, a.values); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.scope, b.scope)
+		})
+		if len(all) > s.topN {
+			all = all[:s.topN]
+		}
+		snap.offenders = all
+	}
+
+	s.reset(end)
+	return snap
+}
+
+func (s *windowState) reset(start time.Time) {
+	ended := s.window
+	s.series.reset(ended, func(m *distinctMember) {
+		if m == s.overflw {
+			s.overflw = nil
+			return
+		}
+		delete(s.names, m.name)
+	})
+	s.keys.reset(ended, func(m *distinctMember) {
+		if m.scope == scopeResource {
+			delete(s.resourceKeys, m.name)
+		} else {
+			delete(s.pointKeys, m.name)
+		}
+	})
+	s.procSet.window = ended // the process set is never dropped
+	s.procs.reset(ended, nil)
+	clear(s.criticals)
+	s.datapoints = 0
+	s.window++
+	s.start = start
+}
