@@ -1,0 +1,48 @@
+package loadgenreceiver
+
+import (
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/phoenix-otel/phoenix/loadgen"
+)
+
+// Config of the loadgen receiver. collection_interval, initial_delay and
+// timeout come from the upstream scraper controller.
+type Config struct {
+	scraperhelper.ControllerConfig `mapstructure:",squash"`
+
+	// Profile is realistic, high-cardinality, process-churn or custom.
+	Profile string `mapstructure:"profile"`
+	// ProfileFile is the YAML of a custom profile.
+	ProfileFile string `mapstructure:"profile_file"`
+	// ProcessCount, ChurnRate and Duration override the profile's.
+	loadgen.Overrides `mapstructure:",squash"`
+	// Seed makes runs repeatable: the same seed gives the same processes.
+	Seed int64 `mapstructure:"seed"`
+	// HostName, when set, adds host.name to every resource, as the
+	// resourcedetection processor would on a real host.
+	HostName string `mapstructure:"host_name"`
+}
+
+// Spec is the load profile this config asks for.
+func (c *Config) Spec() loadgen.Spec {
+	return loadgen.Spec{Profile: c.Profile, ProfileFile: c.ProfileFile, Overrides: c.Overrides, Seed: c.Seed}
+}
+
+// Validate checks the scraper settings and resolves the profile, so that a
+// bad profile, file or override is reported by `validate` with its field.
+func (c *Config) Validate() error {
+	if c.CollectionInterval <= 0 {
+		return fmt.Errorf("collection_interval: must be > 0, got %s", c.CollectionInterval)
+	}
+	if c.Seed < 0 {
+		return errors.New("seed: must be >= 0")
+	}
+	if _, err := loadgen.Resolve(c.Spec()); err != nil {
+		return err
+	}
+	return nil
+}
