@@ -8,16 +8,18 @@ BIN          := $(ROOT)/bin
 OCB_VERSION  := v0.160.0
 OCB          := $(BIN)/ocb-$(OCB_VERSION)
 
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION ?= $(shell git describe --tags --exact-match 2>/dev/null || echo 0.1.0-dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+DATE_COMPACT := $(subst -,,$(subst :,,$(DATE)))
 BUILDINFO := github.com/phoenix-otel/phoenix/internal/buildinfo
 LDFLAGS := -s -w -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).Commit=$(COMMIT) -X $(BUILDINFO).Date=$(DATE)
 
-# The collector gets its version string from OCB (dist.version, passed through the environment)
-# and the same commit/date through ldflags into internal/buildinfo, which its
-# Phoenix components report.
-OTELCOL_VERSION := 0.1.0-$(VERSION)+$(COMMIT)
+# OCB writes dist.version into the collector's BuildInfo as a literal, so the
+# version, commit and date reach `phoenix-otelcol --version` as semver build
+# metadata (dist.version is overridden through the environment); the same
+# values go through ldflags into internal/buildinfo for the Phoenix components.
+OTELCOL_VERSION := $(VERSION)+$(COMMIT).$(DATE_COMPACT)
 
 export PHOENIX_OTELCOL := $(BIN)/phoenix-otelcol
 
@@ -32,6 +34,7 @@ $(OCB):
 
 ## otelcol: build bin/phoenix-otelcol with the Collector Builder (installs the builder first)
 otelcol: $(OCB)
+	@mkdir -p build
 	env 'dist.version=$(OTELCOL_VERSION)' $(OCB) --config builder-config.yaml --ldflags '$(LDFLAGS)'
 	@mkdir -p $(BIN)
 	cp build/phoenix-otelcol/phoenix-otelcol $(BIN)/phoenix-otelcol
