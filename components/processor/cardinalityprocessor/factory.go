@@ -28,15 +28,25 @@ func NewFactory() processor.Factory {
 }
 
 func createMetricsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	pCfg := cfg.(*Config)
+	proc, _, err := newMetricsProcessor(ctx, set, cfg.(*Config), next)
+	return proc, err
+}
+
+// newMetricsProcessor also returns the processor behind the helper, for tests.
+func newMetricsProcessor(ctx context.Context, set processor.Settings, pCfg *Config, next consumer.Metrics) (processor.Metrics, *cardinalityProcessor, error) {
 	p, err := newProcessor(set, pCfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics,
+	proc, err := processorhelper.NewMetrics(ctx, set, pCfg, next, p.processMetrics,
 		// Pass-through: it only writes to the data when it appends figures.
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: pCfg.EmitMetrics}),
 		processorhelper.WithStart(p.start),
 		processorhelper.WithShutdown(p.shutdown),
 	)
+	if err != nil {
+		_ = p.shutdown(ctx)
+		return nil, nil, err
+	}
+	return proc, p, nil
 }
