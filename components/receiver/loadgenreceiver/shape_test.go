@@ -1,20 +1,16 @@
 package loadgenreceiver
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver"
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/phoenix-otel/phoenix/internal/testutil"
 )
 
 // metricShape is everything about a metric that a backend or a processor can
@@ -74,7 +70,7 @@ func shapeOf(rm pmetric.ResourceMetrics) (string, map[string]metricShape) {
 // checks that loadgen's resources have the same attributes and metrics, with
 // the same types, units, temporality, value types and data-point attributes.
 func TestShapeMatchesRealProcessScraper(t *testing.T) {
-	real := scrapeRealProcesses(t)
+	real := testutil.ScrapeProcesses(t)
 	// The richest real resource: some processes lack an owner, an exe path or
 	// readable I/O counters.
 	var wantKeys string
@@ -101,33 +97,4 @@ func TestShapeMatchesRealProcessScraper(t *testing.T) {
 			t.Fatalf("metric shapes differ:\n got %+v\nwant %+v", gotShapes, wantShapes)
 		}
 	}
-}
-
-func scrapeRealProcesses(t *testing.T) pmetric.Metrics {
-	t.Helper()
-	f := hostmetricsreceiver.NewFactory()
-	cfg := f.CreateDefaultConfig()
-	err := confmap.NewFromStringMap(map[string]any{
-		"collection_interval": "1s",
-		"scrapers": map[string]any{"process": map[string]any{
-			"mute_process_name_error": true, "mute_process_exe_error": true, "mute_process_io_error": true,
-			"mute_process_user_error": true, "mute_process_cgroup_error": true,
-		}},
-	}).Unmarshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := new(consumertest.MetricsSink)
-	r, err := f.CreateMetrics(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = r.Shutdown(context.Background()) }()
-	for len(sink.AllMetrics()) == 0 {
-		time.Sleep(50 * time.Millisecond)
-	}
-	return sink.AllMetrics()[0]
 }
