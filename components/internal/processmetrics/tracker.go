@@ -150,7 +150,7 @@ func (t *Tracker[E]) Len() int { return len(t.index) }
 
 // Refused is the number of new processes refused in the current interval
 // because the tracker was at MaxTracked; RefusedTotal since creation.
-func (t *Tracker[E]) Refused() int          { return t.refusedNow }
+func (t *Tracker[E]) Refused() int         { return t.refusedNow }
 func (t *Tracker[E]) RefusedTotal() uint64 { return t.refusedTotal }
 
 // Get returns the entry of id, or nil.
