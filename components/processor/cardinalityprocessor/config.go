@@ -3,10 +3,11 @@ package cardinalityprocessor
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
 
 // Stages a processor can stand at in a pipeline.
@@ -48,8 +49,9 @@ type Config struct {
 	// TopOffenders is how many attribute keys, ranked by distinct values, are
 	// reported. 0 turns offender tracking off.
 	TopOffenders int `mapstructure:"top_offenders"`
-	// CriticalProcesses are regular expressions matched against the process
-	// executable name; matching processes are counted and reported by name.
+	// CriticalProcesses are regular expressions (RE2, unanchored) matched
+	// against the process executable name or command line; matching processes
+	// are counted and reported by executable name.
 	CriticalProcesses []string `mapstructure:"critical_processes"`
 	// EmitMetrics also appends the figures as phoenix.* metrics to the data
 	// flowing through the pipeline (the processor then mutates data).
@@ -100,14 +102,8 @@ func (c *Config) Validate() error {
 	if c.TopOffenders < 0 || c.TopOffenders > maxOffenders {
 		errs = append(errs, fmt.Errorf("top_offenders: %d is out of range, must be between 0 and %d", c.TopOffenders, maxOffenders))
 	}
-	for i, expr := range c.CriticalProcesses {
-		if expr == "" {
-			errs = append(errs, fmt.Errorf("critical_processes[%d]: empty pattern (it would match every process)", i))
-			continue
-		}
-		if _, err := regexp.Compile(expr); err != nil {
-			errs = append(errs, fmt.Errorf("critical_processes[%d]: invalid regular expression %q: %w", i, expr, err))
-		}
+	if err := processmetrics.ValidatePatterns(c.CriticalProcesses); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

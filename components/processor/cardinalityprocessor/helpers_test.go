@@ -14,8 +14,16 @@ import (
 // processBatch builds one scrape shaped like the hostmetrics process scraper:
 // one resource per process, 7 data points per process.
 func processBatch(procs int, pidBase int, names []string) pmetric.Metrics {
+	return processBatchStarted(procs, pidBase, names, 0)
+}
+
+// processBatchStarted is processBatch with the process start times (the
+// StartTimestamp of cumulative points, as the scraper sets it) shifted by
+// startShift, to model PIDs reused by new processes.
+func processBatchStarted(procs int, pidBase int, names []string, startShift time.Duration) pmetric.Metrics {
 	md := pmetric.NewMetrics()
-	ts := pcommon.NewTimestampFromTime(time.Unix(1_700_000_000, 0))
+	now := time.Unix(1_700_000_000, 0)
+	ts := pcommon.NewTimestampFromTime(now)
 	for i := 0; i < procs; i++ {
 		rm := md.ResourceMetrics().AppendEmpty()
 		pid := int64(pidBase + i)
@@ -28,6 +36,7 @@ func processBatch(procs int, pidBase int, names []string) pmetric.Metrics {
 		a.PutStr("process.command", name)
 		a.PutStr("process.command_line", fmt.Sprintf("/usr/bin/%s --worker %d", name, pid))
 		a.PutStr("process.owner", "root")
+		start := pcommon.NewTimestampFromTime(now.Add(-time.Duration(pid)*time.Second + startShift))
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName("github.com/open-telemetry/opentelemetry-collector-contrib/receiver/hostmetricsreceiver/internal/scraper/processscraper")
 		ms := sm.Metrics()
@@ -40,6 +49,7 @@ func processBatch(procs int, pidBase int, names []string) pmetric.Metrics {
 		sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 		for j, st := range []string{"user", "system", "wait"} {
 			dp := sum.DataPoints().AppendEmpty()
+			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetDoubleValue(float64(i + j))
 			dp.Attributes().PutStr("state", st)
@@ -51,6 +61,7 @@ func processBatch(procs int, pidBase int, names []string) pmetric.Metrics {
 			s := m.SetEmptySum()
 			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 			dp := s.DataPoints().AppendEmpty()
+			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetIntValue(int64(1024 * (i + 1)))
 		}
@@ -62,6 +73,7 @@ func processBatch(procs int, pidBase int, names []string) pmetric.Metrics {
 		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 		for _, d := range []string{"read", "write"} {
 			dp := s.DataPoints().AppendEmpty()
+			dp.SetStartTimestamp(start)
 			dp.SetTimestamp(ts)
 			dp.SetIntValue(int64(4096 * i))
 			dp.Attributes().PutStr("direction", d)

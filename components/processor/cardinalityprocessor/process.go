@@ -1,58 +1,37 @@
 package cardinalityprocessor
 
 import (
-	"regexp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
 
-// TEMPORARY until components/internal/processmetrics lands.
+// Process recognition, identity and critical matching come from the shared
+// processmetrics package, so this processor counts processes exactly as the
+// topk and adaptive filter processors see them.
 
-type processInfo struct {
-	id   uint64
-	name string
+// identifyProcess returns the identity of a process resource (host + pid +
+// start time, as processmetrics defines it) and false for other resources.
+func identifyProcess(rm pmetric.ResourceMetrics, sample *processmetrics.Sample) (processmetrics.Identity, bool) {
+	attrs := rm.Resource().Attributes()
+	if !processmetrics.IsProcessResource(attrs) {
+		return 0, false
+	}
+	processmetrics.ReadSample(rm, sample)
+	return processmetrics.Identify(attrs, sample.StartTime), true
 }
 
-func identifyProcess(res pcommon.Map, resHash uint64) (processInfo, bool) {
-	pid, ok := res.Get("process.pid")
-	if !ok {
-		return processInfo{}, false
+// criticalName is the name a critical process is reported under: its
+// executable name, else the pattern that matched it. ok is false when the
+// process is not critical. The name aliases pdata memory.
+func criticalName(m *processmetrics.CriticalMatcher, rm pmetric.ResourceMetrics) (string, bool) {
+	attrs := rm.Resource().Attributes()
+	i := m.MatchIndex(attrs)
+	if i < 0 {
+		return "", false
 	}
-	name := ""
-	if v, ok := res.Get("process.executable.name"); ok {
-		name = v.Str()
+	if name := processmetrics.ExecutableName(attrs); name != "" {
+		return name, true
 	}
-	return processInfo{id: mix64(hashValue(pid) + hashString(name)), name: name}, true
-}
-
-type criticalMatcher struct {
-	res []*regexp.Regexp
-}
-
-func newCriticalMatcher(exprs []string) (*criticalMatcher, error) {
-	if len(exprs) == 0 {
-		return nil, nil
-	}
-	m := &criticalMatcher{}
-	for _, e := range exprs {
-		re, err := regexp.Compile(e)
-		if err != nil {
-			return nil, err
-		}
-		m.res = append(m.res, re)
-	}
-	return m, nil
-}
-
-func (m *criticalMatcher) match(res pcommon.Map) bool {
-	v, ok := res.Get("process.executable.name")
-	if !ok {
-		return false
-	}
-	for _, re := range m.res {
-		if re.MatchString(v.Str()) {
-			return true
-		}
-	}
-	return false
+	return m.Pattern(i), true
 }

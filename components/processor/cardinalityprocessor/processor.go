@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
 
 // maxPendingWindows bounds the figures held for emit_metrics while no data
@@ -37,7 +39,7 @@ type cardinalityProcessor struct {
 }
 
 func newProcessor(set processor.Settings, cfg *Config) (*cardinalityProcessor, error) {
-	critical, err := newCriticalMatcher(cfg.CriticalProcesses)
+	critical, err := processmetrics.NewCriticalMatcher(cfg.CriticalProcesses)
 	if err != nil {
 		return nil, err
 	}

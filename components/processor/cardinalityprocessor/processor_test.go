@@ -2,6 +2,7 @@ package cardinalityprocessor
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -187,6 +188,60 @@ func TestProcessesAndCriticalProcesses(t *testing.T) {
 	assert.Equal(t, []nameCount{{"nginx", 3}, {"postgres", 3}}, snap.criticalByName, "kubelet is absent and must not be reported")
 	assert.Equal(t, uint64(25*7), snap.series)
 	assert.Equal(t, uint64((20+25)*7), snap.datapoints)
+
+	// The same PIDs and names, started later: new processes (PID reuse). The
+	// series are the same (start time is not an attribute), the processes not.
+	_, _ = p.processMetrics(context.Background(), processBatch(10, 1000, defaultNames))
+	_, _ = p.processMetrics(context.Background(), processBatchStarted(10, 1000, defaultNames, time.Hour))
+	snap = p.rotate(time.Now())
+	assert.Equal(t, uint64(20), snap.processes, "a reused PID is a new process")
+	assert.Equal(t, uint64(70), snap.series)
+	assert.Equal(t, []nameCount{{"nginx", 2}, {"postgres", 2}}, snap.criticalByName)
+
+	// Not process resources: no processes, still series.
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "api")
+	rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge().DataPoints().AppendEmpty()
+	_, _ = p.processMetrics(context.Background(), md)
+	snap = p.rotate(time.Now())
+	assert.Equal(t, uint64(0), snap.processes)
+	assert.Equal(t, uint64(1), snap.series)
+}
+
+func TestCriticalMatchesCommandLineAndNamesByExecutable(t *testing.T) {
+	cfg := testConfig()
+	cfg.CriticalProcesses = []string{"kafka\\.Kafka"} // java running kafka
+	p := newTestProcessor(t, cfg)
+	md := processBatch(2, 1, []string{"java"})
+	md.ResourceMetrics().At(0).Resource().Attributes().PutStr("process.command_line", "java -cp /opt/kafka kafka.Kafka server.properties")
+	_, _ = p.processMetrics(context.Background(), md)
+	snap := p.rotate(time.Now())
+	assert.Equal(t, uint64(1), snap.criticalProcesses)
+	assert.Equal(t, []nameCount{{"java", 1}}, snap.criticalByName)
+}
+
+func TestNamesAndKeysAreBounded(t *testing.T) {
+	cfg := testConfig()
+	cfg.TopOffenders = maxOffenders
+	p := newTestProcessor(t, cfg)
+	md := pmetric.NewMetrics()
+	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+	const names = maxMetricNames + 500
+	for i := 0; i < names; i++ {
+		m := ms.AppendEmpty()
+		m.SetName(fmt.Sprintf("metric.%d", i))
+		dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+		dp.Attributes().PutInt(fmt.Sprintf("key.%d", i), 1)
+	}
+	_, _ = p.processMetrics(context.Background(), md)
+	snap := p.rotate(time.Now())
+	assert.Equal(t, uint64(names), snap.series, "every series counts, also past the name cap")
+	require.Len(t, snap.seriesByMetric, maxMetricNames+1)
+	other := snap.seriesByMetric[0] // "_other" sorts first
+	assert.Equal(t, nameCount{overflowMetricName, 500}, other)
+	assert.LessOrEqual(t, len(p.state.pointKeys)+len(p.state.resourceKeys), maxAttributeKeys)
+	assert.Len(t, snap.offenders, maxOffenders)
 }
 
 func TestWindowResetsState(t *testing.T) {

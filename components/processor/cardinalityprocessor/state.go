@@ -8,18 +8,19 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
 
 const (
 	// Bounds on what one window tracks by name, so that a flood of metric
 	// names or attribute keys cannot grow memory without limit.
-	maxMetricNames      = 1000
-	maxAttributeKeys    = 1000
-	maxCriticalTracked  = 10_000
-	overflowMetricName  = "_other"
-	scopeResource       = "resource"
-	scopeDataPoint      = "datapoint"
-	criticalNameUnknown = "_unknown"
+	maxMetricNames     = 1000
+	maxAttributeKeys   = 1000
+	maxCriticalTracked = 10_000
+	overflowMetricName = "_other"
+	scopeResource      = "resource"
+	scopeDataPoint     = "datapoint"
 )
 
 // snapshot holds the figures of one finished window. It is immutable once
@@ -73,11 +74,12 @@ type windowState struct {
 
 	procs     *distinctGroup
 	procSet   *distinctMember
-	critical  *criticalMatcher
-	criticals map[uint64]string // process identity -> executable name
+	critical  *processmetrics.CriticalMatcher
+	criticals map[uint64]string // process identity -> reported name
+	sample    processmetrics.Sample
 }
 
-func newWindowState(cfg *Config, critical *criticalMatcher, start time.Time) *windowState {
+func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start time.Time) *windowState {
 	s := &windowState{
 		window:         1,
 		start:          start,
@@ -103,7 +105,7 @@ func (s *windowState) observe(md pmetric.Metrics) {
 		rm := rms.At(i)
 		res := rm.Resource().Attributes()
 		resHash := hashMap(res)
-		s.observeProcess(res, resHash)
+		s.observeProcess(rm)
 		resKeysDone := false
 
 		sms := rm.ScopeMetrics()
@@ -195,23 +197,20 @@ func (s *windowState) observeKeys(keys map[string]*distinctMember, scope string,
 	}
 }
 
-func (s *windowState) observeProcess(res pcommon.Map, resHash uint64) {
-	p, ok := identifyProcess(res, resHash)
+func (s *windowState) observeProcess(rm pmetric.ResourceMetrics) {
+	id, ok := identifyProcess(rm, &s.sample)
 	if !ok {
 		return
 	}
-	if !s.procSet.insert(p.id) || s.critical == nil {
+	// The regexes run once per process and window while counts are exact.
+	if !s.procSet.insert(uint64(id)) || s.critical == nil {
 		return
 	}
-	if _, seen := s.criticals[p.id]; seen || len(s.criticals) >= maxCriticalTracked {
+	if _, seen := s.criticals[uint64(id)]; seen || len(s.criticals) >= maxCriticalTracked {
 		return
 	}
-	if s.critical.match(res) {
-		name := p.name
-		if name == "" {
-			name = criticalNameUnknown
-		}
-		s.criticals[p.id] = strings.Clone(name)
+	if name, ok := criticalName(s.critical, rm); ok {
+		s.criticals[uint64(id)] = strings.Clone(name)
 	}
 }
 
