@@ -177,3 +177,27 @@ func TestCriticalMatcher(t *testing.T) {
 		t.Error("no patterns: nil, nil")
 	}
 }
+
+func TestHashAttributesOrderIndependent(t *testing.T) {
+	a, b := pcommon.NewMap(), pcommon.NewMap()
+	a.PutStr("state", "user")
+	a.PutInt("cpu", 1)
+	b.PutInt("cpu", 1)
+	b.PutStr("state", "user")
+	if HashAttributes(a) != HashAttributes(b) {
+		t.Fatal("order must not matter")
+	}
+	b.PutStr("state", "system")
+	if HashAttributes(a) == HashAttributes(b) {
+		t.Fatal("different values must differ")
+	}
+	c := pcommon.NewMap()
+	c.PutStr("cpu", "1")
+	c.PutStr("state", "user")
+	if HashAttributes(a) == HashAttributes(c) {
+		t.Fatal("Int 1 and Str \"1\" must differ")
+	}
+	if Combine(1, 2) == Combine(2, 1) {
+		t.Fatal("Combine is ordered")
+	}
+}
