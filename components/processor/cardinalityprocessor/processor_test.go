@@ -30,10 +30,25 @@ func testConfig() *Config {
 func newTestProcessor(t testing.TB, cfg *Config) *cardinalityProcessor {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
-	p, err := newProcessor(processortest.NewNopSettings(componentType), cfg)
+	p, err := newProcessor(noopSettings(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.shutdown(context.Background()) })
 	return p
+}
+
+func noopSettings() processor.Settings { return processortest.NewNopSettings(componentType) }
+
+// The window state is bounded by exact_limit: past it, a million series cost
+// little more than the exact set at the limit.
+func TestMemoryIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000,000 series: skipped in -short")
+	}
+	small := stateBytes(t, 10_000, defaultExactLimit)
+	large := stateBytes(t, 1_000_000, defaultExactLimit)
+	t.Logf("window state: %d bytes at 10,000 series, %d bytes at 1,000,000 series", small, large)
+	assert.Less(t, large, uint64(16<<20), "1,000,000 series must not cost more than 16 MiB")
+	assert.Less(t, small, uint64(2<<20), "10,000 series must not cost more than 2 MiB")
 }
 
 func TestExactCountsEqualBruteForce(t *testing.T) {

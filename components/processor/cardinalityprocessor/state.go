@@ -76,7 +76,14 @@ type windowState struct {
 	procSet   *distinctMember
 	critical  *processmetrics.CriticalMatcher
 	criticals map[uint64]string // process identity -> reported name
+	critNames map[string]string // interned critical names
 	sample    processmetrics.Sample
+
+	// fingerprints of the resources measured in this window (a cache: capped,
+	// and only ever skips work that would change nothing).
+	fingerprints    map[uint64]struct{}
+	maxFingerprints int
+	points          []pendingPoint
 }
 
 func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start time.Time) *windowState {
@@ -93,20 +100,31 @@ func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start
 		procs:          newDistinctGroup(cfg.ExactLimit, false),
 		critical:       critical,
 		criticals:      make(map[uint64]string),
+		critNames:      make(map[string]string),
+		fingerprints:   make(map[uint64]struct{}),
+		// One per process per window normally; bounded like the sets.
+		maxFingerprints: cfg.ExactLimit,
 	}
 	s.procSet = s.procs.newMember("", "", s.window)
 	return s
 }
 
 // observe measures one batch. It only reads md.
+//
+// Each resource is measured in two steps: first every data point's series
+// hash is computed into a scratch buffer, together with a fingerprint of the
+// whole resource (its series and their start times); if that fingerprint was
+// already seen in this window, every series and the process were counted
+// before and the resource costs one lookup instead of one per data point.
+// This is the common case: a scrape repeats the previous scrape's series.
 func (s *windowState) observe(md pmetric.Metrics) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
 		res := rm.Resource().Attributes()
 		resHash := hashMap(res)
-		s.observeProcess(rm)
-		resKeysDone := false
+		s.points = s.points[:0]
+		var fingerprint uint64
 
 		sms := rm.ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
@@ -123,46 +141,76 @@ func (s *windowState) observe(md pmetric.Metrics) {
 				case pmetric.MetricTypeGauge:
 					dps := m.Gauge().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
-						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+						dp := dps.At(l)
+						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
 					}
 				case pmetric.MetricTypeSum:
 					dps := m.Sum().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
-						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+						dp := dps.At(l)
+						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
 					}
 				case pmetric.MetricTypeHistogram:
 					dps := m.Histogram().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
-						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+						dp := dps.At(l)
+						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
 					}
 				case pmetric.MetricTypeExponentialHistogram:
 					dps := m.ExponentialHistogram().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
-						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+						dp := dps.At(l)
+						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
 					}
 				case pmetric.MetricTypeSummary:
 					dps := m.Summary().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
-						s.observePoint(member, prefix, res, &resKeysDone, dps.At(l).Attributes())
+						dp := dps.At(l)
+						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
 					}
 				}
 			}
 		}
+		s.datapoints += uint64(len(s.points))
+
+		fingerprint = mix64(fingerprint ^ resHash ^ uint64(len(s.points)))
+		if _, seen := s.fingerprints[fingerprint]; seen {
+			continue
+		}
+		if len(s.fingerprints) < s.maxFingerprints {
+			s.fingerprints[fingerprint] = struct{}{}
+		}
+		s.observeProcess(rm)
+		resKeysDone := false
+		for _, pt := range s.points {
+			if !pt.member.insert(pt.hash) || !s.trackOffenders {
+				continue
+			}
+			// A new series: its attribute values may be new too.
+			if !resKeysDone {
+				s.observeKeys(s.resourceKeys, scopeResource, res)
+				resKeysDone = true
+			}
+			s.observeKeys(s.pointKeys, scopeDataPoint, pt.attrs)
+		}
 	}
+	clear(s.points) // drop references to the batch
 }
 
-func (s *windowState) observePoint(member *distinctMember, prefix uint64, res pcommon.Map, resKeysDone *bool, attrs pcommon.Map) {
-	s.datapoints++
-	if !member.insert(seriesHash(prefix, hashMap(attrs))) || !s.trackOffenders {
-		return
-	}
-	// A new series: its attribute values may be new too. Series seen before
-	// in this window add nothing, which keeps the steady state cheap.
-	if !*resKeysDone {
-		s.observeKeys(s.resourceKeys, scopeResource, res)
-		*resKeysDone = true
-	}
-	s.observeKeys(s.pointKeys, scopeDataPoint, attrs)
+// pendingPoint is a data point whose series is yet to be counted.
+type pendingPoint struct {
+	member *distinctMember
+	hash   uint64
+	attrs  pcommon.Map
+}
+
+// collect records one data point's series and returns its share of the
+// resource fingerprint (series + start time, so that a process restarted
+// under the same PID and attributes is a new fingerprint).
+func (s *windowState) collect(member *distinctMember, prefix uint64, attrs pcommon.Map, start pcommon.Timestamp) uint64 {
+	h := seriesHash(prefix, hashMap(attrs))
+	s.points = append(s.points, pendingPoint{member: member, hash: h, attrs: attrs})
+	return h ^ uint64(start)*prime2 // h is uniform; the sum is mixed once per resource
 }
 
 func (s *windowState) seriesMember(name string) *distinctMember {
@@ -210,7 +258,15 @@ func (s *windowState) observeProcess(rm pmetric.ResourceMetrics) {
 		return
 	}
 	if name, ok := criticalName(s.critical, rm); ok {
-		s.criticals[uint64(id)] = strings.Clone(name)
+		interned, ok := s.critNames[name]
+		if !ok {
+			if len(s.critNames) >= maxCriticalTracked {
+				clear(s.critNames)
+			}
+			interned = strings.Clone(name)
+			s.critNames[interned] = interned
+		}
+		s.criticals[uint64(id)] = interned
 	}
 }
 
@@ -291,6 +347,7 @@ func (s *windowState) reset(start time.Time) {
 	s.procSet.window = ended // the process set is never dropped
 	s.procs.reset(ended, nil)
 	clear(s.criticals)
+	clear(s.fingerprints)
 	s.datapoints = 0
 	s.window++
 	s.start = start
