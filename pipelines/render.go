@@ -1,0 +1,721 @@
+package pipelines
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/phoenix-otel/phoenix/loadgen"
+)
+
+// Context says who a config is for.
+type Context struct {
+	// HostName becomes the host.name resource attribute of every resource
+	// (resource processor, upsert), so several hosts can share a backend.
+	// Empty: the resource_detection processor reads the OS host name.
+	HostName string `json:"host_name,omitempty"`
+	// Labels are the agent's labels; they are recorded in the config's
+	// header comment, not added to the data (a label change must not
+	// change the identity of every series).
+	Labels map[string]string `json:"labels,omitempty"`
+	// DeploymentID and DeploymentVersion are recorded in the header comment.
+	DeploymentID      string `json:"deployment_id,omitempty"`
+	DeploymentVersion int    `json:"deployment_version,omitempty"`
+}
+
+// Destination chooses the exporter.
+type Destination struct {
+	// Type is otlp (gRPC), otlphttp, prometheusremotewrite, debug or none
+	// (the default: nothing leaves the collector but its own telemetry).
+	// The collector's own names otlp_grpc, otlp_http and
+	// prometheus_remote_write are accepted too.
+	Type string `json:"type"`
+	// Endpoint: host:port or a URL for otlp, a URL for otlphttp (the
+	// exporter appends /v1/metrics), the full write URL for
+	// prometheusremotewrite.
+	Endpoint string            `json:"endpoint,omitempty"`
+	Headers  map[string]string `json:"headers,omitempty"`
+	// Insecure turns TLS off (plain text) for otlp and prometheusremotewrite.
+	Insecure bool `json:"insecure,omitempty"`
+}
+
+// Destination types.
+const (
+	DestOTLP       = "otlp"
+	DestOTLPHTTP   = "otlphttp"
+	DestPromRW     = "prometheusremotewrite"
+	DestDebug      = "debug"
+	DestNone       = "none"
+	InputHost      = "hostmetrics"
+	InputLoadGen   = "loadgen"
+	defaultVariant = ""
+)
+
+// DestinationTypes lists the destination types.
+func DestinationTypes() []string {
+	return []string{DestOTLP, DestOTLPHTTP, DestPromRW, DestDebug, DestNone}
+}
+
+// Input chooses the receiver.
+type Input struct {
+	// Mode is "hostmetrics" (the default: the real process scraper) or
+	// "loadgen" (synthetic processes only, from LoadGen).
+	Mode    string   `json:"mode,omitempty"`
+	LoadGen *LoadSim `json:"loadgen,omitempty"`
+}
+
+// LoadSim is a load simulation: the loadgen receiver's profile and run.
+type LoadSim struct {
+	// Profile is realistic, high-cardinality, process-churn or custom.
+	Profile string `json:"profile"`
+	// ProfileYAML is the YAML of a custom profile. The loadgen receiver
+	// reads custom profiles from a file only (ProfileFile), so this is
+	// checked and rejected until the receiver takes inline YAML.
+	ProfileYAML string `json:"profile_yaml,omitempty"`
+	// ProfileFile is the path of a custom profile on the agent's host.
+	ProfileFile  string        `json:"profile_file,omitempty"`
+	ProcessCount int           `json:"process_count,omitempty"`
+	ChurnRate    float64       `json:"churn_rate,omitempty"`
+	Duration     time.Duration `json:"duration,omitempty"`
+	Seed         int64         `json:"seed,omitempty"`
+}
+
+// Spec is what a deployment asks for.
+type Spec struct {
+	Template    string         `json:"template"`
+	Params      map[string]any `json:"params,omitempty"`
+	Destination Destination    `json:"destination"`
+	// Input chooses the receiver; zero means the real process scraper.
+	Input Input `json:"input,omitzero"`
+}
+
+// Rendered is a complete phoenix-otelcol config and the SHA-256 (hex) of its bytes.
+type Rendered struct {
+	YAML   []byte `json:"yaml"`
+	SHA256 string `json:"sha256"`
+}
+
+// ExperimentSpec runs two specs side by side on one receiver.
+type ExperimentSpec struct {
+	ID        string `json:"id"`
+	Baseline  Spec   `json:"baseline"`
+	Candidate Spec   `json:"candidate"`
+}
+
+// Variant names of an experiment.
+const (
+	VariantBaseline  = "baseline"
+	VariantCandidate = "candidate"
+)
+
+// Attribute keys the renderer sets.
+const (
+	AttrVariant      = "phoenix.variant"
+	AttrExperimentID = "phoenix.experiment.id"
+	AttrPriority     = "phoenix.process.priority"
+	AttrCategory     = "phoenix.process.category"
+)
+
+// Component IDs shared by every rendered config.
+const (
+	idHostMetrics = "host_metrics"
+	idLoadGen     = "loadgen"
+)
+
+// Render renders one deployment: the template with its parameters, the
+// destination and the host context. The same input always gives the same
+// bytes.
+func Render(spec Spec, ctx Context) (Rendered, error) {
+	cfg, err := newConfig(ctx, spec.Input, spec.Params)
+	if err != nil {
+		return Rendered{}, err
+	}
+	if err := cfg.addPipeline(spec, defaultVariant, ""); err != nil {
+		return Rendered{}, err
+	}
+	return cfg.render(headerFor(ctx, "template "+spec.Template))
+}
+
+// RenderExperiment renders the two variants of an experiment as two pipelines
+// fed by ONE receiver, so both see identical input. Each variant has its own
+// processors (cardinality ones labelled with the variant and experiment id)
+// and its own exporter, and its data carries phoenix.variant and
+// phoenix.experiment.id resource attributes.
+func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
+	if err := checkLabel("experiment.id", exp.ID, true); err != nil {
+		return Rendered{}, err
+	}
+	in := exp.Baseline.Input
+	if exp.Candidate.Input != (Input{}) && !sameInput(exp.Candidate.Input, in) {
+		return Rendered{}, &ParamError{Param: "candidate.input", Reason: "an experiment has one receiver: the candidate's input must be empty or equal to the baseline's"}
+	}
+	// The receiver's own settings (collection interval) come from the
+	// baseline's parameters.
+	cfg, err := newConfig(ctx, in, exp.Baseline.Params)
+	if err != nil {
+		return Rendered{}, prefixErr("baseline", err)
+	}
+	if err := cfg.addPipeline(exp.Baseline, VariantBaseline, exp.ID); err != nil {
+		return Rendered{}, prefixErr("baseline", err)
+	}
+	if err := cfg.addPipeline(exp.Candidate, VariantCandidate, exp.ID); err != nil {
+		return Rendered{}, prefixErr("candidate", err)
+	}
+	// The candidate's collection_interval cannot differ from the
+	// receiver's: both pipelines share it.
+	if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[VariantCandidate]; bi != ci {
+		return Rendered{}, &ParamError{Template: exp.Candidate.Template, Param: "candidate.collection_interval",
+			Reason: fmt.Sprintf("%s differs from the baseline's %s, but both variants share one receiver", ci, bi), Accepted: bi}
+	}
+	return cfg.render(headerFor(ctx, fmt.Sprintf("experiment %s: baseline %s, candidate %s", exp.ID, exp.Baseline.Template, exp.Candidate.Template)))
+}
+
+func sameInput(a, b Input) bool {
+	if a.Mode != b.Mode || (a.LoadGen == nil) != (b.LoadGen == nil) {
+		return false
+	}
+	return a.LoadGen == nil || *a.LoadGen == *b.LoadGen
+}
+
+func prefixErr(variant string, err error) error {
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		c := *pe
+		if !strings.HasPrefix(c.Param, variant+".") && !strings.HasPrefix(c.Param, "experiment.") {
+			c.Param = variant + "." + c.Param
+		}
+		return &c
+	}
+	return fmt.Errorf("%s: %w", variant, err)
+}
+
+// WithLoadSim adds the loadgen receiver, with the simulation's profile and
+// duration, to every metrics pipeline of a rendered config (next to the
+// receivers already there), and returns the new config and its hash.
+func WithLoadSim(r Rendered, sim LoadSim) (Rendered, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(r.YAML, &doc); err != nil {
+		return Rendered{}, fmt.Errorf("rendered config: %w", err)
+	}
+	var m map[string]any
+	if err := doc.Decode(&m); err != nil {
+		return Rendered{}, fmt.Errorf("rendered config: %w", err)
+	}
+	receivers, _ := m["receivers"].(map[string]any)
+	service, _ := m["service"].(map[string]any)
+	pipes, _ := service["pipelines"].(map[string]any)
+	if receivers == nil || len(pipes) == 0 {
+		return Rendered{}, errors.New("rendered config: no receivers or no pipelines to add the load simulation to")
+	}
+	if _, ok := receivers[idLoadGen]; ok {
+		return Rendered{}, &ParamError{Param: "load_sim", Reason: "the config already has a loadgen receiver"}
+	}
+	interval := "10s"
+	if hm, ok := receivers[idHostMetrics].(map[string]any); ok {
+		if s, ok := hm["collection_interval"].(string); ok {
+			interval = s
+		}
+	}
+	lg, err := loadgenConfig(sim, interval)
+	if err != nil {
+		return Rendered{}, err
+	}
+	receivers[idLoadGen] = lg
+	for _, name := range sortedKeys(pipes) {
+		if !strings.HasPrefix(name, "metrics") {
+			continue
+		}
+		p, _ := pipes[name].(map[string]any)
+		rs, _ := p["receivers"].([]any)
+		p["receivers"] = append(rs, idLoadGen)
+	}
+	header := headComment(doc) + fmt.Sprintf("# load simulation: profile %s, duration %s\n", sim.Profile, durationOrForever(sim.Duration))
+	return marshal(header, m)
+}
+
+func durationOrForever(d time.Duration) string {
+	if d == 0 {
+		return "until stopped"
+	}
+	return d.String()
+}
+
+// headComment returns the leading comment block of a document.
+func headComment(doc yaml.Node) string {
+	if doc.HeadComment == "" {
+		return ""
+	}
+	return doc.HeadComment + "\n"
+}
+
+// loadgenConfig checks a simulation and returns the loadgen receiver config.
+func loadgenConfig(sim LoadSim, interval string) (map[string]any, error) {
+	bad := func(field, format string, args ...any) error {
+		return &ParamError{Param: "load_sim." + field, Reason: fmt.Sprintf(format, args...), Accepted: acceptedLoadSim(field)}
+	}
+	if sim.ProfileYAML != "" {
+		if _, err := loadgen.ParseCustomProfile([]byte(sim.ProfileYAML)); err != nil {
+			return nil, bad("profile_yaml", "%v", err)
+		}
+		return nil, bad("profile_yaml", "the loadgen receiver reads custom profiles from a file on the host only; give profile_file")
+	}
+	if sim.ProfileFile != "" {
+		if err := checkText(sim.ProfileFile); err != nil {
+			return nil, bad("profile_file", "%v", err)
+		}
+	}
+	if sim.Seed < 0 {
+		return nil, bad("seed", "must be >= 0, got %d", sim.Seed)
+	}
+	spec := loadgen.Spec{Profile: sim.Profile, ProfileFile: sim.ProfileFile, Seed: sim.Seed,
+		Overrides: loadgen.Overrides{ProcessCount: sim.ProcessCount, ChurnRate: sim.ChurnRate, Duration: sim.Duration}}
+	// A custom profile's file lives on the agent's host: the receiver
+	// checks it there. Everything else is checked here, with the field.
+	if sim.Profile != loadgen.ProfileCustom {
+		if _, err := loadgen.Resolve(spec); err != nil {
+			return nil, &ParamError{Param: "load_sim", Reason: err.Error(), Accepted: acceptedLoadSim("profile")}
+		}
+	} else if sim.ProfileFile == "" {
+		return nil, bad("profile_file", "required when profile is %q", loadgen.ProfileCustom)
+	}
+	cfg := map[string]any{
+		"collection_interval": interval,
+		"profile":             sim.Profile,
+		"seed":                max(sim.Seed, 1),
+	}
+	if sim.ProfileFile != "" {
+		cfg["profile_file"] = sim.ProfileFile
+	}
+	if sim.ProcessCount != 0 {
+		cfg["process_count"] = sim.ProcessCount
+	}
+	if sim.ChurnRate != 0 {
+		if math.IsNaN(sim.ChurnRate) || math.IsInf(sim.ChurnRate, 0) {
+			return nil, bad("churn_rate", "%v is not a finite number", sim.ChurnRate)
+		}
+		cfg["churn_rate"] = sim.ChurnRate
+	}
+	if sim.Duration != 0 {
+		cfg["duration"] = sim.Duration.String()
+	}
+	return cfg, nil
+}
+
+func acceptedLoadSim(field string) string {
+	switch field {
+	case "profile":
+		return "profile one of " + strings.Join(loadgen.ProfileNames(), ", ")
+	case "profile_file":
+		return "a path on the agent's host"
+	}
+	return ""
+}
+
+// config is a collector config being built.
+type config struct {
+	receivers  map[string]any
+	processors map[string]any
+	exporters  map[string]any
+	pipelines  map[string]any
+	receiverID string
+	ctx        Context
+	// intervals records each variant's collection_interval parameter.
+	intervals map[string]string
+}
+
+func newConfig(ctx Context, in Input, params map[string]any) (*config, error) {
+	if err := checkLabel("context.host_name", ctx.HostName, false); err != nil {
+		return nil, err
+	}
+	c := &config{
+		receivers:  map[string]any{},
+		processors: map[string]any{},
+		exporters:  map[string]any{},
+		pipelines:  map[string]any{},
+		ctx:        ctx,
+		intervals:  map[string]string{},
+	}
+	interval := "60s"
+	if v, ok := params["collection_interval"]; ok {
+		// Checked again, with the template's name, by addPipeline.
+		if d, err := coerce("", Param{Name: "collection_interval", Type: TypeDuration}, v); err == nil {
+			interval = d.(string)
+		}
+	}
+	switch in.Mode {
+	case "", InputHost:
+		if in.LoadGen != nil {
+			return nil, &ParamError{Param: "input.loadgen", Reason: "only allowed with input mode \"loadgen\" (use WithLoadSim to add a simulation to the real scraper)"}
+		}
+		c.receiverID = idHostMetrics
+		c.receivers[idHostMetrics] = map[string]any{
+			"collection_interval": interval,
+			"scrapers": map[string]any{
+				"process": map[string]any{
+					// An unprivileged agent cannot read other users'
+					// exe, io or names: mute those per-process errors
+					// rather than fail the scrape.
+					"mute_process_name_error":   true,
+					"mute_process_exe_error":    true,
+					"mute_process_io_error":     true,
+					"mute_process_user_error":   true,
+					"mute_process_cgroup_error": true,
+				},
+			},
+		}
+	case InputLoadGen:
+		if in.LoadGen == nil {
+			return nil, &ParamError{Param: "input.loadgen", Reason: "required with input mode \"loadgen\" (a profile)", Accepted: acceptedLoadSim("profile")}
+		}
+		lg, err := loadgenConfig(*in.LoadGen, interval)
+		if err != nil {
+			return nil, err
+		}
+		c.receiverID = idLoadGen
+		c.receivers[idLoadGen] = lg
+	default:
+		return nil, &ParamError{Param: "input.mode", Reason: fmt.Sprintf("%q is not an input mode", in.Mode), Accepted: InputHost + ", " + InputLoadGen}
+	}
+	return c, nil
+}
+
+var labelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
+
+func checkLabel(field, s string, required bool) error {
+	if s == "" {
+		if required {
+			return &ParamError{Param: field, Reason: "required", Accepted: "letters, digits and . _ : / -, at most 128 characters"}
+		}
+		return nil
+	}
+	if len(s) > 128 || !labelRe.MatchString(s) {
+		return &ParamError{Param: field, Reason: fmt.Sprintf("%q is not a valid name", s), Accepted: "letters, digits and . _ : / -, starting with a letter or digit, at most 128 characters"}
+	}
+	return nil
+}
+
+// id names a component of a variant: "cardinality/in" for a single
+// deployment, "cardinality/candidate/in" in an experiment.
+func id(typ, variant, name string) string {
+	if variant == "" {
+		return typ + "/" + name
+	}
+	return typ + "/" + variant + "/" + name
+}
+
+// addPipeline adds one metrics pipeline for spec: the shared head, the
+// template's processors, the shared tail, and the exporter.
+func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
+	t, err := Get(spec.Template)
+	if err != nil {
+		return err
+	}
+	vals, err := ResolveParams(t, spec.Params)
+	if err != nil {
+		return err
+	}
+	v := values(vals)
+	c.intervals[variant] = v.str("collection_interval")
+	if variant == "" {
+		// A single deployment's receiver takes the template's interval.
+		if r, ok := c.receivers[c.receiverID].(map[string]any); ok {
+			r["collection_interval"] = v.str("collection_interval")
+		}
+	}
+	pipelineName := "metrics/" + spec.Template
+	if variant != "" {
+		pipelineName = "metrics/" + variant
+	}
+
+	var chain []string
+	add := func(id string, cfg map[string]any) {
+		c.processors[id] = cfg
+		chain = append(chain, id)
+	}
+	limit := v.int("memory_limit_mib")
+	add(id("memory_limiter", variant, "default"), map[string]any{
+		"check_interval":  "1s",
+		"limit_mib":       limit,
+		"spike_limit_mib": max(limit/5, 1),
+	})
+	if rp := c.resourceProcessor(variant, experimentID); rp != nil {
+		add(id("resource", variant, "phoenix"), rp)
+	}
+	if c.ctx.HostName == "" {
+		add(id("resource_detection", variant, "host"), map[string]any{
+			"detectors": []any{"system"},
+			"override":  true,
+			"system":    map[string]any{"hostname_sources": []any{"os"}},
+		})
+	}
+	critical := v.list("critical_processes")
+	card := func(stage string) map[string]any {
+		m := map[string]any{
+			"pipeline":           spec.Template,
+			"stage":              stage,
+			"critical_processes": toAny(critical),
+		}
+		if variant != "" {
+			m["variant"] = variant
+			m["experiment_id"] = experimentID
+		}
+		return m
+	}
+	add(id("cardinality", variant, "in"), card("input"))
+	b := builders[t.Name]
+	procs, err := b(t, v, variant)
+	if err != nil {
+		return err
+	}
+	for _, p := range procs {
+		add(p.id, p.cfg)
+	}
+	add(id("cardinality", variant, "out"), card("output"))
+	add(id("batch", variant, "default"), map[string]any{
+		"timeout":             v.str("batch_timeout"),
+		"send_batch_size":     8192,
+		"send_batch_max_size": 16384,
+	})
+
+	expID, expCfg, err := exporter(spec.Destination, variant)
+	if err != nil {
+		return err
+	}
+	c.exporters[expID] = expCfg
+	c.pipelines[pipelineName] = map[string]any{
+		"receivers":  []any{c.receiverID},
+		"processors": toAny(chain),
+		"exporters":  []any{expID},
+	}
+	return nil
+}
+
+func (c *config) resourceProcessor(variant, experimentID string) map[string]any {
+	var attrs []any
+	if c.ctx.HostName != "" {
+		attrs = append(attrs, map[string]any{"key": "host.name", "value": c.ctx.HostName, "action": "upsert"})
+	}
+	if variant != "" {
+		attrs = append(attrs,
+			map[string]any{"key": AttrVariant, "value": variant, "action": "upsert"},
+			map[string]any{"key": AttrExperimentID, "value": experimentID, "action": "upsert"})
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	return map[string]any{"attributes": attrs}
+}
+
+// exporter returns the exporter ID and config for a destination.
+func exporter(d Destination, variant string) (string, map[string]any, error) {
+	bad := func(field, format string, args ...any) error {
+		return &ParamError{Param: "destination." + field, Reason: fmt.Sprintf(format, args...), Accepted: acceptedDest(field)}
+	}
+	name := "phoenix"
+	if variant != "" {
+		name = variant
+	}
+	typ := d.Type
+	switch typ {
+	case "otlp_grpc":
+		typ = DestOTLP
+	case "otlp_http":
+		typ = DestOTLPHTTP
+	case "prometheus_remote_write":
+		typ = DestPromRW
+	case "":
+		typ = DestNone
+	}
+	for _, k := range sortedKeys(d.Headers) {
+		if k == "" || strings.ContainsAny(k, " :\t") {
+			return "", nil, bad("headers", "invalid header name %q", k)
+		}
+		if err := checkText(d.Headers[k]); err != nil {
+			return "", nil, bad("headers", "header %q: %v", k, err)
+		}
+	}
+	if err := checkText(d.Endpoint); err != nil {
+		return "", nil, bad("endpoint", "%v", err)
+	}
+	switch typ {
+	case DestDebug, DestNone:
+		if d.Endpoint != "" || len(d.Headers) > 0 {
+			return "", nil, bad("endpoint", "type %q takes no endpoint or headers", typ)
+		}
+		if typ == DestDebug {
+			return "debug/" + name, map[string]any{"verbosity": "basic"}, nil
+		}
+		return "nop/" + name, map[string]any{}, nil
+	case DestOTLP, DestOTLPHTTP, DestPromRW:
+	default:
+		return "", nil, bad("type", "%q is not a destination type", d.Type)
+	}
+	if d.Endpoint == "" {
+		return "", nil, bad("endpoint", "required for type %q", typ)
+	}
+	cfg := map[string]any{"endpoint": d.Endpoint}
+	if len(d.Headers) > 0 {
+		h := map[string]any{}
+		for k, v := range d.Headers {
+			h[k] = v
+		}
+		cfg["headers"] = h
+	}
+	switch typ {
+	case DestOTLP:
+		if err := checkGRPCEndpoint(d.Endpoint); err != nil {
+			return "", nil, bad("endpoint", "%v", err)
+		}
+		if d.Insecure {
+			cfg["tls"] = map[string]any{"insecure": true}
+		}
+		return "otlp_grpc/" + name, cfg, nil
+	case DestOTLPHTTP:
+		if err := checkURL(d.Endpoint); err != nil {
+			return "", nil, bad("endpoint", "%v", err)
+		}
+		if d.Insecure {
+			cfg["tls"] = map[string]any{"insecure": true}
+		}
+		return "otlp_http/" + name, cfg, nil
+	default:
+		if err := checkURL(d.Endpoint); err != nil {
+			return "", nil, bad("endpoint", "%v", err)
+		}
+		if d.Insecure {
+			cfg["tls"] = map[string]any{"insecure": true}
+		}
+		return "prometheus_remote_write/" + name, cfg, nil
+	}
+}
+
+func acceptedDest(field string) string {
+	switch field {
+	case "type":
+		return strings.Join(DestinationTypes(), ", ")
+	case "endpoint":
+		return "host:port or a URL for otlp; an http(s) URL for otlphttp and prometheusremotewrite"
+	case "headers":
+		return "header names without spaces or colons, values without control characters"
+	}
+	return ""
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %v", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: scheme must be http or https", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return checkPort(u.Port(), s)
+}
+
+func checkGRPCEndpoint(s string) error {
+	if strings.Contains(s, "://") {
+		return checkURL(s)
+	}
+	host, port, ok := strings.Cut(s, ":")
+	if !ok || host == "" || strings.ContainsAny(host, "/ ") {
+		return fmt.Errorf("%q is not host:port", s)
+	}
+	return checkPort(port, s)
+}
+
+func checkPort(port, s string) error {
+	if port == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port must be 1 to 65535", s)
+	}
+	return nil
+}
+
+func (c *config) render(header string) (Rendered, error) {
+	m := map[string]any{
+		"receivers":  c.receivers,
+		"processors": c.processors,
+		"exporters":  c.exporters,
+		"service":    map[string]any{"pipelines": c.pipelines},
+	}
+	return marshal(header, m)
+}
+
+func headerFor(ctx Context, what string) string {
+	var b strings.Builder
+	b.WriteString("# phoenix-otelcol config rendered by the Phoenix pipeline catalog. Do not edit: redeploy instead.\n")
+	fmt.Fprintf(&b, "# %s\n", what)
+	if ctx.HostName != "" {
+		fmt.Fprintf(&b, "# host: %s\n", ctx.HostName)
+	}
+	if ctx.DeploymentID != "" {
+		fmt.Fprintf(&b, "# deployment: %s version %d\n", oneLine(ctx.DeploymentID), ctx.DeploymentVersion)
+	}
+	if len(ctx.Labels) > 0 {
+		var kv []string
+		for _, k := range sortedKeys(ctx.Labels) {
+			kv = append(kv, oneLine(k)+"="+oneLine(ctx.Labels[k]))
+		}
+		fmt.Fprintf(&b, "# labels: %s\n", strings.Join(kv, ","))
+	}
+	return b.String()
+}
+
+// oneLine keeps a value from breaking out of its comment line.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func marshal(header string, m map[string]any) (Rendered, error) {
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return Rendered{}, err
+	}
+	if err := enc.Close(); err != nil {
+		return Rendered{}, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return Rendered{YAML: buf.Bytes(), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
