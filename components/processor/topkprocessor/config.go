@@ -1,0 +1,150 @@
+package topkprocessor
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"go.opentelemetry.io/collector/component"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
+)
+
+// Rankings.
+const (
+	RankingCPU      = "cpu"
+	RankingMemory   = "memory"
+	RankingWeighted = "weighted"
+)
+
+// What happens to the processes that are not kept.
+const (
+	OthersAggregate = "aggregate"
+	OthersDrop      = "drop"
+)
+
+// Config configures the topk processor.
+type Config struct {
+	// TopK is how many processes are kept per group (host), on top of the
+	// critical ones.
+	TopK int `mapstructure:"top_k"`
+	// Ranking is cpu, memory or weighted.
+	Ranking string `mapstructure:"ranking"`
+	// Weights apply when Ranking is weighted: each process scores
+	// cpu*share_of_group_max_cpu + memory*share_of_group_max_memory.
+	Weights Weights `mapstructure:"weights"`
+	// Smoothing is ewma, max or none; Window is its length in intervals.
+	Smoothing string `mapstructure:"smoothing"`
+	Window    int    `mapstructure:"window"`
+	// CriticalProcesses are RE2 regexes matched against the executable name
+	// and the command line; matching processes are always kept and do not
+	// count against TopK.
+	CriticalProcesses []string `mapstructure:"critical_processes"`
+	// Hysteresis keeps a kept process until it has ranked at or below
+	// top_k+margin for intervals consecutive intervals.
+	Hysteresis Hysteresis `mapstructure:"hysteresis"`
+	// Others is aggregate (one `other` resource per group) or drop.
+	Others string `mapstructure:"others"`
+	// OtherName is the process.executable.name of the other resource.
+	OtherName string `mapstructure:"other_name"`
+	// PruneAfter forgets a process absent for this many of its group's
+	// intervals.
+	PruneAfter int `mapstructure:"prune_after"`
+	// MaxTrackedProcesses caps the process state over all groups.
+	MaxTrackedProcesses int `mapstructure:"max_tracked_processes"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// Weights of the weighted ranking.
+type Weights struct {
+	CPU    float64 `mapstructure:"cpu"`
+	Memory float64 `mapstructure:"memory"`
+}
+
+// Hysteresis of the keep set.
+type Hysteresis struct {
+	Margin    int `mapstructure:"margin"`
+	Intervals int `mapstructure:"intervals"`
+}
+
+var _ component.Config = (*Config)(nil)
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		TopK:                20,
+		Ranking:             RankingCPU,
+		Weights:             Weights{CPU: 0.7, Memory: 0.3},
+		Smoothing:           string(processmetrics.SmoothingEWMA),
+		Window:              5,
+		Hysteresis:          Hysteresis{Margin: 5, Intervals: 3},
+		Others:              OthersAggregate,
+		OtherName:           "_other",
+		PruneAfter:          5,
+		MaxTrackedProcesses: 50_000,
+	}
+}
+
+// Validate reports every problem at once, each naming its field.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.TopK < 1 {
+		errs = append(errs, fmt.Errorf("top_k: must be at least 1, got %d", c.TopK))
+	}
+	switch c.Ranking {
+	case RankingCPU, RankingMemory:
+	case RankingWeighted:
+		w := c.Weights
+		switch {
+		case w.CPU < 0 || w.Memory < 0 || math.IsNaN(w.CPU) || math.IsNaN(w.Memory) || math.IsInf(w.CPU, 0) || math.IsInf(w.Memory, 0):
+			errs = append(errs, fmt.Errorf("weights: cpu and memory must be finite and >= 0, got cpu=%v memory=%v", w.CPU, w.Memory))
+		case w.CPU+w.Memory == 0:
+			errs = append(errs, errors.New("weights: cpu + memory must be > 0 for ranking: weighted"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("ranking: unknown %q (want cpu, memory or weighted)", c.Ranking))
+	}
+	switch processmetrics.Smoothing(c.Smoothing) {
+	case processmetrics.SmoothingEWMA, processmetrics.SmoothingMax, processmetrics.SmoothingNone:
+	default:
+		errs = append(errs, fmt.Errorf("smoothing: unknown %q (want ewma, max or none)", c.Smoothing))
+	}
+	if c.Window < 1 {
+		errs = append(errs, fmt.Errorf("window: must be at least 1 interval, got %d", c.Window))
+	}
+	if err := processmetrics.ValidatePatterns(c.CriticalProcesses); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Hysteresis.Margin < 0 {
+		errs = append(errs, fmt.Errorf("hysteresis.margin: must be >= 0, got %d", c.Hysteresis.Margin))
+	}
+	if c.Hysteresis.Intervals < 1 {
+		errs = append(errs, fmt.Errorf("hysteresis.intervals: must be at least 1, got %d", c.Hysteresis.Intervals))
+	}
+	switch c.Others {
+	case OthersAggregate:
+		if c.OtherName == "" {
+			errs = append(errs, errors.New("other_name: must not be empty with others: aggregate"))
+		}
+	case OthersDrop:
+	default:
+		errs = append(errs, fmt.Errorf("others: unknown %q (want aggregate or drop)", c.Others))
+	}
+	if c.PruneAfter < 1 {
+		errs = append(errs, fmt.Errorf("prune_after: must be at least 1 interval, got %d", c.PruneAfter))
+	}
+	if c.MaxTrackedProcesses < 1 {
+		errs = append(errs, fmt.Errorf("max_tracked_processes: must be at least 1, got %d", c.MaxTrackedProcesses))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) trackerConfig() processmetrics.TrackerConfig {
+	return processmetrics.TrackerConfig{
+		Smoothing:  processmetrics.Smoothing(c.Smoothing),
+		Window:     c.Window,
+		PruneAfter: c.PruneAfter,
+		MaxTracked: c.MaxTrackedProcesses,
+	}
+}

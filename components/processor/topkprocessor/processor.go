@@ -1,0 +1,518 @@
+package topkprocessor
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
+	"github.com/phoenix-otel/phoenix/internal/buildinfo"
+)
+
+const scopeName = "github.com/phoenix-otel/phoenix/components/processor/topkprocessor"
+
+// Names on the other resource.
+const (
+	metricProcessCount = "process.count"
+	metricUptime       = "process.uptime" // a sum of uptimes means nothing: not aggregated
+)
+
+// decision for one resource of a batch.
+type decision uint8
+
+const (
+	decisionPass decision = iota // not a process: untouched
+	decisionKeep
+	decisionRemove
+)
+
+type topkProcessor struct {
+	cfg      *Config
+	logger   *zap.Logger
+	critical *processmetrics.CriticalMatcher
+	tcfg     processmetrics.TrackerConfig
+	tel      *telemetry
+	drop     bool
+
+	mu        sync.Mutex
+	groups    map[string]*group
+	tracked   int // over all groups, bounded by MaxTrackedProcesses
+	batch     uint64
+	capWarned bool
+
+	// Reused per batch.
+	res       processmetrics.Resource
+	decisions []decision
+	active    []*group
+	onPrune   func(*entry)
+}
+
+func newProcessor(set processor.Settings, cfg *Config) (*topkProcessor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	critical, err := processmetrics.NewCriticalMatcher(cfg.CriticalProcesses)
+	if err != nil {
+		return nil, err
+	}
+	p := &topkProcessor{
+		cfg:      cfg,
+		logger:   set.Logger,
+		critical: critical,
+		tcfg:     cfg.trackerConfig(),
+		drop:     cfg.Others == OthersDrop,
+		groups:   map[string]*group{},
+	}
+	p.onPrune = func(*entry) { p.tracked-- }
+	if p.tel, err = newTelemetry(set.TelemetrySettings.MeterProvider, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *topkProcessor) shutdown(context.Context) error {
+	if p.tel != nil {
+		return p.tel.shutdown()
+	}
+	return nil
+}
+
+// processMetrics treats each batch as one scrape interval of the hosts it
+// carries: it ranks each host's processes, keeps the top K, the critical and
+// those held by hysteresis, and replaces the rest with one other resource per
+// host.
+func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.batch++
+	rms := md.ResourceMetrics()
+	n := rms.Len()
+	p.decisions = slices.Grow(p.decisions[:0], n)[:n]
+	p.active = p.active[:0]
+
+	// Pass 1: recognise, identify and measure every process.
+	for i := 0; i < n; i++ {
+		p.decisions[i] = decisionPass
+		rm := rms.At(i)
+		if !processmetrics.Read(rm, &p.res) || p.isOtherResource(rm) {
+			continue
+		}
+		p.decisions[i] = decisionKeep
+		g := p.groupFor(p.res.Host)
+		g.stats.in++
+		if ts := p.res.Sample.Timestamp; ts > g.maxTS {
+			g.maxTS = ts
+		}
+		if st := p.res.Sample.StartTime; st != 0 && (g.minStart == 0 || st < g.minStart) {
+			g.minStart = st
+		}
+		var e *entry
+		if p.tracked < p.cfg.MaxTrackedProcesses || g.tracker.Get(p.res.ID) != nil {
+			var isNew bool
+			e, isNew = g.tracker.Observe(p.res.ID, &p.res.Sample)
+			if isNew {
+				e.Ext.reset()
+				p.tracked++
+			}
+		}
+		m := member{rm: i, e: e}
+		if e != nil {
+			if e.Ext.critical == 0 {
+				e.Ext.critical = -1
+				if p.critical.MatchIndex(rm.Resource().Attributes()) >= 0 {
+					e.Ext.critical = 1
+				}
+			}
+			m.critical = e.Ext.critical > 0
+		} else {
+			g.stats.untracked++
+			m.critical = p.critical.MatchIndex(rm.Resource().Attributes()) >= 0
+		}
+		g.members = append(g.members, m)
+	}
+
+	// Rank each group, then decide and account every process.
+	for _, g := range p.active {
+		if g.startTS == 0 {
+			g.startTS = g.minStart
+			if g.startTS == 0 || g.startTS > g.maxTS {
+				g.startTS = g.maxTS
+			}
+		}
+		p.rank(g)
+		for _, m := range g.members {
+			rm := rms.At(m.rm)
+			keep := m.critical || (m.e != nil && m.e.Ext.kept)
+			switch {
+			case keep:
+				g.stats.kept++
+				if m.critical {
+					g.stats.criticalKept++
+				}
+				if m.e != nil {
+					p.walk(g, m.e, rm, false)
+				}
+			case p.drop:
+				p.decisions[m.rm] = decisionRemove
+				g.stats.dropped++
+				if m.e != nil {
+					p.walk(g, m.e, rm, false)
+				}
+			default:
+				p.decisions[m.rm] = decisionRemove
+				g.stats.aggregated++
+				p.walk(g, m.e, rm, true)
+			}
+		}
+	}
+
+	if len(p.active) > 0 {
+		i := 0
+		rms.RemoveIf(func(pmetric.ResourceMetrics) bool {
+			d := p.decisions[i]
+			i++
+			return d == decisionRemove
+		})
+	}
+
+	for _, g := range p.active {
+		if !p.drop && (len(g.others) > 0 || g.stats.aggregated > 0) {
+			p.emitOther(g, rms.AppendEmpty())
+		}
+		g.tracker.End(p.onPrune)
+		p.tel.record(ctx, g)
+		g.members = g.members[:0]
+		g.stats = stats{}
+		g.maxTS, g.minStart = 0, 0
+	}
+	p.pruneGroups()
+	p.warnCap()
+	return md, nil
+}
+
+// isOtherResource recognises an other resource (from an upstream topk):
+// it passes through rather than being ranked as a process.
+func (p *topkProcessor) isOtherResource(rm pmetric.ResourceMetrics) bool {
+	return !p.res.HasPID && p.cfg.OtherName != "" && p.res.Name == p.cfg.OtherName
+}
+
+func (p *topkProcessor) groupFor(host string) *group {
+	g, ok := p.groups[host]
+	if !ok {
+		tr, err := processmetrics.NewTracker[procState](p.tcfg)
+		if err != nil {
+			panic(err) // validated in newProcessor
+		}
+		host = strings.Clone(host)
+		g = newGroup(host, tr, p.tel.groupAttrs(host))
+		p.groups[host] = g
+	}
+	if g.lastBatch != p.batch {
+		g.lastBatch = p.batch
+		g.tracker.Begin()
+		p.active = append(p.active, g)
+	}
+	return g
+}
+
+// pruneGroups forgets hosts that stopped sending. A group normally appears
+// once per interval; with G groups sending separately an interval spans
+// about G batches, so a group absent for prune_after*G batches is gone.
+func (p *topkProcessor) pruneGroups() {
+	limit := uint64(p.cfg.PruneAfter) * uint64(max(len(p.groups), 1))
+	for name, g := range p.groups {
+		if p.batch-g.lastBatch > limit {
+			p.tracked -= g.tracker.Len()
+			delete(p.groups, name)
+		}
+	}
+}
+
+func (p *topkProcessor) warnCap() {
+	if p.tracked < p.cfg.MaxTrackedProcesses {
+		p.capWarned = false
+		return
+	}
+	if !p.capWarned {
+		p.capWarned = true
+		p.logger.Warn("topk: max_tracked_processes reached; new processes are aggregated without state (their cumulative increments are not counted in other) until tracked ones are pruned",
+			zap.Int("max_tracked_processes", p.cfg.MaxTrackedProcesses))
+	}
+}
+
+// rank orders the group's non-critical processes seen in this batch and
+// applies the keep rule with hysteresis.
+func (p *topkProcessor) rank(g *group) {
+	interval := g.tracker.Interval()
+	cands := g.candidates[:0]
+	var maxCPU, maxMem float64
+	for _, m := range g.members {
+		e := m.e
+		if e == nil || m.critical || e.Ext.rankedAt == interval {
+			continue
+		}
+		e.Ext.rankedAt = interval
+		cands = append(cands, e)
+		maxCPU = max(maxCPU, e.CPUScore)
+		maxMem = max(maxMem, e.MemoryScore)
+	}
+	for _, e := range cands {
+		switch p.cfg.Ranking {
+		case RankingCPU:
+			e.Ext.score = e.CPUScore
+		case RankingMemory:
+			e.Ext.score = e.MemoryScore
+		default:
+			s := 0.0
+			if maxCPU > 0 {
+				s += p.cfg.Weights.CPU * e.CPUScore / maxCPU
+			}
+			if maxMem > 0 {
+				s += p.cfg.Weights.Memory * e.MemoryScore / maxMem
+			}
+			e.Ext.score = s
+		}
+	}
+	slices.SortFunc(cands, byScore)
+	k, hold, need := p.cfg.TopK, p.cfg.TopK+p.cfg.Hysteresis.Margin, p.cfg.Hysteresis.Intervals
+	for r, e := range cands {
+		st := &e.Ext
+		switch {
+		case r < k:
+			if !st.kept {
+				st.kept = true
+				g.stats.admitted++
+			}
+			st.below = 0
+		case !st.kept:
+		case r < hold:
+			st.below = 0
+		default:
+			st.below++
+			if st.below >= need {
+				st.kept, st.below = false, 0
+				g.stats.evicted++
+			}
+		}
+	}
+	g.candidates = cands
+}
+
+// byScore sorts by score, highest first; ties by identity for determinism.
+func byScore(a, b *entry) int {
+	if c := cmp.Compare(b.Ext.score, a.Ext.score); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// walk goes over one process's data points. It always records the last
+// value of its cumulative series (needed when the process later leaves the
+// kept set); with aggregate it also adds the process to the group's other
+// resource. e is nil for a process past max_tracked_processes.
+func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, aggregate bool) {
+	var st *procState
+	if e != nil {
+		st = &e.Ext
+	}
+	// First walk of a process registers all its series, so that positions
+	// line up on later walks whether it is kept or not.
+	full := aggregate || (st != nil && len(st.series) == 0)
+	hint := 0
+	sms := rm.ScopeMetrics()
+	for i := 0; i < sms.Len(); i++ {
+		ms := sms.At(i).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			var dps pmetric.NumberDataPointSlice
+			kind := kindLevel
+			switch m.Type() {
+			case pmetric.MetricTypeSum:
+				s := m.Sum()
+				dps = s.DataPoints()
+				switch {
+				case s.AggregationTemporality() == pmetric.AggregationTemporalityDelta:
+					kind = kindDelta
+				case s.IsMonotonic():
+					kind = kindCumulative
+				}
+			case pmetric.MetricTypeGauge:
+				dps = m.Gauge().DataPoints()
+			default:
+				if aggregate {
+					g.stats.droppedPoints += int64(dataPointCount(m))
+				}
+				continue
+			}
+			if m.Name() == metricUptime {
+				continue // never aggregated, needs no state
+			}
+			if !full && kind != kindCumulative {
+				hint += dps.Len()
+				continue
+			}
+			nameHash := processmetrics.HashString(m.Name())
+			for k := 0; k < dps.Len(); k++ {
+				dp := dps.At(k)
+				key := processmetrics.Combine(nameHash, processmetrics.HashAttributes(dp.Attributes()))
+				var ps *procSeries
+				if st != nil {
+					ps = st.find(key, hint)
+				}
+				hint++
+				v := value(dp)
+				if kind == kindCumulative {
+					inc := v
+					if ps != nil {
+						if ps.seen && v >= ps.last && (dp.StartTimestamp() == ps.start || dp.StartTimestamp() == 0 || ps.start == 0) {
+							inc = v - ps.last
+						}
+						ps.last, ps.start, ps.seen = v, dp.StartTimestamp(), true
+					} else {
+						// No state past the cap: the increment is unknown.
+						inc = 0
+					}
+					if !aggregate {
+						continue
+					}
+					if o := p.other(g, ps, key, m, dp, kind); o != nil {
+						o.cum += inc
+						o.touched = true
+					}
+					continue
+				}
+				if !aggregate {
+					continue
+				}
+				if o := p.other(g, ps, key, m, dp, kind); o != nil {
+					o.sum += v
+					if !o.touched || dp.StartTimestamp() < o.start {
+						o.start = dp.StartTimestamp()
+					}
+					o.ts = max(o.ts, dp.Timestamp())
+					o.touched = true
+				}
+			}
+		}
+	}
+}
+
+func (p *topkProcessor) other(g *group, ps *procSeries, key uint64, m pmetric.Metric, dp pmetric.NumberDataPoint, kind seriesKind) *otherSeries {
+	if ps != nil && ps.other >= 0 {
+		return &g.others[ps.other]
+	}
+	idx := g.otherFor(key, m, dp, kind)
+	if idx < 0 {
+		g.stats.droppedPoints++
+		return nil
+	}
+	if ps != nil {
+		ps.other = idx
+	}
+	return &g.others[idx]
+}
+
+func value(dp pmetric.NumberDataPoint) float64 {
+	if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+		return float64(dp.IntValue())
+	}
+	v := dp.DoubleValue()
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+func dataPointCount(m pmetric.Metric) int {
+	switch m.Type() {
+	case pmetric.MetricTypeHistogram:
+		return m.Histogram().DataPoints().Len()
+	case pmetric.MetricTypeExponentialHistogram:
+		return m.ExponentialHistogram().DataPoints().Len()
+	case pmetric.MetricTypeSummary:
+		return m.Summary().DataPoints().Len()
+	}
+	return 0
+}
+
+// emitOther writes the group's other resource for this interval and resets
+// the per-interval sums. Cumulative series are emitted every interval with a
+// StartTimestamp fixed for the group's life; level series carry this
+// interval's sum (0 when no process contributed); delta series only when
+// some process contributed.
+func (p *topkProcessor) emitOther(g *group, rm pmetric.ResourceMetrics) {
+	attrs := rm.Resource().Attributes()
+	attrs.PutStr(processmetrics.AttrExecutableName, p.cfg.OtherName)
+	if g.name != "" {
+		attrs.PutStr(processmetrics.AttrHostName, g.name)
+	}
+	sm := rm.ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(scopeName)
+	sm.Scope().SetVersion(buildinfo.Version)
+	ms := sm.Metrics()
+	ms.EnsureCapacity(len(g.metrics) + 1)
+	ts := g.maxTS
+	for mi, om := range g.metrics {
+		var dps pmetric.NumberDataPointSlice
+		m := pmetric.NewMetric()
+		m.SetName(om.name)
+		m.SetDescription(om.description)
+		m.SetUnit(om.unit)
+		if om.typ == pmetric.MetricTypeSum {
+			s := m.SetEmptySum()
+			s.SetAggregationTemporality(om.temporality)
+			s.SetIsMonotonic(om.monotonic)
+			dps = s.DataPoints()
+		} else {
+			dps = m.SetEmptyGauge().DataPoints()
+		}
+		for i := range g.others {
+			o := &g.others[i]
+			if o.metric != int32(mi) {
+				continue
+			}
+			if o.kind == kindDelta && !o.touched {
+				continue
+			}
+			dp := dps.AppendEmpty()
+			o.attrs.CopyTo(dp.Attributes())
+			dp.SetTimestamp(ts)
+			v := o.sum
+			switch o.kind {
+			case kindCumulative:
+				v = o.cum
+				dp.SetStartTimestamp(g.startTS)
+			case kindDelta:
+				dp.SetStartTimestamp(o.start)
+				dp.SetTimestamp(max(o.ts, o.start))
+			default:
+				if om.typ == pmetric.MetricTypeSum {
+					dp.SetStartTimestamp(g.startTS)
+				}
+			}
+			if o.isInt {
+				dp.SetIntValue(int64(math.Round(v)))
+			} else {
+				dp.SetDoubleValue(v)
+			}
+			o.sum, o.touched, o.start, o.ts = 0, false, 0, 0
+		}
+		if dps.Len() > 0 {
+			m.MoveTo(ms.AppendEmpty())
+		}
+	}
+	count := ms.AppendEmpty()
+	count.SetName(metricProcessCount)
+	count.SetDescription("Number of processes aggregated into this other resource in the interval.")
+	count.SetUnit("{processes}")
+	dp := count.SetEmptyGauge().DataPoints().AppendEmpty()
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(g.stats.aggregated)
+}

@@ -1,0 +1,176 @@
+package topkprocessor
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
+)
+
+// seriesKind says how the other resource aggregates a series.
+type seriesKind uint8
+
+const (
+	// kindCumulative: a monotonic cumulative sum. The other series is a
+	// running total that grows by the increments of the processes not kept.
+	kindCumulative seriesKind = iota
+	// kindLevel: a non-monotonic cumulative sum or a gauge (memory, threads,
+	// utilisation). The other series is this interval's sum.
+	kindLevel
+	// kindDelta: a delta sum. The other series is this interval's sum.
+	kindDelta
+)
+
+// maxOtherSeries bounds the series of one group's other resource (process
+// metrics have a handful; this only guards against unbounded data-point
+// attributes).
+const maxOtherSeries = 1024
+
+// procSeries is what topk remembers of one series of one process: its last
+// cumulative value (to turn it into an increment when the process is not
+// kept) and where it goes in the group's other resource.
+type procSeries struct {
+	key   uint64
+	last  float64
+	start pcommon.Timestamp
+	other int32 // index in group.others, -1 until resolved
+	seen  bool
+}
+
+// procState is topk's per-process state, kept in the shared tracker.
+type procState struct {
+	critical int8 // 0 unknown, 1 critical, -1 not
+	kept     bool
+	below    int // consecutive intervals ranked at or below top_k+margin
+	rankedAt uint64
+	score    float64
+	series   []procSeries
+}
+
+func (s *procState) reset() {
+	*s = procState{series: s.series[:0]}
+}
+
+// find returns the series with key, trying position hint first (a process's
+// series come in the same order every scrape), and appends it when new.
+func (s *procState) find(key uint64, hint int) *procSeries {
+	if hint < len(s.series) && s.series[hint].key == key {
+		return &s.series[hint]
+	}
+	for i := range s.series {
+		if s.series[i].key == key {
+			return &s.series[i]
+		}
+	}
+	s.series = append(s.series, procSeries{key: key, other: -1})
+	return &s.series[len(s.series)-1]
+}
+
+type entry = processmetrics.Entry[procState]
+
+// otherMetric describes one metric of the other resource, copied from the
+// first process metric of that name.
+type otherMetric struct {
+	name, description, unit string
+	typ                     pmetric.MetricType
+	temporality             pmetric.AggregationTemporality
+	monotonic               bool
+}
+
+// otherSeries is one data-point series of a group's other resource.
+type otherSeries struct {
+	key    uint64
+	metric int32
+	attrs  pcommon.Map
+	kind   seriesKind
+	isInt  bool
+
+	cum     float64 // kindCumulative: running total
+	sum     float64 // kindLevel, kindDelta: this interval
+	touched bool    // contributed to this interval
+	start   pcommon.Timestamp
+	ts      pcommon.Timestamp
+}
+
+// member is one process resource of the current batch.
+type member struct {
+	rm       int // index in the batch's ResourceMetrics
+	e        *entry
+	critical bool
+}
+
+// group is the state of one host (host.name) or of the resources without one.
+type group struct {
+	name    string
+	tracker *processmetrics.Tracker[procState]
+
+	others      []otherSeries
+	otherIndex  map[uint64]int32
+	metrics     []otherMetric
+	metricIndex map[string]int32
+	// startTS is the other resource's StartTimestamp: the earliest process
+	// start seen in the group's first batch, fixed for the group's life so
+	// that backends see one uninterrupted cumulative series.
+	startTS pcommon.Timestamp
+
+	lastBatch uint64
+	attrs     metric.MeasurementOption
+
+	// Per batch.
+	members    []member
+	candidates []*entry
+	maxTS      pcommon.Timestamp
+	minStart   pcommon.Timestamp
+	stats      stats
+}
+
+// stats are the per-batch figures of one group.
+type stats struct {
+	in, kept, aggregated, dropped, criticalKept, untracked int64
+	admitted, evicted, droppedPoints                       int64
+}
+
+func newGroup(name string, tr *processmetrics.Tracker[procState], attrs metric.MeasurementOption) *group {
+	return &group{
+		name:        name,
+		tracker:     tr,
+		otherIndex:  map[uint64]int32{},
+		metricIndex: map[string]int32{},
+		attrs:       attrs,
+	}
+}
+
+// otherFor returns the index of the other series for a data point, creating
+// it (and its metric) on first use; -1 when the group is at maxOtherSeries.
+func (g *group) otherFor(key uint64, m pmetric.Metric, dp pmetric.NumberDataPoint, kind seriesKind) int32 {
+	if idx, ok := g.otherIndex[key]; ok {
+		return idx
+	}
+	if len(g.others) >= maxOtherSeries {
+		return -1
+	}
+	mi, ok := g.metricIndex[m.Name()]
+	if !ok {
+		// Cloned: pdata strings may alias a request buffer we must not pin.
+		om := otherMetric{name: strings.Clone(m.Name()), description: strings.Clone(m.Description()), unit: strings.Clone(m.Unit()), typ: m.Type()}
+		if m.Type() == pmetric.MetricTypeSum {
+			om.temporality = m.Sum().AggregationTemporality()
+			om.monotonic = m.Sum().IsMonotonic()
+		}
+		mi = int32(len(g.metrics))
+		g.metrics = append(g.metrics, om)
+		g.metricIndex[om.name] = mi
+	}
+	attrs := pcommon.NewMap()
+	dp.Attributes().CopyTo(attrs)
+	idx := int32(len(g.others))
+	g.others = append(g.others, otherSeries{
+		key: key, metric: mi, attrs: attrs, kind: kind,
+		isInt: dp.ValueType() == pmetric.NumberDataPointValueTypeInt,
+	})
+	g.otherIndex[key] = idx
+	return idx
+}
