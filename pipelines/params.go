@@ -363,11 +363,11 @@ func kind(v any) string {
 // values gives typed access to resolved (canonical) parameter values.
 type values map[string]any
 
-func (v values) int(name string) int         { return v[name].(int) }
-func (v values) float(name string) float64   { return v[name].(float64) }
-func (v values) str(name string) string      { return v[name].(string) }
-func (v values) bool(name string) bool       { return v[name].(bool) }
-func (v values) list(name string) []string   { return v[name].([]string) }
+func (v values) int(name string) int                { return v[name].(int) }
+func (v values) float(name string) float64          { return v[name].(float64) }
+func (v values) str(name string) string             { return v[name].(string) }
+func (v values) bool(name string) bool              { return v[name].(bool) }
+func (v values) list(name string) []string          { return v[name].([]string) }
 func (v values) dict(name string) map[string]string { return v[name].(map[string]string) }
 func (v values) dur(name string) time.Duration {
 	d, _ := time.ParseDuration(v[name].(string))

@@ -240,7 +240,7 @@ func WithLoadSim(r Rendered, sim LoadSim) (Rendered, error) {
 		rs, _ := p["receivers"].([]any)
 		p["receivers"] = append(rs, idLoadGen)
 	}
-	header := headComment(doc) + fmt.Sprintf("# load simulation: profile %s, duration %s\n", sim.Profile, durationOrForever(sim.Duration))
+	header := headComment(r.YAML) + fmt.Sprintf("# load simulation: profile %s, duration %s\n", sim.Profile, durationOrForever(sim.Duration))
 	return marshal(header, m)
 }
 
@@ -251,12 +251,16 @@ func durationOrForever(d time.Duration) string {
 	return d.String()
 }
 
-// headComment returns the leading comment block of a document.
-func headComment(doc yaml.Node) string {
-	if doc.HeadComment == "" {
-		return ""
+// headComment returns the leading comment lines of a rendered config.
+func headComment(data []byte) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		b.WriteString(line)
 	}
-	return doc.HeadComment + "\n"
+	return b.String()
 }
 
 // loadgenConfig checks a simulation and returns the loadgen receiver config.
@@ -427,8 +431,8 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 	}
 	v := values(vals)
 	c.intervals[variant] = v.str("collection_interval")
-	if variant == "" {
-		// A single deployment's receiver takes the template's interval.
+	if variant == "" || variant == VariantBaseline {
+		// The receiver takes the template's (the baseline's) interval.
 		if r, ok := c.receivers[c.receiverID].(map[string]any); ok {
 			r["collection_interval"] = v.str("collection_interval")
 		}

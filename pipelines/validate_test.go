@@ -1,0 +1,101 @@
+package pipelines
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateYAMLAcceptsEveryRenderedTemplate(t *testing.T) {
+	for _, name := range Names() {
+		r, err := Render(Spec{Template: name, Destination: Destination{Type: DestOTLPHTTP, Endpoint: "http://x:4318"}}, Context{HostName: "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if probs := ValidateYAML(r.YAML); len(probs) > 0 {
+			t.Errorf("%s: %v", name, probs)
+		}
+	}
+}
+
+const goodConfig = `receivers:
+  hostmetrics:
+    scrapers:
+      process: {}
+processors:
+  batch:
+exporters:
+  otlphttp:
+    endpoint: http://x:4318
+extensions:
+  health_check:
+service:
+  extensions: [health_check]
+  pipelines:
+    metrics:
+      receivers: [hostmetrics]
+      processors: [batch]
+      exporters: [otlphttp]
+`
+
+func TestValidateYAML(t *testing.T) {
+	if probs := ValidateYAML([]byte(goodConfig)); len(probs) != 0 {
+		t.Fatalf("good config (deprecated aliases included): %v", probs)
+	}
+	cases := []struct {
+		name, yaml string
+		want       Problem // Message is a substring
+	}{
+		{"empty", "   \n", Problem{Line: 1, Column: 1, Message: "empty"}},
+		{"syntax: bad indentation", "receivers:\n  otlp:\n    protocols:\n   grpc:\n", Problem{Line: 4, Column: 4, Message: "invalid YAML"}},
+		{"syntax: missing colon", "receivers:\n  otlp: {}\nprocessors\n  batch: {}\n", Problem{Line: 3, Message: "invalid YAML"}},
+		{"syntax: unclosed flow", "service:\n  pipelines:\n    metrics:\n      receivers: [otlp\n", Problem{Line: 4, Message: "invalid YAML"}},
+		{"not a mapping", "- a\n- b\n", Problem{Line: 1, Column: 1, Message: "must be a mapping"}},
+		{"unknown section", strings.Replace(goodConfig, "extensions:\n  health_check:", "extension:\n  health_check:", 1),
+			Problem{Line: 10, Column: 1, Path: "extension", Message: `unknown top-level key "extension"`}},
+		{"unknown receiver type", strings.Replace(goodConfig, "  hostmetrics:\n    scrapers", "  prometheus:\n    scrapers", 1),
+			Problem{Line: 2, Column: 3, Path: "receivers.prometheus", Message: `unknown receiver type "prometheus": phoenix-otelcol has host_metrics, loadgen, otlp`}},
+		{"missing component", strings.Replace(goodConfig, "processors: [batch]", "processors: [batch, topk]", 1),
+			Problem{Line: 17, Column: 27, Path: "service.pipelines.metrics.processors", Message: `processor "topk" is not defined (add it under processors)`}},
+		{"missing extension", strings.Replace(goodConfig, "extensions: [health_check]", "extensions: [pprof]", 1),
+			Problem{Line: 13, Column: 16, Path: "service.extensions", Message: `extension "pprof" is not defined`}},
+		{"pipeline without exporter", strings.Replace(goodConfig, "      exporters: [otlphttp]\n", "", 1),
+			Problem{Line: 15, Column: 5, Path: "service.pipelines.metrics.exporters", Message: "has no exporters: it is not wired"}},
+		{"bad pipeline type", strings.Replace(goodConfig, "    metrics:\n", "    metric/x:\n", 1),
+			Problem{Line: 15, Column: 5, Path: "service.pipelines.metric/x", Message: `unknown pipeline type "metric"`}},
+		{"no service", "receivers:\n  otlp:\n", Problem{Line: 1, Column: 1, Path: "service", Message: "missing the service section"}},
+		{"no pipelines", "receivers:\n  otlp:\nservice:\n  pipelines: {}\n", Problem{Line: 4, Column: 14, Path: "service.pipelines", Message: "no pipelines"}},
+		{"settings not a mapping", strings.Replace(goodConfig, "  batch:\n", "  batch: 5\n", 1),
+			Problem{Line: 6, Column: 10, Path: "processors.batch", Message: "must be a mapping"}},
+	}
+	for _, c := range cases {
+		probs := ValidateYAML([]byte(c.yaml))
+		if len(probs) == 0 {
+			t.Errorf("%s: no problem found", c.name)
+			continue
+		}
+		p := probs[0]
+		if !strings.Contains(p.Message, c.want.Message) ||
+			(c.want.Line != 0 && p.Line != c.want.Line) ||
+			(c.want.Column != 0 && p.Column != c.want.Column) ||
+			(c.want.Path != "" && p.Path != c.want.Path) {
+			t.Errorf("%s: got %+v, want %+v", c.name, p, c.want)
+		}
+		if p.Line < 1 || p.Column < 1 {
+			t.Errorf("%s: position %d:%d must be 1-based", c.name, p.Line, p.Column)
+		}
+	}
+}
+
+func TestValidateYAMLReportsEveryProblem(t *testing.T) {
+	cfg := strings.NewReplacer(
+		"  batch:\n", "  batch:\n  bogus:\n",
+		"exporters: [otlphttp]", "exporters: [otlphttp, kafka]",
+	).Replace(goodConfig)
+	probs := ValidateYAML([]byte(cfg))
+	if len(probs) != 2 {
+		t.Fatalf("want 2 problems (unknown processor type, undefined exporter), got %v", probs)
+	}
+	if probs[0].Path != "processors.bogus" || probs[1].Path != "service.pipelines.metrics.exporters" {
+		t.Errorf("problems out of order or misplaced: %v", probs)
+	}
+}
