@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net"
@@ -41,7 +42,18 @@ func NewOTLPSink(t testing.TB) *OTLPSink {
 }
 
 func (s *OTLPSink) handle(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	var src io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		// The otlp_http exporter compresses with gzip by default.
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		defer zr.Close()
+		src = zr
+	}
+	body, err := io.ReadAll(src)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
