@@ -101,9 +101,9 @@ func TestCriticalAlwaysKeptOutsideK(t *testing.T) {
 	w.add(pr{pid: 1, name: "a"}, 1)
 	w.add(pr{pid: 2, name: "b"}, 0.9)
 	w.add(pr{pid: 3, name: "c"}, 0.8)
-	w.add(pr{pid: 4, name: "postgres"}, 0)                                          // idle, by name
+	w.add(pr{pid: 4, name: "postgres"}, 0)                                         // idle, by name
 	w.add(pr{pid: 5, name: "java", cmdline: "java -cp /opt/kafka kafka.Kafka"}, 0) // by command line
-	w.add(pr{pid: 6, name: "postgres-exporter"}, 0)                                 // anchored: not critical
+	w.add(pr{pid: 6, name: "postgres-exporter"}, 0)                                // anchored: not critical
 	for i := 0; i < 3; i++ {
 		out := h.run(w.step())
 		if got := keptPIDs(out)[""]; !reflect.DeepEqual(got, pids(1, 2, 4, 5)) {
