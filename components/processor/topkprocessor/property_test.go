@@ -32,7 +32,7 @@ func TestPropertySumPreservation(t *testing.T) {
 
 type propProc struct {
 	pr
-	rate  float64
+	rate   float64
 	crit   bool
 	alive  bool
 	reused bool // its pid went to a new process
@@ -140,7 +140,10 @@ func runProperty(t *testing.T, seed uint64, delta bool) {
 			live = append(live, p.pr)
 			liveProcs = append(liveProcs, p)
 		}
-		rng.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i]; liveProcs[i], liveProcs[j] = liveProcs[j], liveProcs[i] })
+		rng.Shuffle(len(live), func(i, j int) {
+			live[i], live[j] = live[j], live[i]
+			liveProcs[i], liveProcs[j] = liveProcs[j], liveProcs[i]
+		})
 
 		in := scrape(now, live...)
 		inCopy := pmetric.NewMetrics()
