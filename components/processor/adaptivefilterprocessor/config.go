@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
 
 // Units max_cardinality can be counted in.
@@ -63,9 +65,13 @@ type Config struct {
 	// Retention keeps a process that passed the thresholds for this long
 	// after it last passed, so series do not flap. 0 turns it off.
 	Retention time.Duration `mapstructure:"retention"`
-	// CPUSmoothing is the EWMA weight of the newest CPU rate (0 < a <= 1;
-	// 1 = no smoothing). One spike must not drag a process in.
-	CPUSmoothing float64 `mapstructure:"cpu_smoothing"`
+	// Smoothing is how CPU and memory are smoothed into the scores: "ewma"
+	// (default), "max" (over the window) or "none". One spike must not drag
+	// a process in.
+	Smoothing string `mapstructure:"smoothing"`
+	// SmoothingWindow is the smoothing window in intervals (EWMA alpha
+	// 2/(window+1)).
+	SmoothingWindow int `mapstructure:"smoothing_window"`
 
 	// DropRules drop processes whatever the thresholds say (critical ones excepted).
 	DropRules DropRulesConfig `mapstructure:"drop_rules"`
@@ -74,8 +80,9 @@ type Config struct {
 	// are judged without history (no smoothing, no retention) and the
 	// overflow is reported.
 	MaxTrackedProcesses int `mapstructure:"max_tracked_processes"`
-	// StaleAfter prunes the state of a process not seen for this many intervals.
-	StaleAfter int `mapstructure:"stale_after_intervals"`
+	// PruneAfter drops the state of a process (and of a host) not seen for
+	// this many intervals.
+	PruneAfter int `mapstructure:"prune_after_intervals"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -200,22 +207,23 @@ func createDefaultConfig() component.Config {
 			High:          0.95,
 			MaxMultiplier: 2,
 		},
-		Retention:    5 * time.Minute,
-		CPUSmoothing: 0.5,
+		Retention:       5 * time.Minute,
+		Smoothing:       string(processmetrics.SmoothingEWMA),
+		SmoothingWindow: 3,
 		DropRules: DropRulesConfig{
 			Idle:       IdleRuleConfig{Enabled: true, CPU: 0.0005, Memory: 4 * 1024 * 1024},
 			ShortLived: ShortLivedRuleConfig{Enabled: true, MinAge: time.Minute, CPU: 0.01},
 			Ephemeral:  EphemeralRuleConfig{Enabled: false, MinDigits: 6, MinHex: 12},
 		},
 		MaxTrackedProcesses: 100_000,
-		StaleAfter:          5,
+		PruneAfter:          5,
 	}
 }
 
 const (
-	maxBudget        = 10_000_000
-	maxTracked       = 10_000_000
-	maxStaleInterval = 10_000
+	maxBudget     = 10_000_000
+	maxTracked    = 10_000_000
+	maxPruneAfter = 10_000
 )
 
 func finitePositive(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
@@ -309,8 +317,14 @@ func (c *Config) Validate() error {
 	if c.Retention < 0 {
 		add("retention: %s must not be negative (0 turns retention off)", c.Retention)
 	}
-	if !(c.CPUSmoothing > 0 && c.CPUSmoothing <= 1) {
-		add("cpu_smoothing: %v is out of range, must be above 0 and at most 1 (1 = no smoothing)", c.CPUSmoothing)
+	switch processmetrics.Smoothing(c.Smoothing) {
+	case processmetrics.SmoothingEWMA, processmetrics.SmoothingMax, processmetrics.SmoothingNone:
+	default:
+		add("smoothing: %q is not valid, use %q, %q or %q", c.Smoothing,
+			processmetrics.SmoothingEWMA, processmetrics.SmoothingMax, processmetrics.SmoothingNone)
+	}
+	if c.SmoothingWindow < 1 || c.SmoothingWindow > 1000 {
+		add("smoothing_window: %d is out of range, must be between 1 and 1000 intervals", c.SmoothingWindow)
 	}
 
 	d := c.DropRules
@@ -339,8 +353,8 @@ func (c *Config) Validate() error {
 	if c.MaxTrackedProcesses < 1 || c.MaxTrackedProcesses > maxTracked {
 		add("max_tracked_processes: %d is out of range, must be between 1 and %d", c.MaxTrackedProcesses, maxTracked)
 	}
-	if c.StaleAfter < 1 || c.StaleAfter > maxStaleInterval {
-		add("stale_after_intervals: %d is out of range, must be between 1 and %d", c.StaleAfter, maxStaleInterval)
+	if c.PruneAfter < 1 || c.PruneAfter > maxPruneAfter {
+		add("prune_after_intervals: %d is out of range, must be between 1 and %d", c.PruneAfter, maxPruneAfter)
 	}
 	return errors.Join(errs...)
 }
