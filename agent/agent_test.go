@@ -3,6 +3,7 @@ package agent_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -579,6 +580,28 @@ func lastLoadState(t *testing.T, sn snapshot) *agent.LoadSimState {
 	return nil
 }
 
+// loadRequest asks for a small custom profile: 2*perGroup light processes.
+func loadRequest(t *testing.T, perGroup int, duration string) []byte {
+	t.Helper()
+	profile := fmt.Sprintf(`name: agent-test
+processes:
+  - name_template: "nginx: worker process {i}"
+    executable: nginx
+    count: %d
+    cpu: {pattern: steady, base: 0.005}
+    memory: {pattern: steady, base: 1MiB}
+  - name_template: "python3 /opt/app/job.py --id={id}"
+    count: %d
+    cpu: {pattern: steady, base: 0.005}
+    memory: {pattern: steady, base: 1MiB}
+`, perGroup, perGroup)
+	b, err := json.Marshal(agent.LoadSimRequest{Profile: "custom", ProfileYAML: profile, Duration: duration, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestLoadSimulationStartsAndStopsRealProcesses(t *testing.T) {
 	srv := newOpAMPServer(t, testToken)
 	startAgent(t, testConfig(t, srv, t.TempDir()))
@@ -594,8 +617,8 @@ func TestLoadSimulationStartsAndStopsRealProcesses(t *testing.T) {
 		t.Fatalf("refusal does not name process_count: %q", st.Error)
 	}
 
-	const n = 30
-	srv.sendCustom(agent.LoadSimStart, []byte(fmt.Sprintf(`{"profile":"realistic","process_count":%d,"churn_rate":0,"duration":"10m","seed":3}`, n)))
+	const n = 12
+	srv.sendCustom(agent.LoadSimStart, loadRequest(t, 6, "10m"))
 	srv.waitFor(t, "running reported", 30*time.Second, func(sn snapshot) bool {
 		st := lastLoadState(t, sn)
 		return st != nil && st.State == "running" && st.Target == n
@@ -663,7 +686,7 @@ func TestNoOrphansWhenAgentIsKilled(t *testing.T) {
 
 	sn := srv.waitFor(t, "agent healthy", 60*time.Second, func(sn snapshot) bool { return healthyPID(sn) > 0 })
 	collector := healthyPID(sn)
-	srv.sendCustom(agent.LoadSimStart, []byte(`{"profile":"realistic","process_count":10}`))
+	srv.sendCustom(agent.LoadSimStart, loadRequest(t, 5, ""))
 	deadline := time.Now().Add(30 * time.Second)
 	for len(loadChildren(t, cmd.Process.Pid)) < 10 {
 		if time.Now().After(deadline) {
