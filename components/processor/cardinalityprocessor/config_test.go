@@ -58,7 +58,6 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		"exact_limit: 0 is out of range",
 		"top_offenders: -1 is out of range",
 		`critical_processes[0] "ngin(x": error parsing regexp`,
-		
 	} {
 		assert.ErrorContains(t, err, want)
 	}

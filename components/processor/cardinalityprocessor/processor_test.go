@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -502,4 +503,42 @@ func startProcessor(t *testing.T, set processor.Settings, cfg *Config, sink *con
 	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
 	return proc, p
+}
+
+// Batches may arrive from several goroutines while windows close; every data
+// point must be counted in exactly one window.
+func TestConcurrentConsumeAndRotate(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	proc, p := startProcessor(t, noopSettings(), testConfig(), sink)
+	const workers, batches = 4, 50
+	done := make(chan struct{})
+	var total uint64
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < batches; i++ {
+					assert.NoError(t, proc.ConsumeMetrics(context.Background(), processBatch(5, 1, defaultNames)))
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+	rotating := true
+	for rotating {
+		select {
+		case <-done:
+			rotating = false
+		default:
+		}
+		snap := p.rotate(time.Now())
+		total += snap.datapoints
+		if snap.datapoints > 0 {
+			assert.Equal(t, uint64(35), snap.series, "the same 5 processes in every batch")
+		}
+	}
+	assert.Equal(t, uint64(workers*batches*35), total)
 }
