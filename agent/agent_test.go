@@ -717,3 +717,29 @@ func TestNoOrphansWhenAgentIsKilled(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// BenchmarkApplyRemoteConfig measures one safe apply end to end with the
+// real collector: push -> APPLYING -> validate -> restart -> healthy ->
+// APPLIED as seen by the server.
+func BenchmarkApplyRemoteConfig(b *testing.B) {
+	srv := newOpAMPServer(b, testToken)
+	sink := testutil.NewOTLPSink(b)
+	cfg := agent.Config{
+		ServerURL: srv.url(), Token: testToken, DataDir: b.TempDir(), CollectorPath: testutil.OtelcolBinary(b),
+		HealthInterval: time.Second, HeartbeatInterval: time.Second, Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil)),
+	}
+	a, err := agent.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	srv.waitFor(b, "connected", 60*time.Second, func(sn snapshot) bool { return sn.connected && sn.desc != nil })
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		hash := srv.setDesired(flowConfig(sink, fmt.Sprintf("bench-%d", i)))
+		srv.waitStatus(b, hash, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED, 60*time.Second)
+	}
+}
