@@ -1,0 +1,816 @@
+package loadsim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/open-telemetry/opamp-go/protobufs"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
+	"github.com/phoenix-otel/phoenix/pipelines"
+)
+
+// Capability is the agent's OpAMP custom capability for real-process load
+// (defined by phoenix-agent, agent/loadsim.go). The server sends start, stop
+// and status messages; the agent answers each with a status message.
+const Capability = "io.phoenix.loadsim"
+
+// Custom message types of Capability.
+const (
+	MsgStart  = "start"
+	MsgStop   = "stop"
+	MsgStatus = "status"
+)
+
+// agentRequest is the JSON body of a start message (agent.LoadSimRequest).
+type agentRequest struct {
+	Profile      string  `json:"profile"`
+	ProfileYAML  string  `json:"profile_yaml,omitempty"`
+	ProcessCount int     `json:"process_count,omitempty"`
+	ChurnRate    float64 `json:"churn_rate,omitempty"`
+	Duration     string  `json:"duration,omitempty"`
+	Seed         int64   `json:"seed,omitempty"`
+}
+
+// agentState is the JSON body of a status message (agent.LoadSimState).
+type agentState struct {
+	State     string        `json:"state"` // idle | running | stopped | failed
+	Request   *agentRequest `json:"request,omitempty"`
+	Target    int           `json:"target_processes,omitempty"`
+	Live      int           `json:"live"`
+	Started   int           `json:"started"`
+	Exited    int           `json:"exited"`
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	EndedAt   time.Time     `json:"ended_at,omitzero"`
+	Error     string        `json:"error,omitempty"`
+}
+
+// Agents is the agent registry (phoenix-server's store.Store).
+type Agents interface {
+	ListAgents(ctx context.Context) ([]store.Agent, error)
+}
+
+// Sender sends a custom message to an agent connected to this server
+// replica. It returns an error wrapping ErrNotConnected when the agent's
+// connection is not here (another replica holds it, or it is offline).
+type Sender interface {
+	SendCustomMessage(ctx context.Context, agentUID string, msg *protobufs.CustomMessage) error
+}
+
+// ErrNotConnected: the agent's connection is not on this replica.
+var ErrNotConnected = errors.New("agent not connected to this server")
+
+// ConflictError refuses a job on a host that already runs one, or a process
+// job on an offline host; the API answers 409.
+type ConflictError struct{ Msg string }
+
+func (e *ConflictError) Error() string { return e.Msg }
+
+// NotFoundError is an unknown job or host; the API answers 404.
+type NotFoundError struct{ Msg string }
+
+func (e *NotFoundError) Error() string { return e.Msg }
+
+// Unwrap makes errors.Is(err, store.ErrNotFound) true.
+func (e *NotFoundError) Unwrap() error { return store.ErrNotFound }
+
+// Config wires a Manager into the server.
+type Config struct {
+	Store  Store
+	Agents Agents
+	// Sender delivers process jobs; nil refuses process mode.
+	Sender Sender
+	// DesiredChanged is called after a synthetic job changed what a host
+	// should run: the server recomputes that host's desired config (which
+	// calls Overlay) and pushes it.
+	DesiredChanged func(ctx context.Context, host string)
+	// Publish announces every job change (the event stream); may be nil.
+	Publish func(Job)
+	Logger  *slog.Logger
+	// Now is the clock (tests); nil is time.Now.
+	Now func() time.Time
+	// PollInterval paces the reconciliation loop (default 1s).
+	PollInterval time.Duration
+	// ResendAfter is how long a delivered start or stop may go unanswered
+	// before the server asks the agent again (default 15s).
+	ResendAfter time.Duration
+}
+
+// Manager runs load simulation jobs. Every server replica runs one over the
+// shared store; the replica holding an agent's OpAMP connection is the one
+// that talks to that agent.
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	kick chan struct{}
+
+	mu sync.Mutex
+	// synthetic is the active synthetic job of each host.
+	synthetic map[string]Job
+	// renders caches Overlay's output by job and base config hash.
+	renders map[string]pipelines.Rendered
+	// hashes is the config hash Overlay last produced for a job, and
+	// renderErr why it could not, until the loop records them.
+	hashes    map[string]string
+	renderErr map[string]string
+}
+
+// New returns a Manager.
+func New(cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.ResendAfter <= 0 {
+		cfg.ResendAfter = 15 * time.Second
+	}
+	return &Manager{cfg: cfg, log: cfg.Logger.With("component", "loadsim"), kick: make(chan struct{}, 1),
+		synthetic: map[string]Job{}, renders: map[string]pipelines.Rendered{}, hashes: map[string]string{}, renderErr: map[string]string{}}
+}
+
+func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
+
+func newID() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return "ls-" + hex.EncodeToString(b[:])
+}
+
+// Create validates a request and stores a new pending job.
+func (m *Manager) Create(ctx context.Context, req Request) (Job, error) {
+	if _, err := req.Check(); err != nil {
+		return Job{}, err
+	}
+	if req.Mode == Process && m.cfg.Sender == nil {
+		return Job{}, bad("mode", "process mode is not available on this server")
+	}
+	agent, err := m.agentFor(ctx, req.TargetHost)
+	if err != nil {
+		return Job{}, err
+	}
+	if req.Mode == Process && !agent.Connected {
+		return Job{}, &ConflictError{Msg: fmt.Sprintf("the agent of host %q is offline (last seen %s): a process load simulation needs it connected", req.TargetHost, agent.LastSeen.UTC().Format(time.RFC3339))}
+	}
+	active, err := m.cfg.Store.ListJobs(ctx, true)
+	if err != nil {
+		return Job{}, err
+	}
+	for _, j := range active {
+		if j.TargetHost == req.TargetHost {
+			return Job{}, &ConflictError{Msg: fmt.Sprintf("host %q already runs load simulation %s (%s, %s): stop it first with `phoenix loadsim stop %s`", req.TargetHost, j.ID, j.Mode, j.Status, j.ID)}
+		}
+	}
+	now := m.now()
+	j := Job{ID: newID(), Request: req, Status: Pending, AgentUID: agent.InstanceUID, CreatedAt: now, UpdatedAt: now}
+	if err := m.cfg.Store.PutJob(ctx, j, 0); err != nil {
+		return Job{}, err
+	}
+	j.Revision = 1
+	m.noteWrite(j)
+	m.log.Info("load simulation created", "job", j.ID, "host", j.TargetHost, "mode", j.Mode, "profile", j.Profile)
+	m.publish(j)
+	if j.Mode == Synthetic {
+		m.desiredChanged(ctx, j.TargetHost)
+	} else {
+		m.deliver(ctx, j)
+	}
+	m.Kick()
+	return m.cfg.Store.GetJob(ctx, j.ID)
+}
+
+// agentFor finds the agent of a host name: a connected one first, else the
+// most recently seen.
+func (m *Manager) agentFor(ctx context.Context, host string) (store.Agent, error) {
+	agents, err := m.cfg.Agents.ListAgents(ctx)
+	if err != nil {
+		return store.Agent{}, err
+	}
+	var found []store.Agent
+	var known []string
+	for _, a := range agents {
+		if a.HostName == host {
+			found = append(found, a)
+		}
+		known = append(known, a.HostName)
+	}
+	if len(found) == 0 {
+		sort.Strings(known)
+		known = slices.Compact(known)
+		k := "none"
+		if len(known) > 0 {
+			k = strings.Join(known, ", ")
+		}
+		return store.Agent{}, &NotFoundError{Msg: fmt.Sprintf("no agent has host name %q (known hosts: %s)", host, k)}
+	}
+	sort.SliceStable(found, func(a, b int) bool {
+		if found[a].Connected != found[b].Connected {
+			return found[a].Connected
+		}
+		return found[a].LastSeen.After(found[b].LastSeen)
+	})
+	return found[0], nil
+}
+
+// Get returns a job.
+func (m *Manager) Get(ctx context.Context, id string) (Job, error) {
+	j, err := m.cfg.Store.GetJob(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Job{}, &NotFoundError{Msg: fmt.Sprintf("no load simulation job %q (list them with GET /api/v1/loadsim/jobs)", id)}
+	}
+	return j, err
+}
+
+// Filter selects jobs in List.
+type Filter struct {
+	Status     Status
+	TargetHost string
+	ActiveOnly bool
+}
+
+// List returns jobs, newest first.
+func (m *Manager) List(ctx context.Context, f Filter) ([]Job, error) {
+	if f.Status != "" && !slices.Contains(Statuses(), f.Status) {
+		return nil, bad("status", "%q is not a status (one of %s)", f.Status, joinStatuses())
+	}
+	js, err := m.cfg.Store.ListJobs(ctx, f.ActiveOnly)
+	if err != nil {
+		return nil, err
+	}
+	out := js[:0]
+	for _, j := range js {
+		if (f.Status == "" || j.Status == f.Status) && (f.TargetHost == "" || j.TargetHost == f.TargetHost) {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+func joinStatuses() string {
+	var s []string
+	for _, st := range Statuses() {
+		s = append(s, string(st))
+	}
+	return strings.Join(s, ", ")
+}
+
+// Stop stops a job. Stopping a job that already ended returns it unchanged.
+// A synthetic job stops at once (the receiver leaves the host's config); a
+// process job is stopped once its agent confirms.
+func (m *Manager) Stop(ctx context.Context, id string) (Job, error) {
+	j, err := m.update(ctx, id, func(j *Job) bool {
+		if !j.Active() || j.StopRequested {
+			return false
+		}
+		if j.Mode == Synthetic {
+			j.Status = Stopped
+			j.EndedAt = m.now()
+			return true
+		}
+		if j.Delivered.IsZero() {
+			// The agent never got the start: nothing runs there.
+			j.Status = Stopped
+			j.EndedAt = m.now()
+			return true
+		}
+		j.StopRequested = true
+		return true
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	if j.Mode == Synthetic {
+		m.desiredChanged(ctx, j.TargetHost)
+	} else if j.StopRequested && j.Active() {
+		m.deliver(ctx, j)
+		m.Kick()
+		return m.Get(ctx, j.ID)
+	}
+	m.Kick()
+	return j, nil
+}
+
+// update applies f to the stored job with compare-and-set retries; f
+// returns false to leave the job unchanged.
+func (m *Manager) update(ctx context.Context, id string, f func(*Job) bool) (Job, error) {
+	for attempt := 0; ; attempt++ {
+		j, err := m.Get(ctx, id)
+		if err != nil {
+			return Job{}, err
+		}
+		prev := j.Revision
+		if !f(&j) {
+			return j, nil
+		}
+		j.UpdatedAt = m.now()
+		err = m.cfg.Store.PutJob(ctx, j, prev)
+		if err == nil {
+			j.Revision = prev + 1
+			m.noteWrite(j)
+			m.publish(j)
+			return j, nil
+		}
+		if !errors.Is(err, ErrRevision) || attempt >= 10 {
+			return Job{}, err
+		}
+	}
+}
+
+func (m *Manager) publish(j Job) {
+	if m.cfg.Publish != nil {
+		m.cfg.Publish(j)
+	}
+}
+
+func (m *Manager) desiredChanged(ctx context.Context, host string) {
+	if m.cfg.DesiredChanged != nil {
+		m.cfg.DesiredChanged(ctx, host)
+	}
+}
+
+// Kick makes the reconciliation loop run now.
+func (m *Manager) Kick() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Overlay is the load-simulation part of a host's desired state: when a
+// synthetic job is active on host, it returns base with the loadgen receiver
+// added to every metrics pipeline (or, when the host has no deployment and
+// base is nil, the baseline template fed by loadgen alone and exporting
+// nowhere, so that its cardinality figures still reach the server). Without
+// a synthetic job it returns base (nil stays nil).
+//
+// It reads this replica's view of the active jobs (refreshed by every job
+// write here and by the reconciliation loop) and caches its renders: the
+// server computes desired state on every agent message.
+func (m *Manager) Overlay(host string, base *pipelines.Rendered) *pipelines.Rendered {
+	m.mu.Lock()
+	job, ok := m.synthetic[host]
+	m.mu.Unlock()
+	if !ok {
+		return base
+	}
+	key := job.ID
+	if base != nil {
+		key += "/" + base.SHA256
+	}
+	m.mu.Lock()
+	r, hit := m.renders[key]
+	m.mu.Unlock()
+	if hit {
+		return &r
+	}
+	sim := job.LoadSim()
+	var err error
+	if base == nil {
+		r, err = pipelines.Render(pipelines.Spec{
+			Template:    pipelines.TemplateBaseline,
+			Destination: pipelines.Destination{Type: pipelines.DestNone},
+			Input:       pipelines.Input{Mode: pipelines.InputLoadGen, LoadGen: &sim},
+		}, pipelines.Context{HostName: host})
+	} else {
+		r, err = pipelines.WithLoadSim(*base, sim)
+	}
+	if err != nil {
+		// The job fails (by the reconciliation loop); the host keeps its
+		// deployment meanwhile.
+		m.mu.Lock()
+		m.renderErr[job.ID] = fmt.Sprintf("the load simulation does not fit into the config of host %s: %v", host, err)
+		m.mu.Unlock()
+		m.Kick()
+		return base
+	}
+	m.mu.Lock()
+	if len(m.renders) > 1024 {
+		clear(m.renders)
+	}
+	m.renders[key] = r
+	m.hashes[job.ID] = r.SHA256
+	m.mu.Unlock()
+	m.Kick()
+	return &r
+}
+
+// refresh replaces this replica's view of the active synthetic jobs and
+// returns the hosts whose job changed (another replica wrote it): their
+// desired config changes.
+func (m *Manager) refresh(active []Job) []string {
+	next := map[string]Job{}
+	for _, j := range active {
+		if j.Mode == Synthetic && j.Active() {
+			next[j.TargetHost] = j
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var changed []string
+	for host, j := range next {
+		if cur, ok := m.synthetic[host]; !ok || cur.ID != j.ID {
+			changed = append(changed, host)
+		}
+	}
+	for host, cur := range m.synthetic {
+		if j, ok := next[host]; !ok || j.ID != cur.ID {
+			if !ok {
+				changed = append(changed, host)
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for _, j := range next {
+		ids[j.ID] = true
+	}
+	for id := range m.hashes {
+		if !ids[id] {
+			delete(m.hashes, id)
+		}
+	}
+	for id := range m.renderErr {
+		if !ids[id] {
+			delete(m.renderErr, id)
+		}
+	}
+	m.synthetic = next
+	sort.Strings(changed)
+	return changed
+}
+
+// noteWrite updates the view after a write of this replica, so that the
+// desired state computed right after sees it.
+func (m *Manager) noteWrite(j Job) {
+	if j.Mode != Synthetic {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if j.Active() {
+		m.synthetic[j.TargetHost] = j
+	} else if cur, ok := m.synthetic[j.TargetHost]; ok && cur.ID == j.ID {
+		delete(m.synthetic, j.TargetHost)
+	}
+}
+
+// LoadSim is the job as the catalog's loadgen receiver settings.
+func (j Job) LoadSim() pipelines.LoadSim {
+	sim := pipelines.LoadSim{
+		Profile:      j.Profile,
+		ProcessCount: j.ProcessCount,
+		ChurnRate:    j.ChurnRate,
+		Duration:     time.Duration(j.Duration),
+		Seed:         j.Seed,
+	}
+	if j.Profile == "custom" {
+		sim.ProfileFile = j.ProfilePath
+	}
+	return sim
+}
+
+func (m *Manager) fail(ctx context.Context, id, msg string) {
+	j, err := m.update(ctx, id, func(j *Job) bool {
+		if !j.Active() {
+			return false
+		}
+		j.Status, j.Error, j.EndedAt = Failed, msg, m.now()
+		return true
+	})
+	if err != nil {
+		m.log.Warn("failing load simulation", "job", id, "err", err)
+		return
+	}
+	m.log.Warn("load simulation failed", "job", id, "host", j.TargetHost, "error", msg)
+}
+
+// deliver hands a process job's pending start or stop to its agent when its
+// connection is on this replica.
+func (m *Manager) deliver(ctx context.Context, j Job) {
+	if m.cfg.Sender == nil || j.Mode != Process || !j.Active() {
+		return
+	}
+	var (
+		typ  string
+		body []byte
+	)
+	switch {
+	case j.StopRequested && j.StopDelivered.IsZero():
+		typ = MsgStop
+	case !j.StopRequested && j.Status == Pending && j.Delivered.IsZero():
+		typ = MsgStart
+		req := agentRequest{Profile: j.Profile, ProcessCount: j.ProcessCount, ChurnRate: j.ChurnRate, Seed: j.Seed}
+		if j.Duration > 0 {
+			req.Duration = time.Duration(j.Duration).String()
+		}
+		if j.Profile == "custom" {
+			req.ProfileYAML = j.ProfileYAML
+		}
+		body, _ = json.Marshal(req)
+	default:
+		return
+	}
+	err := m.cfg.Sender.SendCustomMessage(ctx, j.AgentUID, &protobufs.CustomMessage{Capability: Capability, Type: typ, Data: body})
+	if errors.Is(err, ErrNotConnected) {
+		return // another replica holds the connection, or the agent comes back later
+	}
+	if err != nil {
+		m.fail(ctx, j.ID, fmt.Sprintf("sending %s to the agent of host %s: %v", typ, j.TargetHost, err))
+		return
+	}
+	if _, err := m.update(ctx, j.ID, func(cur *Job) bool {
+		if typ == MsgStart && cur.Delivered.IsZero() {
+			cur.Delivered = m.now()
+			return true
+		}
+		if typ == MsgStop && cur.StopDelivered.IsZero() {
+			cur.StopDelivered = m.now()
+			return true
+		}
+		return false
+	}); err != nil {
+		m.log.Warn("recording delivery", "job", j.ID, "err", err)
+	}
+	m.log.Info("load simulation message sent", "job", j.ID, "type", typ, "agent", j.AgentUID)
+}
+
+// HandleCustomMessage takes an agent's custom message; it returns false when
+// the message is not for this capability. The server's OpAMP handler calls
+// it for every CustomMessage an agent sends.
+func (m *Manager) HandleCustomMessage(ctx context.Context, agentUID string, msg *protobufs.CustomMessage) bool {
+	if msg == nil || msg.Capability != Capability {
+		return false
+	}
+	if msg.Type != MsgStatus {
+		m.log.Warn("unexpected load simulation message from agent", "agent", agentUID, "type", msg.Type)
+		return true
+	}
+	var st agentState
+	if err := json.Unmarshal(msg.Data, &st); err != nil {
+		m.log.Warn("bad load simulation status from agent", "agent", agentUID, "err", err)
+		return true
+	}
+	js, err := m.cfg.Store.ListJobs(ctx, true)
+	if err != nil {
+		m.log.Warn("listing load simulations", "err", err)
+		return true
+	}
+	for _, j := range js {
+		if j.Mode != Process || j.AgentUID != agentUID {
+			continue
+		}
+		m.applyAgentState(ctx, j, st)
+	}
+	return true
+}
+
+func (m *Manager) applyAgentState(ctx context.Context, j Job, st agentState) {
+	var resend bool
+	j, err := m.update(ctx, j.ID, func(j *Job) bool {
+		if !j.Active() {
+			return false
+		}
+		before := *j
+		switch st.State {
+		case "running":
+			// A run that began before our start was delivered is not ours.
+			if !j.Delivered.IsZero() && !st.StartedAt.IsZero() && st.StartedAt.Before(j.Delivered.Add(-5*time.Second)) && j.Status == Pending {
+				return false
+			}
+			j.Status = Running
+			if j.StartedAt.IsZero() {
+				j.StartedAt = st.StartedAt
+				if j.StartedAt.IsZero() {
+					j.StartedAt = m.now()
+				}
+			}
+			j.TargetProcesses, j.Live, j.Started, j.Exited = st.Target, st.Live, st.Started, st.Exited
+			j.Error = st.Error
+			if j.StopRequested && !j.StopDelivered.IsZero() && m.now().Sub(j.StopDelivered) > m.cfg.ResendAfter {
+				// Still running long after our stop: the stop was lost.
+				j.StopDelivered = time.Time{}
+				resend = true
+			}
+		case "stopped":
+			if j.Status == Pending {
+				// The end of an earlier run, reported before ours started.
+				if j.Delivered.IsZero() || st.EndedAt.Before(j.Delivered) {
+					return false
+				}
+			}
+			j.Live, j.Started, j.Exited = st.Live, st.Started, st.Exited
+			if j.StopRequested {
+				j.Status = Stopped
+			} else {
+				j.Status = Finished
+			}
+			j.EndedAt = st.EndedAt
+			if j.EndedAt.IsZero() {
+				j.EndedAt = m.now()
+			}
+		case "failed":
+			if j.Delivered.IsZero() {
+				return false
+			}
+			j.Status, j.Error, j.EndedAt = Failed, "the agent refused the load simulation: "+st.Error, m.now()
+		case "idle":
+			switch {
+			case j.Status == Running:
+				j.Status, j.EndedAt = Failed, m.now()
+				j.Error = "the agent restarted: its load processes ended with it"
+			case j.StopRequested:
+				j.Status, j.EndedAt = Stopped, m.now()
+			case !j.Delivered.IsZero():
+				// The agent never saw our start (it restarted): send it again.
+				j.Delivered = time.Time{}
+				resend = true
+			default:
+				return false
+			}
+		default:
+			return false
+		}
+		return *j != before
+	})
+	if err != nil {
+		m.log.Warn("updating load simulation from agent status", "job", j.ID, "err", err)
+		return
+	}
+	if resend {
+		m.deliver(ctx, j)
+	}
+}
+
+// AgentConnected is called when an agent (re)connects to this replica: its
+// pending starts and stops are delivered, and a running job asks for the
+// agent's status (it may have restarted meanwhile).
+func (m *Manager) AgentConnected(ctx context.Context, agentUID string) {
+	if m.cfg.Sender == nil {
+		return
+	}
+	js, err := m.cfg.Store.ListJobs(ctx, true)
+	if err != nil {
+		return
+	}
+	for _, j := range js {
+		if j.Mode != Process || j.AgentUID != agentUID {
+			continue
+		}
+		if j.Status == Running || !j.Delivered.IsZero() {
+			_ = m.cfg.Sender.SendCustomMessage(ctx, agentUID, &protobufs.CustomMessage{Capability: Capability, Type: MsgStatus})
+		}
+		m.deliver(ctx, j)
+	}
+}
+
+// Run reconciles jobs until ctx ends: synthetic jobs become running when
+// their host applies the config that carries them and finished when their
+// duration has elapsed; process jobs get their start and stop delivered by
+// the replica that holds the agent's connection, and are asked again when
+// the agent does not answer.
+func (m *Manager) Run(ctx context.Context) {
+	t := time.NewTicker(m.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		m.reconcile(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-m.kick:
+		}
+	}
+}
+
+func (m *Manager) reconcile(ctx context.Context) {
+	js, err := m.cfg.Store.ListJobs(ctx, true)
+	if err != nil {
+		m.log.Warn("listing load simulations", "err", err)
+		return
+	}
+	for _, host := range m.refresh(js) {
+		m.desiredChanged(ctx, host)
+	}
+	if len(js) == 0 {
+		return
+	}
+	var agents []store.Agent
+	for _, j := range js {
+		if j.Mode == Synthetic && agents == nil {
+			if agents, err = m.cfg.Agents.ListAgents(ctx); err != nil {
+				return
+			}
+		}
+		switch j.Mode {
+		case Synthetic:
+			m.reconcileSynthetic(ctx, j, agents)
+		case Process:
+			m.reconcileProcess(ctx, j)
+		}
+	}
+}
+
+func (m *Manager) reconcileSynthetic(ctx context.Context, j Job, agents []store.Agent) {
+	now := m.now()
+	m.mu.Lock()
+	hash, renderErr := m.hashes[j.ID], m.renderErr[j.ID]
+	m.mu.Unlock()
+	if renderErr != "" {
+		m.fail(ctx, j.ID, renderErr)
+		m.desiredChanged(ctx, j.TargetHost)
+		return
+	}
+	if hash != "" && hash != j.ConfigHash {
+		// Record the config that carries the load (this replica computed it).
+		if nj, err := m.update(ctx, j.ID, func(cur *Job) bool {
+			if cur.ConfigHash == hash {
+				return false
+			}
+			cur.ConfigHash = hash
+			return true
+		}); err == nil {
+			j = nj
+		}
+	}
+	if j.Status == Running && j.Duration > 0 && !now.Before(j.StartedAt.Add(time.Duration(j.Duration))) {
+		if _, err := m.update(ctx, j.ID, func(j *Job) bool {
+			if j.Status != Running {
+				return false
+			}
+			j.Status, j.EndedAt = Finished, j.StartedAt.Add(time.Duration(j.Duration))
+			return true
+		}); err == nil {
+			m.log.Info("load simulation finished", "job", j.ID, "host", j.TargetHost)
+			m.desiredChanged(ctx, j.TargetHost)
+		}
+		return
+	}
+	if j.Status != Pending || j.ConfigHash == "" {
+		return
+	}
+	for _, a := range agents {
+		if a.InstanceUID != j.AgentUID && a.HostName != j.TargetHost {
+			continue
+		}
+		if a.RemoteHash != j.ConfigHash {
+			continue
+		}
+		switch a.RemoteStatus {
+		case store.RemoteApplied:
+			_, _ = m.update(ctx, j.ID, func(j *Job) bool {
+				if j.Status != Pending {
+					return false
+				}
+				j.Status, j.StartedAt, j.AgentUID = Running, now, a.InstanceUID
+				return true
+			})
+			m.log.Info("load simulation running", "job", j.ID, "host", j.TargetHost)
+		case store.RemoteFailed:
+			m.fail(ctx, j.ID, "the agent could not apply the config with the load simulation: "+a.RemoteError)
+			m.desiredChanged(ctx, j.TargetHost)
+		}
+		return
+	}
+}
+
+func (m *Manager) reconcileProcess(ctx context.Context, j Job) {
+	now := m.now()
+	sent := j.Delivered
+	if j.StopRequested {
+		sent = j.StopDelivered
+	}
+	waiting := (j.StopRequested || j.Status == Pending) && !sent.IsZero()
+	last := sent
+	if j.AskedAt.After(last) {
+		last = j.AskedAt
+	}
+	if !waiting {
+		m.deliver(ctx, j)
+		return
+	}
+	if now.Sub(last) <= m.cfg.ResendAfter {
+		return
+	}
+	// No answer: ask for the agent's status; its answer settles the job
+	// (idle resends the start).
+	if err := m.cfg.Sender.SendCustomMessage(ctx, j.AgentUID, &protobufs.CustomMessage{Capability: Capability, Type: MsgStatus}); err == nil {
+		_, _ = m.update(ctx, j.ID, func(cur *Job) bool {
+			cur.AskedAt = now
+			return true
+		})
+	}
+}
