@@ -79,6 +79,14 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	a, err := load(cfg, dd, uid)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func load(cfg Config, dd *dataDir, uid uuid.UUID) (*Agent, error) {
 	a := &Agent{
 		cfg:           cfg,
 		log:           cfg.Logger.With("instance_uid", uid.String()),
@@ -120,7 +128,12 @@ func (a *Agent) SetOwnMetricsPeriod(d time.Duration) { a.metricsPeriod = d }
 
 // Run starts the collector and the OpAMP client and supervises both until
 // ctx is cancelled; then it stops the load simulation and the collector.
+// Run may be called once.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.dd.lockExclusive(); err != nil {
+		return err
+	}
+	defer a.dd.unlock()
 	v, err := collectorVersion(ctx, a.cfg.CollectorPath)
 	if err != nil {
 		return fmt.Errorf("--collector %s: cannot read its version: %w", a.cfg.CollectorPath, err)

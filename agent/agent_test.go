@@ -411,6 +411,21 @@ func TestCrashedCollectorIsRestarted(t *testing.T) {
 		t.Errorf("start time did not move: %d -> %d", start, sn.health.StartTimeUnixNano)
 	}
 	waitTagged(t, sink, "A")
+
+	// The server's Restart command restarts it too, on the same config.
+	pid2 := healthyPID(sn)
+	srv.sendRestart()
+	sn = srv.waitFor(t, "restarted on command", 30*time.Second, func(sn snapshot) bool {
+		p := healthyPID(sn)
+		return p > 0 && p != pid2
+	})
+	if alive(pid2) {
+		t.Errorf("the old collector %d survived the restart", pid2)
+	}
+	if effectiveBody(sn) != flowConfig(sink, "A") {
+		t.Errorf("restart changed the effective config")
+	}
+	waitTagged(t, sink, "A")
 }
 
 func TestServerAwayAndBack(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,7 @@ import (
 // fsync, rename) so a crash mid-write never leaves a half-written config.
 //
 //	<data-dir>/
+//	  agent.lock                   flock held while an agent runs on this directory
 //	  instance_uid                 the agent's UUIDv7, one line
 //	  state/remote_config_status.json  last reported remote config status
 //	  state/failed_hashes.json     config hashes that failed; never applied again
@@ -29,7 +31,10 @@ import (
 //	  config/effective.yaml        the config the collector runs now (with injections)
 //	  logs/collector.log           the collector's output (previous run: .1)
 //	  loadsim/                     inline custom load profiles
-type dataDir struct{ root string }
+type dataDir struct {
+	root string
+	lock *os.File
+}
 
 func openDataDir(root string) (*dataDir, error) {
 	for _, sub := range []string{"", "state", "config", "logs", "loadsim"} {
@@ -38,6 +43,33 @@ func openDataDir(root string) (*dataDir, error) {
 		}
 	}
 	return &dataDir{root: root}, nil
+}
+
+// lockExclusive takes the directory's lock: two agents on one data directory
+// would fight over one collector's config and identity.
+func (d *dataDir) lockExclusive() error {
+	p := d.path("agent.lock")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := os.ReadFile(p)
+		f.Close()
+		return fmt.Errorf("data dir %s is in use by another phoenix-agent (pid %s): %w", d.root, strings.TrimSpace(string(owner)), err)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
+	d.lock = f
+	return nil
+}
+
+func (d *dataDir) unlock() {
+	if d.lock != nil {
+		_ = syscall.Flock(int(d.lock.Fd()), syscall.LOCK_UN)
+		d.lock.Close()
+		d.lock = nil
+	}
 }
 
 func (d *dataDir) path(parts ...string) string {

@@ -334,3 +334,10 @@ func firstLineOf(s string) string {
 	}
 	return s
 }
+
+func (s *opampServer) sendRestart() {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	s.send(conn, &protobufs.ServerToAgent{Command: &protobufs.ServerToAgentCommand{Type: protobufs.CommandType_CommandType_Restart}})
+}

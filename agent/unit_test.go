@@ -134,3 +134,21 @@ func BenchmarkLogTailWrite(b *testing.B) {
 		_, _ = lt.Write(line)
 	}
 }
+
+func TestDataDirIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	d1, _ := openDataDir(dir)
+	d2, _ := openDataDir(dir)
+	if err := d1.lockExclusive(); err != nil {
+		t.Fatal(err)
+	}
+	err := d2.lockExclusive()
+	if err == nil || !strings.Contains(err.Error(), "in use by another phoenix-agent (pid "+fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second lock: %v", err)
+	}
+	d1.unlock()
+	if err := d2.lockExclusive(); err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	d2.unlock()
+}
