@@ -1,0 +1,127 @@
+// Command phoenix-server is Phoenix's control plane: the OpAMP server of the
+// phoenix-agents, the pipeline deployer and the REST + WebSocket API.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenix-otel/phoenix/internal/buildinfo"
+	"github.com/phoenix-otel/phoenix/opamp-server/server"
+)
+
+func main() {
+	if err := newCommand().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func newCommand() *cobra.Command {
+	var cfg server.Config
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "phoenix-server",
+		Short: "Phoenix control plane: OpAMP fleet management, pipeline deployments and the REST API",
+		Long: `phoenix-server drives phoenix-agents over OpAMP (WebSocket or plain-HTTP polling on
+--opamp-addr, path /v1/opamp), deploys catalog pipelines to them with versions and
+rollback, and serves the REST API (/api/v1), the event stream (/api/v1/stream),
+the OTLP/HTTP ingest of the agents' own metrics (/v1/metrics), /healthz, /readyz
+and Prometheus /metrics on --http-addr.
+
+On first start it writes an API token (for the phoenix CLI) and an enrollment
+token (for agents) into the data directory and prints where they are.`,
+		Version:       buildinfo.String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel)
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+			return run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.OpAMPAddr, "opamp-addr", ":4320", "OpAMP listen address (path /v1/opamp)")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", ":8080", "REST API, stream, OTLP ingest and metrics listen address")
+	f.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the SQLite database and the token files")
+	f.StringVar(&cfg.StoreDSN, "store", envOr("PHOENIX_STORE_DSN", ""), "store: empty for SQLite in --data-dir, sqlite:<path>, or a PostgreSQL DSN postgres://user:pass@host:5432/db (env PHOENIX_STORE_DSN)")
+	f.StringVar(&cfg.TLSCertFile, "tls-cert", "", "PEM certificate: serve TLS on both ports (with --tls-key)")
+	f.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM private key of --tls-cert")
+	f.StringVar(&cfg.APITokenFile, "api-token-file", "", "API bearer token file, created on first start (default <data-dir>/api-token)")
+	f.StringVar(&cfg.EnrollmentTokenFile, "enrollment-token-file", "", "agent enrollment token file, created on first start (default <data-dir>/enrollment-token)")
+	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "base URL agents use to reach --http-addr, for the own_metrics offer (default: the host they dialled for OpAMP)")
+	f.StringVar(&cfg.ServerID, "server-id", "", "name of this replica; keep it stable across restarts (default <hostname>:<opamp port>)")
+	f.DurationVar(&cfg.AgentStaleAfter, "agent-stale-after", 2*time.Minute, "plain-HTTP agents silent this long are offline")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(parent context.Context, cfg server.Config) error {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "phoenix-server:", err)
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "phoenix-server:", err)
+		_ = srv.Stop(context.Background())
+		return err
+	}
+	apiFile, enrollFile := cfg.APITokenFile, cfg.EnrollmentTokenFile
+	if apiFile == "" {
+		apiFile = filepath.Join(cfg.DataDir, "api-token")
+	}
+	if enrollFile == "" {
+		enrollFile = filepath.Join(cfg.DataDir, "enrollment-token")
+	}
+	store := "sqlite in " + filepath.Join(cfg.DataDir, "phoenix.db")
+	if cfg.StoreDSN != "" {
+		store = redact(cfg.StoreDSN)
+	}
+	fmt.Fprintf(os.Stderr, `phoenix-server %s
+  OpAMP:            %s
+  API:              %s/api/v1
+  store:            %s
+  API token:        %s   (phoenix CLI: PHOENIX_TOKEN=$(cat %s))
+  enrollment token: %s   (phoenix-agent --token-file)
+`, buildinfo.Version, srv.OpAMPURL(), srv.APIURL(), store, apiFile, apiFile, enrollFile)
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "phoenix-server: stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Stop(sctx)
+}
+
+// redact hides a password in a DSN before printing it.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.Index(rest, "@"); at >= 0 {
+			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+				return dsn[:i+3] + rest[:colon] + ":***" + rest[at:]
+			}
+		}
+	}
+	return dsn
+}

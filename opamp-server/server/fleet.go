@@ -1,0 +1,629 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/open-telemetry/opamp-go/protobufs"
+	"github.com/open-telemetry/opamp-go/server/types"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
+)
+
+// serverCapabilities are what phoenix-server does: it accepts status and
+// effective config, offers remote config and connection settings (own_metrics).
+// It offers no packages and takes no connection settings requests.
+const serverCapabilities = uint64(protobufs.ServerCapabilities_ServerCapabilities_AcceptsStatus |
+	protobufs.ServerCapabilities_ServerCapabilities_OffersRemoteConfig |
+	protobufs.ServerCapabilities_ServerCapabilities_AcceptsEffectiveConfig |
+	protobufs.ServerCapabilities_ServerCapabilities_OffersConnectionSettings)
+
+// Attribute keys of the agent description (semantic conventions; the
+// phoenix-agent reports its labels as phoenix.label.<key>).
+const (
+	attrHostName         = "host.name"
+	attrHostArch         = "host.arch"
+	attrOSType           = "os.type"
+	attrServiceVersion   = "service.version"
+	attrAgentVersion     = "phoenix.agent.version"
+	attrCollectorVersion = "phoenix.collector.version"
+	labelPrefix          = "phoenix.label."
+)
+
+// HeaderAgentID is the header the own_metrics offer asks agents to send, so
+// ingested figures are attributed to the agent that sent them.
+const HeaderAgentID = "X-Phoenix-Agent-Id"
+
+// session is this replica's view of one connected agent.
+type session struct {
+	mu      sync.Mutex
+	uid     string
+	conn    types.Connection // WebSocket; nil for plain-HTTP polling
+	agent   store.Agent
+	haveSeq bool
+	lastSeq uint64
+	// sentHash/sentAt: the config sent on this connection (or, for
+	// polling, recently), so it is not sent again before the agent answers.
+	sentHash   string
+	sentAt     time.Time
+	pushedAt   map[string]time.Time
+	offeredOM  bool
+	advertise  string // base URL for own_metrics, from the OpAMP request
+	lastStored time.Time
+}
+
+type fleet struct {
+	s       *Server
+	renders *renderCache
+
+	depMu sync.RWMutex
+	deps  []store.Deployment
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	conns    map[types.Connection]*session
+}
+
+func newFleet(s *Server) *fleet {
+	return &fleet{s: s, renders: newRenderCache(), sessions: map[string]*session{}, conns: map[types.Connection]*session{}}
+}
+
+func (f *fleet) deploymentsSnapshot() []store.Deployment {
+	f.depMu.RLock()
+	defer f.depMu.RUnlock()
+	return f.deps
+}
+
+func (f *fleet) loadDeployments(ctx context.Context) error {
+	deps, err := f.s.store.ListDeployments(ctx)
+	if err != nil {
+		return err
+	}
+	f.depMu.Lock()
+	f.deps = deps
+	f.depMu.Unlock()
+	f.renders.reset()
+	return nil
+}
+
+func (f *fleet) callbacks() types.Callbacks {
+	return types.Callbacks{OnConnecting: f.onConnecting}
+}
+
+func (f *fleet) onConnecting(r *http.Request) types.ConnectionResponse {
+	if !tokenEqual(bearer(r), f.s.enrollToken) {
+		f.s.metrics.authFailures.WithLabelValues("opamp").Inc()
+		f.s.log.Warn("OpAMP connection refused: missing or bad enrollment token", "remote", r.RemoteAddr)
+		return types.ConnectionResponse{Accept: false, HTTPStatusCode: http.StatusUnauthorized,
+			HTTPResponseHeader: map[string]string{"WWW-Authenticate": `Bearer realm="phoenix-opamp"`}}
+	}
+	advertise := f.advertiseURL(r)
+	return types.ConnectionResponse{Accept: true, ConnectionCallbacks: types.ConnectionCallbacks{
+		OnMessage: func(ctx context.Context, conn types.Connection, msg *protobufs.AgentToServer) *protobufs.ServerToAgent {
+			return f.onMessage(ctx, conn, msg, advertise)
+		},
+		OnConnectionClose: f.onClose,
+	}}
+}
+
+// advertiseURL is the base URL of the HTTP port as the agent can reach it.
+func (f *fleet) advertiseURL(r *http.Request) string {
+	if f.s.cfg.AdvertiseURL != "" {
+		return strings.TrimRight(f.s.cfg.AdvertiseURL, "/")
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	_, port, _ := net.SplitHostPort(f.s.apiLn.Addr().String())
+	return f.s.scheme(false) + "://" + net.JoinHostPort(host, port)
+}
+
+// isWS tells opamp-go's WebSocket connection from its plain-HTTP one (which
+// cannot Send: its answer is the HTTP response).
+func isWS(conn types.Connection) bool {
+	return !strings.Contains(fmt.Sprintf("%T", conn), "httpConnection")
+}
+
+func (f *fleet) onMessage(ctx context.Context, conn types.Connection, msg *protobufs.AgentToServer, advertise string) *protobufs.ServerToAgent {
+	f.s.metrics.opampMessages.Inc()
+	uid, err := uuid.FromBytes(msg.GetInstanceUid())
+	if err != nil {
+		return &protobufs.ServerToAgent{InstanceUid: msg.GetInstanceUid(), ErrorResponse: &protobufs.ServerErrorResponse{
+			Type: protobufs.ServerErrorResponseType_ServerErrorResponseType_BadRequest, ErrorMessage: "instance_uid must be 16 bytes",
+		}}
+	}
+	ws := isWS(conn)
+	sess := f.session(ctx, uid.String())
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if ws && sess.conn != conn {
+		if sess.conn == nil {
+			f.s.metrics.agentsConnected.Inc()
+		}
+		sess.conn = conn
+		sess.sentHash, sess.offeredOM = "", false // a new connection gets everything again
+		f.mu.Lock()
+		f.conns[conn] = sess
+		f.mu.Unlock()
+	}
+	sess.advertise = advertise
+	resp := &protobufs.ServerToAgent{InstanceUid: msg.GetInstanceUid(), Capabilities: serverCapabilities}
+
+	if msg.GetAgentDisconnect() != nil {
+		sess.agent.Connected = false
+		f.store(ctx, sess, true)
+		return resp
+	}
+
+	// Sequence numbers: a gap, or an agent this replica knows nothing of
+	// that sent a compressed status, means we may have missed state.
+	full := false
+	if sess.haveSeq && msg.SequenceNum != sess.lastSeq+1 {
+		full = true
+	}
+	if !sess.haveSeq && msg.AgentDescription == nil {
+		full = true
+	}
+	sess.haveSeq, sess.lastSeq = true, msg.SequenceNum
+	if full {
+		resp.Flags |= uint64(protobufs.ServerToAgentFlags_ServerToAgentFlags_ReportFullState)
+		f.s.metrics.fullStateReqs.Inc()
+	}
+
+	changed := f.merge(sess, msg, ws)
+	if om := f.ownMetricsOffer(sess); om != nil {
+		resp.ConnectionSettings = om
+	}
+	if rc := f.reconcile(sess); rc != nil {
+		resp.RemoteConfig = rc
+		changed = true
+	}
+	now := time.Now()
+	if changed || now.Sub(sess.lastStored) > 30*time.Second {
+		f.store(ctx, sess, changed)
+	}
+	return resp
+}
+
+func (f *fleet) session(ctx context.Context, uid string) *session {
+	f.mu.Lock()
+	sess, ok := f.sessions[uid]
+	if !ok {
+		sess = &session{uid: uid, pushedAt: map[string]time.Time{}}
+		f.sessions[uid] = sess
+	}
+	f.mu.Unlock()
+	if !ok {
+		sess.mu.Lock()
+		if a, err := f.s.store.GetAgent(ctx, uid); err == nil {
+			sess.agent = a
+		} else {
+			sess.agent = store.Agent{InstanceUID: uid, FirstSeen: time.Now().UTC()}
+		}
+		sess.mu.Unlock()
+	}
+	return sess
+}
+
+func attrString(v *protobufs.AnyValue) string {
+	switch x := v.GetValue().(type) {
+	case *protobufs.AnyValue_StringValue:
+		return x.StringValue
+	case *protobufs.AnyValue_IntValue:
+		return strconv.FormatInt(x.IntValue, 10)
+	case *protobufs.AnyValue_BoolValue:
+		if x.BoolValue {
+			return "true"
+		}
+		return "false"
+	case *protobufs.AnyValue_DoubleValue:
+		return strconv.FormatFloat(x.DoubleValue, 'g', -1, 64)
+	default:
+		return ""
+	}
+}
+
+func statusName(s protobufs.RemoteConfigStatuses) string {
+	switch s {
+	case protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED:
+		return store.RemoteApplied
+	case protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLYING:
+		return store.RemoteApplying
+	case protobufs.RemoteConfigStatuses_RemoteConfigStatuses_FAILED:
+		return store.RemoteFailed
+	default:
+		return store.RemoteUnset
+	}
+}
+
+// merge folds a message into the agent record; it reports whether anything
+// worth announcing changed.
+func (f *fleet) merge(sess *session, msg *protobufs.AgentToServer, ws bool) bool {
+	a := &sess.agent
+	now := time.Now().UTC()
+	changed := false
+	if !a.Connected || a.ServerID != f.s.cfg.ServerID {
+		changed = true
+	}
+	a.Connected, a.ServerID, a.LastSeen = true, f.s.cfg.ServerID, now
+	if a.FirstSeen.IsZero() {
+		a.FirstSeen = now
+	}
+	tr := "http"
+	if ws {
+		tr = "websocket"
+	}
+	if a.Transport != tr {
+		a.Transport, changed = tr, true
+	}
+	if d := msg.GetAgentDescription(); d != nil {
+		a.Identifying, a.NonIdentifying, a.Labels = map[string]string{}, map[string]string{}, map[string]string{}
+		for _, kv := range d.GetIdentifyingAttributes() {
+			a.Identifying[kv.GetKey()] = attrString(kv.GetValue())
+		}
+		for _, kv := range d.GetNonIdentifyingAttributes() {
+			v := attrString(kv.GetValue())
+			if k, ok := strings.CutPrefix(kv.GetKey(), labelPrefix); ok {
+				a.Labels[k] = v
+				continue
+			}
+			a.NonIdentifying[kv.GetKey()] = v
+		}
+		pick := func(k string) string {
+			if v, ok := a.NonIdentifying[k]; ok {
+				return v
+			}
+			return a.Identifying[k]
+		}
+		a.HostName, a.Arch, a.OS = pick(attrHostName), pick(attrHostArch), pick(attrOSType)
+		a.AgentVersion = pick(attrAgentVersion)
+		a.CollectorVersion = pick(attrCollectorVersion)
+		if a.CollectorVersion == "" {
+			a.CollectorVersion = pick(attrServiceVersion)
+		}
+		changed = true
+	}
+	if msg.Capabilities != 0 && msg.Capabilities != a.Capabilities {
+		a.Capabilities, changed = msg.Capabilities, true
+	}
+	if h := msg.GetHealth(); h != nil {
+		nh := &store.Health{Healthy: h.GetHealthy(), Status: h.GetStatus(), LastError: h.GetLastError()}
+		if h.GetStartTimeUnixNano() > 0 {
+			nh.StartTime = time.Unix(0, int64(h.GetStartTimeUnixNano())).UTC()
+		}
+		if a.Health == nil || *a.Health != *nh {
+			a.Health, changed = nh, true
+		}
+	}
+	if ec := msg.GetEffectiveConfig(); ec != nil {
+		files := ec.GetConfigMap().GetConfigMap()
+		names := make([]string, 0, len(files))
+		for n := range files {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var b strings.Builder
+		for i, n := range names {
+			if len(names) > 1 {
+				if i > 0 {
+					b.WriteString("\n")
+				}
+				b.WriteString("# file: " + n + "\n")
+			}
+			b.Write(files[n].GetBody())
+		}
+		body := b.String()
+		sum := sha256.Sum256([]byte(body))
+		if h := hex.EncodeToString(sum[:]); h != a.EffectiveConfigHash {
+			a.EffectiveConfig, a.EffectiveConfigHash, changed = body, h, true
+		}
+	}
+	if rs := msg.GetRemoteConfigStatus(); rs != nil {
+		status, hash := statusName(rs.GetStatus()), hex.EncodeToString(rs.GetLastRemoteConfigHash())
+		if status != a.RemoteStatus || hash != a.RemoteHash || rs.GetErrorMessage() != a.RemoteError {
+			a.RemoteStatus, a.RemoteHash, a.RemoteError, changed = status, hash, rs.GetErrorMessage(), true
+			switch status {
+			case store.RemoteFailed:
+				if a.FailedConfigs == nil {
+					a.FailedConfigs = map[string]store.FailedConfig{}
+				}
+				a.FailedConfigs[hash] = store.FailedConfig{Error: rs.GetErrorMessage(), At: now}
+				f.s.metrics.configsFailed.Inc()
+				f.s.log.Warn("agent reported config FAILED", "agent", sess.uid, "host", a.HostName, "hash", short(hash), "error", rs.GetErrorMessage())
+			case store.RemoteApplied:
+				delete(a.FailedConfigs, hash)
+				a.AppliedAt = now
+				f.s.metrics.configsApplied.Inc()
+				if at, ok := sess.pushedAt[hash]; ok {
+					f.s.metrics.applyLatency.Observe(now.Sub(at).Seconds())
+					delete(sess.pushedAt, hash)
+				}
+			}
+		}
+	}
+	return changed
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+const capAcceptsRemoteConfig = uint64(protobufs.AgentCapabilities_AgentCapabilities_AcceptsRemoteConfig)
+const capReportsOwnMetrics = uint64(protobufs.AgentCapabilities_AgentCapabilities_ReportsOwnMetrics)
+
+// reconcile computes the agent's desired state and returns the remote config
+// to send, or nil. It is called with sess.mu held.
+func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
+	a := &sess.agent
+	d := f.desiredFor(a.HostName, a.Labels)
+	a.DesiredDeployment, a.DesiredVersion, a.DesiredHash, a.DesiredError = d.Deployment, d.Version, d.Hash, d.Err
+	if d.Err == "" && len(d.Conflicts) > 0 {
+		a.DesiredError = "also matched by deployment(s) " + strings.Join(d.Conflicts, ", ") + ", ignored: a host belongs to one deployment (the oldest)"
+	}
+	if a.Capabilities&capAcceptsRemoteConfig == 0 || a.HostName == "" {
+		return nil // not (yet) known to accept config, or no description yet
+	}
+	hash, body := d.Hash, d.YAML
+	if d.Deployment == "" {
+		// No deployment: an agent that runs a remote config gets the empty one.
+		if a.RemoteHash == "" || a.RemoteHash == emptyConfigHash {
+			return nil
+		}
+		hash, body = emptyConfigHash, nil
+	}
+	if hash == "" || hash == a.RemoteHash {
+		return nil
+	}
+	if _, failed := a.FailedConfigs[hash]; failed {
+		return nil // never fight the agent's rollback
+	}
+	if sess.sentHash == hash && (sess.conn != nil || time.Since(sess.sentAt) < time.Minute) {
+		return nil // sent on this connection; waiting for the agent's answer
+	}
+	raw, _ := hex.DecodeString(hash)
+	sess.sentHash, sess.sentAt = hash, time.Now()
+	sess.pushedAt[hash] = sess.sentAt
+	a.PushedHash, a.PushedAt = hash, sess.sentAt.UTC()
+	f.s.metrics.configsPushed.Inc()
+	files := map[string]*protobufs.AgentConfigFile{}
+	if body != nil {
+		files[ConfigFileName] = &protobufs.AgentConfigFile{Body: body, ContentType: "text/yaml"}
+	}
+	return &protobufs.AgentRemoteConfig{Config: &protobufs.AgentConfigMap{ConfigMap: files}, ConfigHash: raw}
+}
+
+// ownMetricsOffer offers the OTLP ingest once per connection to agents that
+// report their own metrics.
+func (f *fleet) ownMetricsOffer(sess *session) *protobufs.ConnectionSettingsOffers {
+	if sess.offeredOM || sess.agent.Capabilities&capReportsOwnMetrics == 0 {
+		return nil
+	}
+	sess.offeredOM = true
+	endpoint := sess.advertise + "/v1/metrics"
+	headers := []*protobufs.Header{
+		{Key: "Authorization", Value: "Bearer " + f.s.enrollToken},
+		{Key: HeaderAgentID, Value: sess.uid},
+	}
+	h := sha256.New()
+	h.Write([]byte(endpoint))
+	for _, hd := range headers {
+		h.Write([]byte{0})
+		h.Write([]byte(hd.Key + "=" + hd.Value))
+	}
+	f.s.metrics.ownMetricsOffers.Inc()
+	return &protobufs.ConnectionSettingsOffers{
+		Hash: h.Sum(nil),
+		OwnMetrics: &protobufs.TelemetryConnectionSettings{
+			DestinationEndpoint: endpoint,
+			Headers:             &protobufs.Headers{Headers: headers},
+		},
+	}
+}
+
+// store writes the agent record; called with sess.mu held.
+func (f *fleet) store(ctx context.Context, sess *session, notify bool) {
+	sess.lastStored = time.Now()
+	if err := f.s.store.UpsertAgent(ctx, sess.agent, notify); err != nil {
+		f.s.log.Error("store agent", "agent", sess.uid, "err", err)
+	}
+}
+
+func (f *fleet) onClose(conn types.Connection) {
+	f.mu.Lock()
+	sess, ok := f.conns[conn]
+	delete(f.conns, conn)
+	f.mu.Unlock()
+	if !ok {
+		return // plain-HTTP request: the agent stays connected until it goes stale
+	}
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.conn != conn {
+		return
+	}
+	sess.conn = nil
+	f.s.metrics.agentsConnected.Dec()
+	f.mu.Lock()
+	if f.sessions[sess.uid] == sess {
+		delete(f.sessions, sess.uid)
+	}
+	f.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess.agent.Connected = false
+	if err := f.s.store.MarkDisconnected(ctx, sess.uid, f.s.cfg.ServerID, time.Now().UTC()); err != nil {
+		f.s.log.Error("mark agent disconnected", "agent", sess.uid, "err", err)
+	}
+}
+
+// pushAll reconciles every WebSocket session of this replica and sends what
+// changed, a few at a time so one slow agent does not hold the others.
+func (f *fleet) pushAll(ctx context.Context) {
+	f.mu.Lock()
+	var list []*session
+	for _, s := range f.sessions {
+		list = append(list, s)
+	}
+	f.mu.Unlock()
+	work := make(chan *session)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sess := range work {
+				f.push(ctx, sess)
+			}
+		}()
+	}
+	for _, sess := range list {
+		work <- sess
+	}
+	close(work)
+	wg.Wait()
+}
+
+func (f *fleet) push(ctx context.Context, sess *session) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.conn == nil {
+		return // polling agents get it in their next poll
+	}
+	rc := f.reconcile(sess)
+	if rc == nil {
+		return
+	}
+	f.store(ctx, sess, true)
+	msg := &protobufs.ServerToAgent{InstanceUid: uuidBytes(sess.uid), Capabilities: serverCapabilities, RemoteConfig: rc}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sess.conn.Send(sctx, msg); err != nil {
+		f.s.log.Warn("push config", "agent", sess.uid, "err", err)
+		sess.sentHash = "" // retry on the next message or reconnect
+	}
+}
+
+func uuidBytes(s string) []byte {
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return nil
+	}
+	return u[:]
+}
+
+// watchChanges applies store changes: deployments reload the cache and
+// reconcile; another replica's agent change (a retry) reloads that agent;
+// everything becomes a stream event.
+func (f *fleet) watchChanges(ctx context.Context, changes <-chan store.Change) {
+	for c := range changes {
+		switch c.Kind {
+		case store.ChangeDeployment, store.ChangeResync:
+			if err := f.loadDeployments(ctx); err != nil {
+				f.s.log.Error("reload deployments", "err", err)
+				continue
+			}
+			f.pushAll(ctx)
+			if c.Kind == store.ChangeDeployment {
+				f.s.deploymentEvent(ctx, c)
+			}
+		case store.ChangeAgent:
+			if c.Origin != f.s.cfg.ServerID {
+				f.reloadFailed(ctx, c.Key)
+			}
+			f.s.agentEvent(ctx, c.Key)
+		}
+	}
+}
+
+// reloadFailed picks up a cleared failed-config list (POST .../retry on any
+// replica) for an agent this replica holds, and pushes again.
+func (f *fleet) reloadFailed(ctx context.Context, uid string) {
+	f.mu.Lock()
+	sess, ok := f.sessions[uid]
+	f.mu.Unlock()
+	if !ok {
+		return
+	}
+	a, err := f.s.store.GetAgent(ctx, uid)
+	if err != nil {
+		return
+	}
+	sess.mu.Lock()
+	if len(a.FailedConfigs) < len(sess.agent.FailedConfigs) {
+		sess.agent.FailedConfigs = a.FailedConfigs
+		sess.sentHash = ""
+	}
+	sess.mu.Unlock()
+	f.push(ctx, sess)
+}
+
+// clearFailed forgets the failed hashes of an agent (API retry).
+func (f *fleet) clearFailed(ctx context.Context, uid string) error {
+	f.mu.Lock()
+	sess, ok := f.sessions[uid]
+	f.mu.Unlock()
+	if ok {
+		sess.mu.Lock()
+		sess.agent.FailedConfigs = nil
+		sess.sentHash = ""
+		f.store(ctx, sess, true)
+		sess.mu.Unlock()
+		f.push(ctx, sess)
+		return nil
+	}
+	a, err := f.s.store.GetAgent(ctx, uid)
+	if err != nil {
+		return err
+	}
+	a.FailedConfigs = nil
+	return f.s.store.UpsertAgent(ctx, a, true)
+}
+
+// resyncLoop reloads deployments now and then: a safety net for changes a
+// subscriber dropped.
+func (f *fleet) resyncLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := f.loadDeployments(ctx); err == nil {
+				f.pushAll(ctx)
+			}
+		}
+	}
+}
+
+func (f *fleet) disconnectAll(ctx context.Context) {
+	f.mu.Lock()
+	var conns []types.Connection
+	for c := range f.conns {
+		conns = append(conns, c)
+	}
+	f.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Disconnect()
+	}
+}
+
+func (f *fleet) connectedCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.conns)
+}
