@@ -45,6 +45,9 @@ type procState struct {
 	firstTS pcommon.Timestamp
 	// lastPassed is the data time it last passed the thresholds (0 = never).
 	lastPassed pcommon.Timestamp
+	// The name-based verdicts, worked out once per identity: regexes are
+	// the most expensive step per process.
+	classified, critical, ephemeral bool
 }
 
 type entry = processmetrics.Entry[procState]
@@ -272,12 +275,31 @@ func (p *adaptiveFilter) observe(pr *proc, r *processmetrics.Resource, nowTS pco
 		pr.pass = max(pr.cpu/t.CPU, pr.mem/t.Memory)
 	}
 
-	attrs := r.Resource.Resource().Attributes()
-	if p.critical.MatchStrings(r.Name, processmetrics.CommandLine(attrs)) >= 0 {
+	var critical, ephemeral bool
+	if e != nil && e.Ext.classified {
+		critical, ephemeral = e.Ext.critical, e.Ext.ephemeral
+	} else {
+		critical, ephemeral = p.classify(r)
+		if e != nil {
+			e.Ext.classified, e.Ext.critical, e.Ext.ephemeral = true, critical, ephemeral
+		}
+	}
+	if critical {
 		pr.critical = true
 		return
 	}
-	pr.drop = p.rules.apply(pr.cpu, pr.mem, age, r.Name)
+	pr.drop = p.rules.apply(pr.cpu, pr.mem, age, ephemeral)
+}
+
+// classify works out the name-based verdicts of a process: critical, and
+// ephemeral (when that rule is on).
+func (p *adaptiveFilter) classify(r *processmetrics.Resource) (critical, ephemeral bool) {
+	attrs := r.Resource.Resource().Attributes()
+	if p.critical.MatchStrings(r.Name, processmetrics.CommandLine(attrs)) >= 0 {
+		return true, false
+	}
+	e := p.cfg.DropRules.Ephemeral
+	return false, e.Enabled && ephemeralName(r.Name, e.MinDigits, e.MinHex)
 }
 
 // decide runs one interval of one host: the keep rule at the current

@@ -24,15 +24,17 @@ type rules struct {
 }
 
 // apply returns the first rule that drops a process with this CPU rate
-// (cores), memory (bytes), age (negative = unknown) and executable name.
-func (r rules) apply(cpu, mem float64, age time.Duration, name string) dropReason {
+// (cores), memory (bytes) and age (negative = unknown); ephemeral is the
+// ephemeral-name verdict on its executable name (see ephemeralName), worked
+// out once per process.
+func (r rules) apply(cpu, mem float64, age time.Duration, ephemeral bool) dropReason {
 	if r.cfg.Idle.Enabled && cpu < r.cfg.Idle.CPU && mem < r.cfg.Idle.Memory {
 		return dropIdle
 	}
 	if r.cfg.ShortLived.Enabled && age >= 0 && age < r.cfg.ShortLived.MinAge && cpu < r.cfg.ShortLived.CPU {
 		return dropShortLived
 	}
-	if r.cfg.Ephemeral.Enabled && ephemeralName(name, r.cfg.Ephemeral.MinDigits, r.cfg.Ephemeral.MinHex) {
+	if r.cfg.Ephemeral.Enabled && ephemeral {
 		return dropEphemeral
 	}
 	return keepNone
