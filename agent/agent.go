@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -70,6 +71,15 @@ func New(cfg Config) (*Agent, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	// The collector runs in the data directory and is handed config paths:
+	// relative paths would resolve against the wrong directory.
+	var err error
+	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("--data-dir: %w", err)
+	}
+	if cfg.CollectorPath, err = filepath.Abs(cfg.CollectorPath); err != nil {
+		return nil, fmt.Errorf("--collector: %w", err)
 	}
 	dd, err := openDataDir(cfg.DataDir)
 	if err != nil {
@@ -524,7 +534,7 @@ func (a *Agent) start(c *storedConfig, body []byte, endpoint string) (*collector
 	if err := writeFileAtomic(path, body); err != nil {
 		return nil, err
 	}
-	p, err := startCollector(a.cfg.CollectorPath, path, endpoint, a.dd.path("logs", "collector.log"))
+	p, err := startCollector(a.cfg.CollectorPath, a.dd.root, path, endpoint, a.dd.path("logs", "collector.log"))
 	if err != nil {
 		return nil, err
 	}

@@ -677,11 +677,17 @@ func TestLoadSimulationStartsAndStopsRealProcesses(t *testing.T) {
 func TestNoOrphansWhenAgentIsKilled(t *testing.T) {
 	srv := newOpAMPServer(t, testToken)
 	bin := testutil.OtelcolBinary(t)
+	// A relative --data-dir, as `make run` passes it.
 	args := []string{
-		"--server=" + srv.url(), "--token=" + testToken, "--data-dir=" + t.TempDir(),
+		"--server=" + srv.url(), "--token=" + testToken, "--data-dir=data/agent",
 		"--collector=" + bin, "--health-interval=300ms", "--heartbeat-interval=1s",
 	}
-	cmd := exec.Command(os.Args[0])
+	self, err := filepath.Abs(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), cliArgsEnv+"="+strings.Join(args, "\n"))
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,9 +69,9 @@ type collectorProc struct {
 	stopping bool
 }
 
-// startCollector starts the collector on configPath. Its output goes to the
+// startCollector starts the collector on configPath, in directory dir. Its output goes to the
 // log tail and to logPath (the previous run's log is kept as logPath.1).
-func startCollector(bin, configPath, healthEndpoint, logPath string) (*collectorProc, error) {
+func startCollector(bin, dir, configPath, healthEndpoint, logPath string) (*collectorProc, error) {
 	_ = os.Rename(logPath, logPath+".1")
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -81,7 +80,7 @@ func startCollector(bin, configPath, healthEndpoint, logPath string) (*collector
 	tail := newLogTail(200)
 	w := io.MultiWriter(f, tail)
 	cmd := exec.Command(bin, collectorArgs(configPath)...)
-	cmd.Dir = filepath.Dir(configPath)
+	cmd.Dir = dir
 	cmd.Stdout = w
 	cmd.Stderr = w
 	cmd.SysProcAttr = childSysProcAttr()
