@@ -1,0 +1,947 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/output"
+	"github.com/phoenix-otel/phoenix/pipelines"
+)
+
+func newPipelineCmd(app *App) *cobra.Command {
+	cmd := newGroup("pipeline", "Pipeline catalog and deployments: list, show, validate, deploy, status, rollback, delete",
+		`Pipelines are the catalog's process-metrics templates. A deployment puts one
+template, with parameters and a destination, on hosts chosen by name or by
+label selector. Every change is a new immutable version; rollback creates a
+new version equal to an old one.`)
+	cmd.Aliases = []string{"pipelines"}
+	cmd.AddCommand(
+		newPipelineListCmd(app),
+		newPipelineShowCmd(app),
+		newPipelineValidateCmd(app),
+		newPipelineDeployCmd(app),
+		newPipelineStatusCmd(app),
+		newPipelineActiveConfigCmd(app),
+		newPipelineRollbackCmd(app),
+		newPipelineDeleteCmd(app),
+		newPipelineListDeploymentsCmd(app),
+		newPipelineVersionsCmd(app),
+	)
+	return cmd
+}
+
+// completeTemplates completes template names from the embedded catalog
+// (no server round trip while typing).
+func completeTemplates(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, t := range pipelines.List() {
+		out = append(out, t.Name+"\t"+t.Title)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeDeployments completes deployment names from the server.
+func completeDeployments(app *App) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, err := app.client()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var resp struct {
+			Deployments []client.Deployment `json:"deployments"`
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+		defer cancel()
+		if c.Get(ctx, "/api/v1/deployments", nil, &resp) != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, d := range resp.Deployments {
+			out = append(out, d.Name+"\t"+d.Template)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func newPipelineListCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the pipeline catalog",
+		Args:  noArgs,
+		RunE: run(func(cmd *cobra.Command, _ []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			var cat client.Catalog
+			raw, err := c.GetBoth(cmd.Context(), "/api/v1/catalog", nil, &cat)
+			if err != nil {
+				return err
+			}
+			return p.Print(raw, func(t *output.TableWriter) {
+				t.Header("name", "title", "expected reduction", "params")
+				for _, tm := range cat.Templates {
+					t.Row(tm.Name, tm.Title, tm.ExpectedReduction, strconv.Itoa(len(tm.Params)))
+				}
+			})
+		}),
+	}
+}
+
+// paramFlags are --param k=v, repeatable.
+func parseParams(in []string) (map[string]any, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := map[string]any{}
+	for _, kv := range in {
+		k, v, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, usageErr("--param %q: want name=value (e.g. --param top_k=20)", kv)
+		}
+		if _, dup := out[k]; dup {
+			return nil, usageErr("--param %s given twice", k)
+		}
+		// Strings: the server coerces them to the parameter's type and
+		// names the parameter when one does not fit.
+		out[k] = v
+	}
+	return out, nil
+}
+
+func parseKV(flag string, in []string) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range in {
+		k, v, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, usageErr("--%s %q: want key=value", flag, kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// destFlags are the --destination flags.
+type destFlags struct {
+	spec     string
+	headers  []string
+	insecure bool
+}
+
+func (d *destFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&d.spec, "destination", "", "where the pipeline exports: TYPE[=ENDPOINT], TYPE one of "+strings.Join(pipelines.DestinationTypes(), ", ")+
+		" (e.g. otlphttp=http://gateway:4318, otlp=gateway:4317, debug)")
+	f.StringArrayVar(&d.headers, "destination-header", nil, "header k=v sent to the destination, repeatable (e.g. an API key)")
+	f.BoolVar(&d.insecure, "destination-insecure", false, "plain text to the destination (no TLS)")
+	_ = cmd.RegisterFlagCompletionFunc("destination", cobra.FixedCompletions(pipelines.DestinationTypes(), cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
+}
+
+func (d *destFlags) parse() (*client.Destination, error) {
+	if d.spec == "" {
+		if len(d.headers) > 0 || d.insecure {
+			return nil, usageErr("--destination-header and --destination-insecure need --destination")
+		}
+		return nil, nil
+	}
+	typ, endpoint, _ := strings.Cut(d.spec, "=")
+	h, err := parseKV("destination-header", d.headers)
+	if err != nil {
+		return nil, err
+	}
+	return &client.Destination{Type: strings.TrimSpace(typ), Endpoint: strings.TrimSpace(endpoint), Headers: h, Insecure: d.insecure}, nil
+}
+
+func newPipelineShowCmd(app *App) *cobra.Command {
+	var (
+		params     []string
+		dest       destFlags
+		hostName   string
+		showParams bool
+	)
+	cmd := &cobra.Command{
+		Use:   "show <template>",
+		Short: "Print a template's collector YAML, rendered with its defaults or with --param",
+		Long: `Print the phoenix-otelcol config a template renders to, with its defaults
+or with the --param values given. --params prints the template's parameters
+instead. -o json/yaml prints the template and the rendered config.`,
+		Example: `  phoenix pipeline show process-topk-v1
+  phoenix pipeline show process-topk-v1 --param top_k=20 --destination otlphttp=http://gateway:4318
+  phoenix pipeline show process-topk-v1 --params`,
+		Args:              exactArgs("template"),
+		ValidArgsFunction: completeTemplates,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			ps, err := parseParams(params)
+			if err != nil {
+				return err
+			}
+			d, err := dest.parse()
+			if err != nil {
+				return err
+			}
+			name := args[0]
+			var tmpl client.Template
+			rawT, err := c.GetBoth(cmd.Context(), "/api/v1/catalog/"+client.Esc(name), nil, &tmpl)
+			if err != nil {
+				return hintf(err, "`phoenix pipeline list` lists the templates")
+			}
+			if showParams {
+				return p.Print(rawT, func(t *output.TableWriter) { paramsTable(t, tmpl) })
+			}
+			body := map[string]any{}
+			if ps != nil {
+				body["params"] = ps
+			}
+			if d != nil {
+				body["destination"] = d
+			}
+			if hostName != "" {
+				body["host_name"] = hostName
+			}
+			var r client.Rendered
+			rawR, err := c.DoBoth(cmd.Context(), http.MethodPost, "/api/v1/catalog/"+client.Esc(name)+"/render", body, &r)
+			if err != nil {
+				return err
+			}
+			if p.Format != output.Table {
+				return p.Print(map[string]json.RawMessage{"template": rawT, "rendered": rawR}, nil)
+			}
+			_, err = io.WriteString(app.Out, r.YAML)
+			return err
+		}),
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&params, "param", nil, "template parameter name=value, repeatable (see --params)")
+	f.StringVar(&hostName, "host-name", "", "render for this host name (sets host.name on every resource)")
+	f.BoolVar(&showParams, "params", false, "print the template's parameters, types and defaults instead of the YAML")
+	dest.add(cmd)
+	return cmd
+}
+
+func paramsTable(t *output.TableWriter, tmpl client.Template) {
+	t.Header("param", "type", "default", "bounds", "description")
+	for _, p := range tmpl.Params {
+		def := ""
+		if p.Default != nil {
+			b, _ := json.Marshal(p.Default)
+			def = strings.Trim(string(b), `"`)
+		}
+		if p.Required {
+			def = "(required)"
+		}
+		var bounds []string
+		if p.Min != nil {
+			bounds = append(bounds, "min "+strconv.FormatFloat(*p.Min, 'g', -1, 64))
+		}
+		if p.Max != nil {
+			bounds = append(bounds, "max "+strconv.FormatFloat(*p.Max, 'g', -1, 64))
+		}
+		if len(p.Enum) > 0 {
+			bounds = append(bounds, strings.Join(p.Enum, "|"))
+		}
+		t.Row(p.Name, p.Type, def, strings.Join(bounds, ", "), p.Description)
+	}
+}
+
+func newPipelineValidateCmd(app *App) *cobra.Command {
+	var (
+		remote  bool
+		otelcol string
+	)
+	cmd := &cobra.Command{
+		Use:   "validate <file>",
+		Short: "Check a collector YAML file; print each problem's line, column and reason (exit 4 when invalid)",
+		Long: `Check a collector YAML file (or - for stdin) with the catalog's validator:
+YAML syntax, the top-level sections, component references and pipelines.
+Each problem is printed as file:line:column: path: reason, and the command
+exits with 4 when there is any.
+
+It runs locally and needs no server; --remote asks the server's validator
+instead. --otelcol also runs the real collector binary's validate command
+(what the agent runs before it applies a config).`,
+		Example: `  phoenix pipeline validate my-collector.yaml
+  phoenix pipeline show process-topk-v1 | phoenix pipeline validate -
+  phoenix pipeline validate my-collector.yaml --otelcol ./bin/phoenix-otelcol`,
+		Args: exactArgs("file"),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p, err := app.printer()
+			if err != nil {
+				return err
+			}
+			file := args[0]
+			data, err := readFileArg(app, file)
+			if err != nil {
+				return err
+			}
+			res := validation{File: file, Problems: []client.Problem{}}
+			if remote {
+				c, err := app.client()
+				if err != nil {
+					return err
+				}
+				if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/validate", nil, data, &res); err != nil {
+					return err
+				}
+				res.File = file
+			} else {
+				for _, pr := range pipelines.ValidateYAML(data) {
+					res.Problems = append(res.Problems, client.Problem{Line: pr.Line, Column: pr.Column, Path: pr.Path, Message: pr.Message})
+				}
+			}
+			if len(res.Problems) == 0 && otelcol != "" {
+				if err := pipelines.ValidateWithBinary(cmd.Context(), otelcol, data); err != nil {
+					var be *pipelines.BinaryValidationError
+					if !errors.As(err, &be) {
+						return fmt.Errorf("--otelcol: %w", err)
+					}
+					res.Collector = be.Output
+				}
+			}
+			res.Valid = len(res.Problems) == 0 && res.Collector == ""
+			if p.Format != output.Table {
+				if err := p.Print(res, nil); err != nil {
+					return err
+				}
+			} else if res.Valid {
+				fmt.Fprintf(app.Out, "%s: valid\n", file)
+			} else {
+				for _, pr := range res.Problems {
+					fmt.Fprintln(app.Out, problemLine(file, pr))
+				}
+				if res.Collector != "" {
+					fmt.Fprintf(app.Out, "%s: the collector refuses it:\n%s\n", file, indent(res.Collector))
+				}
+			}
+			if !res.Valid {
+				n := len(res.Problems)
+				what := fmt.Sprintf("%d problem(s)", n)
+				if n == 0 {
+					what = "the collector's validate failed"
+				}
+				return validationErr(fmt.Errorf("%s is not a valid collector config: %s", file, what), "")
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&remote, "remote", false, "validate with the server's validator instead of locally")
+	cmd.Flags().StringVar(&otelcol, "otelcol", "", "also run `<binary> validate` with this phoenix-otelcol binary")
+	return cmd
+}
+
+type validation struct {
+	File      string           `json:"file"`
+	Valid     bool             `json:"valid"`
+	Problems  []client.Problem `json:"problems"`
+	Collector string           `json:"collector_error,omitempty"`
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+// readFileArg reads a file argument; "-" is stdin.
+func readFileArg(app *App, name string) ([]byte, error) {
+	if name == "-" {
+		b, err := io.ReadAll(app.In)
+		if err != nil {
+			return nil, fmt.Errorf("reading stdin: %w", err)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, notFoundErr(fmt.Errorf("file %s does not exist", name), "")
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+func newPipelineDeployCmd(app *App) *cobra.Command {
+	var (
+		name     string
+		hosts    []string
+		selector []string
+		params   []string
+		dest     destFlags
+		w        watchFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "deploy <template>",
+		Short: "Deploy a template to hosts (a new deployment, or a new version of an existing one)",
+		Long: `Deploy a catalog template to hosts chosen by --host names and/or a --selector
+of agent labels. When the deployment --name exists, a new version is created:
+the template and the flags given replace the current ones, the others stay.
+
+A host belongs to one deployment at a time: a target that overlaps another
+deployment is refused, naming it. Bad parameters are refused with exit 4
+before anything changes. --watch follows the hosts until every one has
+applied the config or failed (exit 1 when any failed).`,
+		Example: `  phoenix pipeline deploy process-topk-v1 --name web --host web-1 --param top_k=20 --destination otlphttp=http://gateway:4318 --watch
+  phoenix pipeline deploy process-priority-based-v1 --name db --selector role=db --destination debug`,
+		Args:              exactArgs("template"),
+		ValidArgsFunction: completeTemplates,
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				return usageErr("--name is required: the deployment's name (e.g. --name web)")
+			}
+			ps, err := parseParams(params)
+			if err != nil {
+				return err
+			}
+			d, err := dest.parse()
+			if err != nil {
+				return err
+			}
+			sel, err := parseKV("selector", selector)
+			if err != nil {
+				return err
+			}
+			req := client.DeploymentRequest{Template: args[0], Params: ps, Destination: d}
+			if len(hosts) > 0 || len(sel) > 0 {
+				req.Target = &client.Target{Hosts: hosts, Selector: sel}
+			}
+			ctx := cmd.Context()
+			var dep client.Deployment
+			path := "/api/v1/deployments/" + client.Esc(name)
+			err = c.Get(ctx, path, nil, &dep)
+			var raw client.Raw
+			verb := "created"
+			switch {
+			case err == nil:
+				verb = "updated"
+				raw, err = c.DoBoth(ctx, http.MethodPut, path, req, &dep)
+			case isNotFound(err):
+				if req.Target == nil {
+					return usageErr("a new deployment needs a target: --host <name> and/or --selector key=value")
+				}
+				req.Name = name
+				raw, err = c.DoBoth(ctx, http.MethodPost, "/api/v1/deployments", req, &dep)
+			}
+			if err != nil {
+				return err
+			}
+			if p.Format != output.Table {
+				if err := p.Print(raw, nil); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(app.Out, "deployment %s %s: version %d, template %s, target %s\n", dep.Name, verb, dep.Version, dep.Template, dep.Target)
+			}
+			if w.watch {
+				return app.watchDeployment(ctx, c, p, dep.Name, w)
+			}
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "deployment name (required): 1-63 lower-case letters, digits and '-'")
+	f.StringArrayVar(&hosts, "host", nil, "target host name, repeatable")
+	f.StringArrayVar(&selector, "selector", nil, "target agent label key=value, repeatable (all must match)")
+	f.StringArrayVar(&params, "param", nil, "template parameter name=value, repeatable (see `phoenix pipeline show <template> --params`)")
+	dest.add(cmd)
+	w.add(cmd, "follow the hosts until the config is applied or failed")
+	return cmd
+}
+
+func isNotFound(err error) bool {
+	var api *client.APIError
+	return errors.As(err, &api) && api.Status == http.StatusNotFound
+}
+
+// watchFlags are --watch and --timeout.
+type watchFlags struct {
+	watch   bool
+	timeout time.Duration
+}
+
+func (w *watchFlags) add(cmd *cobra.Command, what string) {
+	cmd.Flags().BoolVarP(&w.watch, "watch", "w", false, what+" (streams events; Ctrl-C stops watching)")
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "with --watch, give up after this long (exit 1); 0 waits until done or Ctrl-C")
+}
+
+func (w watchFlags) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	if w.timeout > 0 {
+		return context.WithTimeout(ctx, w.timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+func statusStyle(s string) output.Style {
+	switch s {
+	case "applied", "running", "finished", "none", "online", "healthy":
+		return output.Good
+	case "pending", "applying", "offline", "stopped":
+		return output.Warn
+	case "failed", "unhealthy":
+		return output.Bad
+	}
+	return output.Plain
+}
+
+func hostRow(t *output.TableWriter, h client.HostStatus) {
+	msg := h.Error
+	if msg == "" {
+		msg = h.Detail
+	}
+	t.StyledRow(output.Cell{Text: h.Host}, output.Cell{Text: h.Deployment}, output.Cell{Text: versionText(h.Version)},
+		output.Cell{Text: h.Status, Style: statusStyle(h.Status)}, output.Cell{Text: ago(h.LastSeen)}, output.Cell{Text: msg})
+}
+
+func versionText(v int) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.Itoa(v)
+}
+
+// ago is a short age ("12s", "5m", "3h", "2d").
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := time.Since(t)
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func deploymentStatusTable(t *output.TableWriter, st client.DeploymentStatus) {
+	t.Header("host", "deployment", "version", "status", "last seen", "message")
+	t.Empty(fmt.Sprintf("deployment %s: %s (%s)", st.Deployment, st.Status, st.Detail))
+	for _, h := range st.Hosts {
+		hostRow(t, h)
+	}
+}
+
+func countsText(st client.DeploymentStatus) string {
+	keys := make([]string, 0, len(st.Counts))
+	for k := range st.Counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", st.Counts[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func newPipelineStatusCmd(app *App) *cobra.Command {
+	var (
+		host string
+		w    watchFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "status [deployment]",
+		Short: "Show a deployment's hosts and their status (pending, applying, applied, failed, offline)",
+		Long: `Show the status of a deployment's hosts, of one host (--target-host), or,
+with neither, of every host. --watch streams the changes until the state is
+final (applied or failed; exit 1 when failed) or Ctrl-C.`,
+		Example: `  phoenix pipeline status web
+  phoenix pipeline status web --watch
+  phoenix pipeline status --target-host web-1`,
+		Args:              maxArgs("deployment"),
+		ValidArgsFunction: completeDeployments(app),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			switch {
+			case len(args) == 1:
+				if w.watch {
+					return app.watchDeployment(ctx, c, p, args[0], w)
+				}
+				q := url.Values{}
+				if host != "" {
+					q.Set("host", host)
+				}
+				var st client.DeploymentStatus
+				raw, err := c.GetBoth(ctx, "/api/v1/deployments/"+client.Esc(args[0])+"/status", q, &st)
+				if err != nil {
+					return hintf(err, "`phoenix pipeline list-deployments` lists the deployments")
+				}
+				if p.Format == output.Table {
+					fmt.Fprintf(app.Out, "deployment %s version %d: %s (%s)\n", st.Deployment, st.Version, st.Status, countsOrDetail(st))
+				}
+				return p.Print(raw, func(t *output.TableWriter) { deploymentStatusTable(t, st) })
+			case host != "":
+				if w.watch {
+					return app.watchHost(ctx, c, p, host, w)
+				}
+				var hs client.HostStatus
+				raw, err := c.GetBoth(ctx, "/api/v1/hosts/"+client.Esc(host), nil, &hs)
+				if err != nil {
+					return hintf(err, "`phoenix agent list` lists the hosts")
+				}
+				return p.Print(raw, func(t *output.TableWriter) {
+					t.Header("host", "deployment", "version", "status", "last seen", "message")
+					hostRow(t, hs)
+				})
+			default:
+				if w.watch {
+					return usageErr("--watch needs a deployment or --target-host")
+				}
+				var resp struct {
+					Hosts []client.HostStatus `json:"hosts"`
+				}
+				raw, err := c.GetBoth(ctx, "/api/v1/hosts", nil, &resp)
+				if err != nil {
+					return err
+				}
+				return p.Print(raw, func(t *output.TableWriter) {
+					t.Header("host", "deployment", "version", "status", "last seen", "message")
+					t.Empty("no hosts: no agent has connected yet")
+					for _, h := range resp.Hosts {
+						hostRow(t, h)
+					}
+				})
+			}
+		}),
+	}
+	cmd.Flags().StringVar(&host, "target-host", "", "one host: its status (with a deployment: that host only)")
+	w.add(cmd, "follow the status until it is final")
+	return cmd
+}
+
+func countsOrDetail(st client.DeploymentStatus) string {
+	s := fmt.Sprintf("%d host(s)", st.Total)
+	if c := countsText(st); c != "" {
+		s += ": " + c
+	}
+	if st.Detail != "" {
+		s += "; " + st.Detail
+	}
+	return s
+}
+
+func newPipelineActiveConfigCmd(app *App) *cobra.Command {
+	var (
+		host    string
+		desired bool
+	)
+	cmd := &cobra.Command{
+		Use:   "get-active-config [deployment]",
+		Short: "Print the collector config a host really runs (as its agent reports it)",
+		Long: `Print the config the collector of a host really runs: the effective config
+its agent reports, including what the agent adds (health check, own
+telemetry). Give --target-host, or a deployment to print the config of each
+of its hosts. --desired prints what the server wants the host to run
+instead. A host that does not run its desired config yet is named on stderr.`,
+		Example: `  phoenix pipeline get-active-config --target-host web-1
+  phoenix pipeline get-active-config web --desired`,
+		Args:              maxArgs("deployment"),
+		ValidArgsFunction: completeDeployments(app),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if len(args) == 0 && host == "" {
+				return usageErr("give a deployment or --target-host")
+			}
+			var hostNames []string
+			if len(args) == 1 {
+				var st client.DeploymentStatus
+				q := url.Values{}
+				if host != "" {
+					q.Set("host", host)
+				}
+				if err := c.Get(ctx, "/api/v1/deployments/"+client.Esc(args[0])+"/status", q, &st); err != nil {
+					return hintf(err, "`phoenix pipeline list-deployments` lists the deployments")
+				}
+				for _, h := range st.Hosts {
+					if h.AgentUID != "" {
+						hostNames = append(hostNames, h.Host)
+					}
+				}
+				if len(hostNames) == 0 {
+					return notFoundErr(fmt.Errorf("deployment %s has no host with an agent yet", args[0]), "")
+				}
+			} else {
+				hostNames = []string{host}
+			}
+			var raws []client.Raw
+			var docs []string
+			for _, h := range hostNames {
+				var hc client.HostConfig
+				raw, err := c.GetBoth(ctx, "/api/v1/hosts/"+client.Esc(h)+"/config", nil, &hc)
+				if err != nil {
+					return hintf(err, "`phoenix agent list` lists the hosts")
+				}
+				raws = append(raws, raw)
+				body := hc.Effective.YAML
+				if desired {
+					body = hc.Desired.YAML
+					if hc.Desired.Error != "" {
+						fmt.Fprintf(app.Err, "host %s: the desired config does not render: %s\n", h, hc.Desired.Error)
+					}
+				} else if hc.Effective.YAML == "" {
+					fmt.Fprintf(app.Err, "host %s: the agent has not reported an effective config yet\n", h)
+				} else if hc.Status != "applied" && hc.Status != "none" {
+					fmt.Fprintf(app.Err, "host %s: status %s: this is what runs now, not yet the desired config\n", h, hc.Status)
+				}
+				if len(hostNames) > 1 {
+					body = fmt.Sprintf("# host: %s\n%s", h, body)
+				}
+				docs = append(docs, body)
+			}
+			if p.Format != output.Table {
+				if len(raws) == 1 {
+					return p.Print(raws[0], nil)
+				}
+				return p.Print(raws, nil)
+			}
+			_, err = io.WriteString(app.Out, strings.Join(docs, "\n---\n"))
+			return err
+		}),
+	}
+	cmd.Flags().StringVar(&host, "target-host", "", "the host whose config to print")
+	cmd.Flags().BoolVar(&desired, "desired", false, "print the desired config (what the server wants to run) instead")
+	return cmd
+}
+
+func newPipelineRollbackCmd(app *App) *cobra.Command {
+	var (
+		to int
+		w  watchFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "rollback <deployment> --to-version N",
+		Short: "Roll a deployment back: a new version equal to version N",
+		Example: `  phoenix pipeline versions web
+  phoenix pipeline rollback web --to-version 1 --watch`,
+		Args:              exactArgs("deployment"),
+		ValidArgsFunction: completeDeployments(app),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("to-version") {
+				return usageErr("--to-version is required (`phoenix pipeline versions %s` lists the versions)", args[0])
+			}
+			ctx := cmd.Context()
+			var dep client.Deployment
+			raw, err := c.DoBoth(ctx, http.MethodPost, "/api/v1/deployments/"+client.Esc(args[0])+"/rollback", map[string]int{"to_version": to}, &dep)
+			if err != nil {
+				return hintf(err, "`phoenix pipeline versions %s` lists the versions", args[0])
+			}
+			if p.Format != output.Table {
+				if err := p.Print(raw, nil); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(app.Out, "deployment %s rolled back to version %d: now version %d\n", dep.Name, to, dep.Version)
+			}
+			if w.watch {
+				return app.watchDeployment(ctx, c, p, dep.Name, w)
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().IntVar(&to, "to-version", 0, "the version to return to (required)")
+	w.add(cmd, "follow the hosts until the rollback is applied or failed")
+	return cmd
+}
+
+func newPipelineDeleteCmd(app *App) *cobra.Command {
+	var (
+		yes bool
+		w   watchFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "delete <deployment>",
+		Short: "Delete a deployment: its hosts go back to the agent's minimal config (asks first unless --yes)",
+		Long: `Delete a deployment and its versions. Its hosts get the empty config: their
+agents go back to their minimal safe config (no data pipelines, only the
+collector's own telemetry). Asks for confirmation unless --yes is given.
+--watch follows the hosts until they run the minimal config.`,
+		Args:              exactArgs("deployment"),
+		ValidArgsFunction: completeDeployments(app),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			_, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			name := args[0]
+			var st client.DeploymentStatus
+			if err := c.Get(ctx, "/api/v1/deployments/"+client.Esc(name)+"/status", nil, &st); err != nil {
+				return hintf(err, "`phoenix pipeline list-deployments` lists the deployments")
+			}
+			if !yes {
+				fmt.Fprintf(app.Err, "Delete deployment %s (version %d, %d host(s))? Its hosts go back to the agent's minimal config. [y/N] ", name, st.Version, st.Total)
+				line, _ := bufio.NewReader(app.In).ReadString('\n')
+				if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+					return &Error{Code: ExitError, Err: fmt.Errorf("not confirmed: deployment %s was not deleted", name), Hint: "answer y, or pass --yes"}
+				}
+			}
+			if err := c.Delete(ctx, "/api/v1/deployments/"+client.Esc(name), nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Out, "deployment %s deleted\n", name)
+			if !w.watch {
+				return nil
+			}
+			var hosts []string
+			for _, h := range st.Hosts {
+				if h.AgentUID != "" {
+					hosts = append(hosts, h.Host)
+				}
+			}
+			return app.watchHostsRelease(ctx, c, hosts, w)
+		}),
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	w.add(cmd, "follow the hosts until they run the minimal config")
+	return cmd
+}
+
+func newPipelineListDeploymentsCmd(app *App) *cobra.Command {
+	var status string
+	cmd := &cobra.Command{
+		Use:   "list-deployments",
+		Short: "List the deployments with their version and status",
+		Args:  noArgs,
+		RunE: run(func(cmd *cobra.Command, _ []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			switch status {
+			case "", "pending", "applying", "applied", "failed", "offline":
+			default:
+				return usageErr("--status %q: want pending, applying, applied, failed or offline", status)
+			}
+			q := url.Values{}
+			if status != "" {
+				q.Set("status", status)
+			}
+			var resp struct {
+				Deployments []client.Deployment `json:"deployments"`
+			}
+			raw, err := c.GetBoth(cmd.Context(), "/api/v1/deployments", q, &resp)
+			if err != nil {
+				return err
+			}
+			return p.Print(raw, func(t *output.TableWriter) {
+				t.Header("name", "template", "version", "status", "hosts", "target", "updated")
+				t.Empty("no deployments")
+				for _, d := range resp.Deployments {
+					st, hosts := "", ""
+					if d.Status != nil {
+						st = d.Status.Status
+						hosts = fmt.Sprintf("%d/%d", d.Status.Counts["applied"], d.Status.Total)
+					}
+					t.StyledRow(output.Cell{Text: d.Name}, output.Cell{Text: d.Template}, output.Cell{Text: strconv.Itoa(d.Version)},
+						output.Cell{Text: st, Style: statusStyle(st)}, output.Cell{Text: hosts}, output.Cell{Text: d.Target.String()}, output.Cell{Text: ago(d.UpdatedAt)})
+				}
+			})
+		}),
+	}
+	cmd.Flags().StringVar(&status, "status", "", "only deployments with this status: pending, applying, applied, failed or offline")
+	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]string{"pending", "applying", "applied", "failed", "offline"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func newPipelineVersionsCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:               "versions <deployment>",
+		Short:             "List a deployment's immutable versions (for rollback)",
+		Args:              exactArgs("deployment"),
+		ValidArgsFunction: completeDeployments(app),
+		RunE: run(func(cmd *cobra.Command, args []string) error {
+			p, c, err := app.printerClient()
+			if err != nil {
+				return err
+			}
+			var resp struct {
+				Versions []client.Version `json:"versions"`
+			}
+			raw, err := c.GetBoth(cmd.Context(), "/api/v1/deployments/"+client.Esc(args[0])+"/versions", nil, &resp)
+			if err != nil {
+				return hintf(err, "`phoenix pipeline list-deployments` lists the deployments")
+			}
+			return p.Print(raw, func(t *output.TableWriter) {
+				t.Header("version", "template", "params", "destination", "target", "created", "note")
+				for _, v := range resp.Versions {
+					note := ""
+					if v.RollbackOf > 0 {
+						note = fmt.Sprintf("rollback to %d", v.RollbackOf)
+					}
+					if v.Current {
+						note = strings.TrimPrefix(note+", current", ", ")
+					}
+					t.Row(strconv.Itoa(v.Version), v.Template, paramsText(v.Params), destText(v.Destination), v.Target.String(), ago(v.CreatedAt), note)
+				}
+			})
+		}),
+	}
+}
+
+func paramsText(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		b, _ := json.Marshal(m[k])
+		parts = append(parts, k+"="+strings.Trim(string(b), `"`))
+	}
+	return strings.Join(parts, ",")
+}
+
+func destText(d client.Destination) string {
+	if d.Endpoint == "" {
+		return d.Type
+	}
+	return d.Type + "=" + d.Endpoint
+}
