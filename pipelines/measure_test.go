@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/phoenix-otel/phoenix/loadgen"
@@ -53,6 +54,9 @@ func TestMeasure(t *testing.T) {
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(MeasurementsFile), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(MeasurementsFile, append(b, '\n'), 0o644); err != nil {

@@ -92,7 +92,9 @@ func TestPriorityBasedKeepsWhatTheListsMean(t *testing.T) {
 					counts[class]++
 					got := outByPID[pid]
 					delete(outByPID, pid)
-					desc := func() string { return class + " process " + r.attrs[attrExe].(string) + " (" + r.attrs[attrCmdline].(string) + ")" }
+					desc := func() string {
+						return class + " process " + r.attrs[attrExe].(string) + " (" + r.attrs[attrCmdline].(string) + ")"
+					}
 					if class == "low" {
 						if got != nil {
 							t.Errorf("%s reached the output", desc())
