@@ -1,0 +1,277 @@
+// Package agentsim simulates phoenix-agents with real opamp-go clients: it
+// connects over WebSocket or plain-HTTP polling, reports a description with a
+// host name and labels, "applies" remote configs (APPLYING, then APPLIED or
+// FAILED), reports the effective config and health, and records what the
+// server sent. The server's integration tests and the scale benchmark use it.
+package agentsim
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/open-telemetry/opamp-go/client"
+	"github.com/open-telemetry/opamp-go/client/types"
+	"github.com/open-telemetry/opamp-go/protobufs"
+)
+
+// Capabilities of a simulated agent: those of phoenix-agent.
+const Capabilities = protobufs.AgentCapabilities_AgentCapabilities_ReportsStatus |
+	protobufs.AgentCapabilities_AgentCapabilities_AcceptsRemoteConfig |
+	protobufs.AgentCapabilities_AgentCapabilities_ReportsEffectiveConfig |
+	protobufs.AgentCapabilities_AgentCapabilities_ReportsRemoteConfig |
+	protobufs.AgentCapabilities_AgentCapabilities_ReportsHealth |
+	protobufs.AgentCapabilities_AgentCapabilities_ReportsOwnMetrics |
+	protobufs.AgentCapabilities_AgentCapabilities_AcceptsRestartCommand |
+	protobufs.AgentCapabilities_AgentCapabilities_ReportsHeartbeat
+
+// Options configure a simulated agent.
+type Options struct {
+	URL    string // ws(s)://host:port/v1/opamp or http(s)://... with HTTP
+	Token  string // enrollment token
+	Host   string
+	Labels map[string]string
+	UID    uuid.UUID // zero: a new UUIDv7
+	// HTTP polls over plain HTTP instead of holding a WebSocket.
+	HTTP bool
+	// Heartbeat is the heartbeat (WebSocket) or polling (HTTP) interval;
+	// zero keeps opamp-go's default (30s).
+	Heartbeat time.Duration
+	// Fail decides whether applying a config fails: a non-empty message
+	// makes the agent report FAILED with it and keep its previous config.
+	Fail func(body []byte) string
+	// ApplyDelay is how long "applying" takes.
+	ApplyDelay time.Duration
+	TLSConfig  *tls.Config
+	// Previous state, as a restarted agent would have persisted it.
+	RemoteConfigStatus *protobufs.RemoteConfigStatus
+	Effective          []byte
+}
+
+// Received is one remote config the agent got.
+type Received struct {
+	Hash string
+	Body []byte
+	At   time.Time
+}
+
+// Agent is a running simulated agent.
+type Agent struct {
+	opts   Options
+	client client.OpAMPClient
+
+	mu         sync.Mutex
+	effective  []byte
+	received   []Received
+	status     *protobufs.RemoteConfigStatus
+	ownMetrics *protobufs.TelemetryConnectionSettings
+	connected  bool
+	fullState  int
+	connectErr error
+	applying   sync.WaitGroup
+}
+
+// Start connects a simulated agent.
+func Start(ctx context.Context, opts Options) (*Agent, error) {
+	if opts.UID == uuid.Nil {
+		opts.UID = uuid.Must(uuid.NewV7())
+	}
+	a := &Agent{opts: opts, effective: opts.Effective, status: opts.RemoteConfigStatus}
+	if opts.HTTP {
+		a.client = client.NewHTTP(nil)
+	} else {
+		a.client = client.NewWebSocket(nil)
+	}
+	if err := a.client.SetAgentDescription(a.description()); err != nil {
+		return nil, err
+	}
+	_ = a.client.SetHealth(&protobufs.ComponentHealth{Healthy: true, StartTimeUnixNano: uint64(time.Now().UnixNano()), Status: "running"})
+	settings := types.StartSettings{
+		OpAMPServerURL: opts.URL,
+		Header:         http.Header{"Authorization": []string{"Bearer " + opts.Token}},
+		TLSConfig:      opts.TLSConfig,
+		InstanceUid:    types.InstanceUid(opts.UID),
+		Capabilities:   Capabilities,
+		RemoteConfigStatus: opts.RemoteConfigStatus,
+		Callbacks: types.Callbacks{
+			OnConnect:       func(context.Context) { a.mu.Lock(); a.connected, a.connectErr = true, nil; a.mu.Unlock() },
+			OnConnectFailed: func(_ context.Context, err error) { a.mu.Lock(); a.connected, a.connectErr = false, err; a.mu.Unlock() },
+			OnMessage:       a.onMessage,
+			GetEffectiveConfig: func(context.Context) (*protobufs.EffectiveConfig, error) {
+				a.mu.Lock()
+				defer a.mu.Unlock()
+				return &protobufs.EffectiveConfig{ConfigMap: &protobufs.AgentConfigMap{ConfigMap: map[string]*protobufs.AgentConfigFile{
+					"phoenix.yaml": {Body: a.effective, ContentType: "text/yaml"},
+				}}}, nil
+			},
+		},
+	}
+	if opts.Heartbeat > 0 {
+		hb := opts.Heartbeat
+		settings.HeartbeatInterval = &hb
+	}
+	if err := a.client.Start(ctx, settings); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func kv(k, v string) *protobufs.KeyValue {
+	return &protobufs.KeyValue{Key: k, Value: &protobufs.AnyValue{Value: &protobufs.AnyValue_StringValue{StringValue: v}}}
+}
+
+func (a *Agent) description() *protobufs.AgentDescription {
+	nonID := []*protobufs.KeyValue{kv("host.name", a.opts.Host), kv("os.type", "linux"), kv("host.arch", "amd64"),
+		kv("phoenix.agent.version", "sim"), kv("phoenix.collector.version", "sim")}
+	keys := make([]string, 0, len(a.opts.Labels))
+	for k := range a.opts.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		nonID = append(nonID, kv("phoenix.label."+k, a.opts.Labels[k]))
+	}
+	return &protobufs.AgentDescription{
+		IdentifyingAttributes:    []*protobufs.KeyValue{kv("service.name", "phoenix-otelcol"), kv("service.instance.id", a.opts.UID.String())},
+		NonIdentifyingAttributes: nonID,
+	}
+}
+
+func (a *Agent) onMessage(ctx context.Context, msg *types.MessageData) {
+	if msg.OwnMetricsConnSettings != nil {
+		a.mu.Lock()
+		a.ownMetrics = msg.OwnMetricsConnSettings
+		a.mu.Unlock()
+	}
+	rc := msg.RemoteConfig
+	if rc == nil {
+		return
+	}
+	var names []string
+	files := rc.GetConfig().GetConfigMap()
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var body []byte
+	for _, n := range names {
+		body = append(body, files[n].GetBody()...)
+	}
+	hash := rc.GetConfigHash()
+	a.mu.Lock()
+	a.received = append(a.received, Received{Hash: hex.EncodeToString(hash), Body: body, At: time.Now()})
+	a.mu.Unlock()
+	a.setStatus(hash, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLYING, "")
+	if a.opts.ApplyDelay > 0 {
+		select {
+		case <-time.After(a.opts.ApplyDelay):
+		case <-ctx.Done():
+			return
+		}
+	}
+	if a.opts.Fail != nil {
+		if why := a.opts.Fail(body); why != "" {
+			a.setStatus(hash, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_FAILED, why)
+			return
+		}
+	}
+	a.mu.Lock()
+	a.effective = body
+	a.mu.Unlock()
+	_ = a.client.UpdateEffectiveConfig(ctx)
+	a.setStatus(hash, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED, "")
+}
+
+func (a *Agent) setStatus(hash []byte, st protobufs.RemoteConfigStatuses, msg string) {
+	s := &protobufs.RemoteConfigStatus{LastRemoteConfigHash: hash, Status: st, ErrorMessage: msg}
+	a.mu.Lock()
+	a.status = s
+	a.mu.Unlock()
+	_ = a.client.SetRemoteConfigStatus(s)
+}
+
+// UID is the agent's instance uid.
+func (a *Agent) UID() uuid.UUID { return a.opts.UID }
+
+// Host is the agent's host name.
+func (a *Agent) Host() string { return a.opts.Host }
+
+// Received lists the remote configs the server sent, in order.
+func (a *Agent) Received() []Received {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Received(nil), a.received...)
+}
+
+// Effective is the config the agent "runs".
+func (a *Agent) Effective() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]byte(nil), a.effective...)
+}
+
+// EffectiveHash is the hex sha256 of Effective.
+func (a *Agent) EffectiveHash() string {
+	h := sha256.Sum256(a.Effective())
+	return hex.EncodeToString(h[:])
+}
+
+// Status is the last remote config status the agent reported.
+func (a *Agent) Status() *protobufs.RemoteConfigStatus {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status
+}
+
+// OwnMetrics is the own_metrics offer, if any.
+func (a *Agent) OwnMetrics() *protobufs.TelemetryConnectionSettings {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ownMetrics
+}
+
+// Connected reports whether the last connection attempt succeeded.
+func (a *Agent) Connected() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.connected
+}
+
+// ConnectError is the last connection failure.
+func (a *Agent) ConnectError() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.connectErr
+}
+
+// Restartable returns options that restart this agent with its state, as
+// phoenix-agent does from its data directory.
+func (a *Agent) Restartable() Options {
+	o := a.opts
+	a.mu.Lock()
+	o.RemoteConfigStatus, o.Effective = a.status, append([]byte(nil), a.effective...)
+	a.mu.Unlock()
+	return o
+}
+
+// Stop disconnects the agent.
+func (a *Agent) Stop(ctx context.Context) error {
+	return a.client.Stop(ctx)
+}
+
+// HeaderValue returns a header of an own_metrics offer.
+func HeaderValue(s *protobufs.TelemetryConnectionSettings, key string) string {
+	for _, h := range s.GetHeaders().GetHeaders() {
+		if strings.EqualFold(h.GetKey(), key) {
+			return h.GetValue()
+		}
+	}
+	return ""
+}
