@@ -153,11 +153,63 @@ func compose(user map[string]any, inj injection) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range inj.Resource {
-			res[k] = v
+		if err := setResourceAttributes(res, inj.Resource); err != nil {
+			return nil, err
 		}
 	}
 	return yaml.Marshal(cfg)
+}
+
+// declarativeResourceKeys are the keys of service::telemetry::resource in the
+// declarative form; any other key is a legacy inline attribute.
+var declarativeResourceKeys = map[string]bool{
+	"attributes": true, "attributes_list": true, "detectors": true, "schema_url": true, "detection/development": true,
+}
+
+// setResourceAttributes sets attrs in the form the user config already uses:
+// the collector refuses a mix of the declarative attributes list and legacy
+// inline keys, and warns about the legacy form.
+func setResourceAttributes(res map[string]any, attrs map[string]string) error {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for k := range res {
+		if !declarativeResourceKeys[k] {
+			for _, a := range keys {
+				res[a] = attrs[a]
+			}
+			return nil
+		}
+	}
+	var list []any
+	switch v := res["attributes"].(type) {
+	case nil:
+	case []any:
+		list = v
+	default:
+		return fmt.Errorf("service::telemetry::resource::attributes must be a list, got %T", v)
+	}
+	kept := list[:0:0]
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			if n, _ := m["name"].(string); hasKey(attrs, n) {
+				continue // the agent's identity wins
+			}
+		}
+		kept = append(kept, e)
+	}
+	for _, a := range keys {
+		kept = append(kept, map[string]any{"name": a, "value": attrs[a]})
+	}
+	res["attributes"] = kept
+	return nil
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func ownMetricsReader(inj injection) map[string]any {

@@ -82,8 +82,10 @@ func TestComposeInjectsHealthCheckAndTelemetry(t *testing.T) {
 	if got := get(m, "service", "telemetry", "metrics", "level"); got != "none" {
 		t.Fatalf("metrics level without own metrics = %v, want none", got)
 	}
-	if got := get(m, "service", "telemetry", "resource", "service.instance.id"); got != "u-1" {
-		t.Fatalf("resource service.instance.id = %v", got)
+	attrs := get(m, "service", "telemetry", "resource", "attributes").([]any)
+	if len(attrs) != 2 || get(attrs[0].(map[string]any), "name") != "host.name" ||
+		get(attrs[1].(map[string]any), "name") != "service.instance.id" || get(attrs[1].(map[string]any), "value") != "u-1" {
+		t.Fatalf("resource attributes = %v", attrs)
 	}
 	// The pipeline is untouched.
 	if got := get(m, "service", "pipelines", "metrics", "exporters").([]any); len(got) != 1 || got[0] != "debug" {
@@ -131,6 +133,25 @@ func TestComposeKeepsUserMetricsReaders(t *testing.T) {
 	m = composeMap(t, map[string]string{"": cfg}, injection{HealthEndpoint: "127.0.0.1:1", OwnMetrics: &ownMetricsDest{Endpoint: "http://s/v1/metrics"}})
 	if got := get(m, "service", "telemetry", "metrics", "readers").([]any); len(got) != 2 {
 		t.Fatalf("readers = %v, want the user's and the agent's", got)
+	}
+}
+
+func TestComposeResourceKeepsTheUsersForm(t *testing.T) {
+	inj := injection{HealthEndpoint: "127.0.0.1:1", Resource: map[string]string{"service.instance.id": "u-1"}}
+	// Legacy inline map: stay legacy (the collector refuses a mix).
+	legacy := "service:\n  pipelines: {}\n  telemetry:\n    resource:\n      deployment.environment: prod\n"
+	m := composeMap(t, map[string]string{"": legacy}, inj)
+	if get(m, "service", "telemetry", "resource", "service.instance.id") != "u-1" ||
+		get(m, "service", "telemetry", "resource", "deployment.environment") != "prod" ||
+		get(m, "service", "telemetry", "resource", "attributes") != nil {
+		t.Fatalf("legacy resource = %v", get(m, "service", "telemetry", "resource"))
+	}
+	// Declarative list: the user's other attributes stay, the agent's identity wins.
+	decl := "service:\n  pipelines: {}\n  telemetry:\n    resource:\n      attributes:\n        - {name: service.instance.id, value: spoofed}\n        - {name: team, value: sre}\n"
+	m = composeMap(t, map[string]string{"": decl}, inj)
+	attrs := get(m, "service", "telemetry", "resource", "attributes").([]any)
+	if len(attrs) != 2 || get(attrs[0].(map[string]any), "value") != "sre" || get(attrs[1].(map[string]any), "value") != "u-1" {
+		t.Fatalf("declarative resource = %v", attrs)
 	}
 }
 
