@@ -75,7 +75,7 @@ type Agent struct {
 	connected  bool
 	fullState  int
 	connectErr error
-	applying   sync.WaitGroup
+	appliedAt  map[string]time.Time
 }
 
 // Start connects a simulated agent.
@@ -83,7 +83,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	if opts.UID == uuid.Nil {
 		opts.UID = uuid.Must(uuid.NewV7())
 	}
-	a := &Agent{opts: opts, effective: opts.Effective, status: opts.RemoteConfigStatus}
+	a := &Agent{opts: opts, effective: opts.Effective, status: opts.RemoteConfigStatus, appliedAt: map[string]time.Time{}}
 	if opts.HTTP {
 		a.client = client.NewHTTP(nil)
 	} else {
@@ -184,6 +184,7 @@ func (a *Agent) onMessage(ctx context.Context, msg *types.MessageData) {
 	}
 	a.mu.Lock()
 	a.effective = body
+	a.appliedAt[hex.EncodeToString(hash)] = time.Now()
 	a.mu.Unlock()
 	_ = a.client.UpdateEffectiveConfig(ctx)
 	a.setStatus(hash, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED, "")
@@ -208,6 +209,13 @@ func (a *Agent) Received() []Received {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]Received(nil), a.received...)
+}
+
+// AppliedAt is when the agent applied the config with that hex hash (zero if not).
+func (a *Agent) AppliedAt(hash string) time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.appliedAt[hash]
 }
 
 // Effective is the config the agent "runs".
