@@ -250,11 +250,7 @@ instead. -o json/yaml prints the template and the rendered config.`,
 func paramsTable(t *output.TableWriter, tmpl client.Template) {
 	t.Header("param", "type", "default", "bounds", "description")
 	for _, p := range tmpl.Params {
-		def := ""
-		if p.Default != nil {
-			b, _ := json.Marshal(p.Default)
-			def = strings.Trim(string(b), `"`)
-		}
+		def := valueText(p.Default)
 		if p.Required {
 			def = "(required)"
 		}
@@ -925,6 +921,35 @@ func newPipelineVersionsCmd(app *App) *cobra.Command {
 	}
 }
 
+// valueText shows a parameter value as a user would type it in --param.
+func valueText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = valueText(e)
+		}
+		return strings.Join(parts, ",")
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + valueText(x[k])
+		}
+		return strings.Join(parts, ",")
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 func paramsText(m map[string]any) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -933,8 +958,7 @@ func paramsText(m map[string]any) string {
 	sort.Strings(keys)
 	var parts []string
 	for _, k := range keys {
-		b, _ := json.Marshal(m[k])
-		parts = append(parts, k+"="+strings.Trim(string(b), `"`))
+		parts = append(parts, k+"="+valueText(m[k]))
 	}
 	return strings.Join(parts, ",")
 }
