@@ -255,10 +255,10 @@ func (p *topkProcessor) rank(g *group) {
 	var maxCPU, maxMem float64
 	for _, m := range g.members {
 		e := m.e
-		if e == nil || m.critical || e.Ext.rankedAt == interval {
+		if e == nil || m.critical || e.Ext.rankedAt == int64(interval) {
 			continue
 		}
-		e.Ext.rankedAt = interval
+		e.Ext.rankedAt = int64(interval)
 		cands = append(cands, e)
 		maxCPU = max(maxCPU, e.CPUScore)
 		maxMem = max(maxMem, e.MemoryScore)
@@ -280,10 +280,22 @@ func (p *topkProcessor) rank(g *group) {
 			e.Ext.score = s
 		}
 	}
-	slices.SortFunc(cands, byScore)
-	k, hold, need := p.cfg.TopK, p.cfg.TopK+p.cfg.Hysteresis.Margin, p.cfg.Hysteresis.Intervals
-	for r, e := range cands {
+	// Only the ranks below top_k+margin matter: select them with a bounded
+	// heap (O(n log(top_k+margin)) instead of sorting every process).
+	hold := p.cfg.TopK + p.cfg.Hysteresis.Margin
+	top := selectTop(g.top[:0], cands, hold)
+	g.top = top
+	for r, e := range top {
+		e.Ext.rankedAt = -int64(r) - 1 // rank r, marked for the loop below
+	}
+	k, need := p.cfg.TopK, p.cfg.Hysteresis.Intervals
+	for _, e := range cands {
 		st := &e.Ext
+		r := hold // not in the selection: ranked at or below top_k+margin
+		if st.rankedAt < 0 {
+			r = int(-st.rankedAt - 1)
+		}
+		st.rankedAt = int64(interval)
 		switch {
 		case r < k:
 			if !st.kept {
@@ -305,12 +317,56 @@ func (p *topkProcessor) rank(g *group) {
 	g.candidates = cands
 }
 
-// byScore sorts by score, highest first; ties by identity for determinism.
+// byScore orders by score, highest first; ties by identity, so that the
+// ranking is deterministic.
 func byScore(a, b *entry) int {
 	if c := cmp.Compare(b.Ext.score, a.Ext.score); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.ID, b.ID)
+}
+
+// selectTop returns the n best of cands in rank order (byScore), using dst's
+// storage. It keeps a min-heap of the best n seen (its root the worst of
+// them), so most candidates cost one comparison.
+func selectTop(dst, cands []*entry, n int) []*entry {
+	h := dst[:0]
+	for _, e := range cands {
+		if len(h) < n {
+			h = append(h, e)
+			// sift up
+			for i := len(h) - 1; i > 0; {
+				parent := (i - 1) / 2
+				if byScore(h[i], h[parent]) <= 0 {
+					break
+				}
+				h[i], h[parent] = h[parent], h[i]
+				i = parent
+			}
+			continue
+		}
+		if byScore(e, h[0]) >= 0 {
+			continue // not better than the worst kept
+		}
+		h[0] = e
+		// sift down: the root must be the worst (largest by byScore)
+		for i := 0; ; {
+			l, r, worst := 2*i+1, 2*i+2, i
+			if l < len(h) && byScore(h[l], h[worst]) > 0 {
+				worst = l
+			}
+			if r < len(h) && byScore(h[r], h[worst]) > 0 {
+				worst = r
+			}
+			if worst == i {
+				break
+			}
+			h[i], h[worst] = h[worst], h[i]
+			i = worst
+		}
+	}
+	slices.SortFunc(h, byScore)
+	return h
 }
 
 // walk goes over one process's data points. It always records the last

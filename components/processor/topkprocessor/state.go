@@ -45,7 +45,7 @@ type procState struct {
 	critical int8 // 0 unknown, 1 critical, -1 not
 	kept     bool
 	below    int // consecutive intervals ranked at or below top_k+margin
-	rankedAt uint64
+	rankedAt int64 // interval last ranked; negative while rank is being assigned
 	score    float64
 	series   []procSeries
 }
@@ -122,6 +122,7 @@ type group struct {
 	// Per batch.
 	members    []member
 	candidates []*entry
+	top        []*entry
 	maxTS      pcommon.Timestamp
 	minStart   pcommon.Timestamp
 	stats      stats

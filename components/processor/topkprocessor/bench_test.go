@@ -1,0 +1,226 @@
+package topkprocessor
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/filterprocessor"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processortest"
+)
+
+// The critical services every profile runs, as an allowlist.
+var benchCritical = []string{"^nginx$", "^postgres$", "^redis-server$", "^kubelet$", "^containerd$", "^dockerd$", `kafka\.Kafka`}
+
+// The upstream way to cut process series: drop every process resource that
+// is not on a static allowlist, with an OTTL resource condition.
+const benchFilterCondition = `not IsMatch(resource.attributes["process.executable.name"], "^(nginx|postgres|redis-server|kubelet|containerd|dockerd)$") and not IsMatch(resource.attributes["process.command_line"], "kafka\\.Kafka")`
+
+// benchFeed produces successive scrapes of n processes (7 data points each,
+// as the process scraper): a template copied per batch, with timestamps and
+// cumulative values advanced, so topk sees a steady state.
+type benchFeed struct {
+	template pmetric.Metrics
+	rates    []float64
+	now      float64
+}
+
+func newBenchFeed(n int) *benchFeed {
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"nginx", "postgres", "redis-server", "kubelet", "containerd", "dockerd", "java", "python3", "node", "bash", "sshd", "chrome", "worker", "gunicorn", "sidekiq"}
+	var ps []pr
+	f := &benchFeed{}
+	for i := 0; i < n; i++ {
+		// The critical core once, then ordinary processes.
+		name := names[7+rng.IntN(len(names)-7)]
+		if i < 7 {
+			name = names[i]
+		}
+		cmd := fmt.Sprintf("/usr/bin/%s --id %d", name, i)
+		if name == "java" && i < 7 {
+			cmd = "java -cp /opt/kafka/libs/* kafka.Kafka config/server.properties"
+		}
+		ps = append(ps, pr{host: "bench-host", pid: int64(100 + i), name: name,
+			cmdline: cmd, mem: int64(rng.IntN(1 << 30))})
+		f.rates = append(f.rates, rng.ExpFloat64()*0.2)
+	}
+	f.template = scrape(interval, ps...)
+	f.now = interval
+	return f
+}
+
+// next writes the next scrape into md (reusing nothing from earlier batches).
+func (f *benchFeed) next() pmetric.Metrics {
+	f.now += interval
+	ts := at(f.now)
+	rms := f.template.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		ms := rms.At(i).ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			dps := m.Sum().DataPoints()
+			for k := 0; k < dps.Len(); k++ {
+				dp := dps.At(k)
+				dp.SetTimestamp(ts)
+				if m.Sum().IsMonotonic() {
+					if dp.ValueType() == pmetric.NumberDataPointValueTypeDouble {
+						dp.SetDoubleValue(dp.DoubleValue() + f.rates[i]*interval/3)
+					} else {
+						dp.SetIntValue(dp.IntValue() + int64(f.rates[i]*1e6))
+					}
+				}
+			}
+		}
+	}
+	md := pmetric.NewMetrics()
+	f.template.CopyTo(md)
+	return md
+}
+
+func newBenchTopK(b *testing.B) processor.Metrics {
+	cfg := createDefaultConfig().(*Config)
+	cfg.TopK = 20
+	cfg.CriticalProcesses = benchCritical
+	p, err := NewFactory().CreateMetrics(context.Background(), processortest.NewNopSettings(componentType), cfg, consumertest.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+func newBenchFilter(b *testing.B) processor.Metrics {
+	f := filterprocessor.NewFactory()
+	cfg := f.CreateDefaultConfig()
+	cm := confmap.NewFromStringMap(map[string]any{
+		"error_mode": "ignore",
+		"metrics":    map[string]any{"resource": []any{benchFilterCondition}},
+	})
+	if err := cm.Unmarshal(cfg); err != nil {
+		b.Fatal(err)
+	}
+	p, err := f.CreateMetrics(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// benchProcessor times ConsumeMetrics only (batch preparation is untimed)
+// and reports ns and allocations per input data point.
+func benchProcessor(b *testing.B, n int, mk func(*testing.B) processor.Metrics) {
+	ctx := context.Background()
+	p := mk(b)
+	if err := p.Start(ctx, nopHost{}); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = p.Shutdown(ctx) }()
+	feed := newBenchFeed(n)
+	// Warm up: state for every process, other series created.
+	for i := 0; i < 3; i++ {
+		if err := p.ConsumeMetrics(ctx, feed.next()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dpsPerBatch := float64(feed.template.DataPointCount())
+	var ms runtime.MemStats
+	var mallocs uint64
+	// Collect garbage only in the untimed part, so that the collection of
+	// the prepared batches does not run inside the timed part (and, on a
+	// shared 2-core machine, does not depend on what else runs).
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	gcEvery := max(1, 20000/n)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if i%gcEvery == 0 {
+			runtime.GC()
+		}
+		md := feed.next()
+		runtime.ReadMemStats(&ms)
+		before := ms.Mallocs
+		b.StartTimer()
+		if err := p.ConsumeMetrics(ctx, md); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		runtime.ReadMemStats(&ms)
+		mallocs += ms.Mallocs - before
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*dpsPerBatch), "ns/datapoint")
+	b.ReportMetric(float64(mallocs)/(float64(b.N)*dpsPerBatch), "allocs/datapoint")
+}
+
+type nopHost struct{}
+
+func (nopHost) GetExtensions() map[component.ID]component.Component { return nil }
+
+// BenchmarkTopK and BenchmarkFilterOTTL run on the same batches; compare
+// ns/op (per batch) and the per-data-point figures.
+func BenchmarkTopK(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("processes=%d", n), func(b *testing.B) { benchProcessor(b, n, newBenchTopK) })
+	}
+}
+
+func BenchmarkFilterOTTL(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("processes=%d", n), func(b *testing.B) { benchProcessor(b, n, newBenchFilter) })
+	}
+}
+
+// TestBenchFeedIsSteady checks the benchmark measures what it claims: topk
+// keeps K + critical and emits one other resource on the bench batches, and
+// the filter keeps only the allowlist.
+func TestBenchFeedIsSteady(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		mk      func(*testing.B) processor.Metrics
+		atLeast int
+		atMost  int
+	}{
+		{"topk", newBenchTopK, 20 + 7 + 1, 20 + 5 + 7 + 1 + 20*3},
+		{"filter", newBenchFilter, 7, 7},
+	} {
+		sink := new(consumertest.MetricsSink)
+		var p processor.Metrics
+		var err error
+		if c.name == "topk" {
+			cfg := createDefaultConfig().(*Config)
+			cfg.CriticalProcesses = benchCritical
+			p, err = NewFactory().CreateMetrics(ctx, processortest.NewNopSettings(componentType), cfg, sink)
+		} else {
+			f := filterprocessor.NewFactory()
+			cfg := f.CreateDefaultConfig()
+			_ = confmap.NewFromStringMap(map[string]any{"metrics": map[string]any{"resource": []any{benchFilterCondition}}}).Unmarshal(cfg)
+			p, err = f.CreateMetrics(ctx, processortest.NewNopSettings(f.Type()), cfg, sink)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed := newBenchFeed(1000)
+		for i := 0; i < 5; i++ {
+			if err := p.ConsumeMetrics(ctx, feed.next()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		last := sink.AllMetrics()[len(sink.AllMetrics())-1]
+		n := last.ResourceMetrics().Len()
+		if n < c.atLeast || n > c.atMost || n >= 1000 {
+			t.Errorf("%s: %d resources out of 1000, want %d..%d", c.name, n, c.atLeast, c.atMost)
+		}
+	}
+	_ = pcommon.Timestamp(0)
+}
