@@ -44,7 +44,7 @@ type procSeries struct {
 type procState struct {
 	critical int8 // 0 unknown, 1 critical, -1 not
 	kept     bool
-	below    int // consecutive intervals ranked at or below top_k+margin
+	below    int   // consecutive intervals ranked at or below top_k+margin
 	rankedAt int64 // interval last ranked; negative while rank is being assigned
 	score    float64
 	series   []procSeries
