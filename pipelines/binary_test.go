@@ -16,7 +16,6 @@ import (
 // simulation added.
 func TestTemplatesPassCollectorValidate(t *testing.T) {
 	bin := testutil.OtelcolBinary(t)
-	requireComponents(t, bin, Names()...)
 	ctx := Context{HostName: "validate-host", DeploymentID: "d", DeploymentVersion: 1}
 	sim := LoadSim{Profile: "high-cardinality", Duration: 5 * time.Minute, Seed: 2}
 	dests := []Destination{
@@ -28,33 +27,37 @@ func TestTemplatesPassCollectorValidate(t *testing.T) {
 	}
 	names := Names()
 	for i, name := range names {
-		single, err := Render(Spec{Template: name, Destination: dests[i%len(dests)]}, ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		validateBinary(t, bin, name, single.YAML)
-		withSim, err := WithLoadSim(single, sim)
-		if err != nil {
-			t.Fatal(err)
-		}
-		validateBinary(t, bin, name+" with a load simulation", withSim.YAML)
+		t.Run(name, func(t *testing.T) {
+			next := names[(i+1)%len(names)]
+			requireComponents(t, bin, name, next)
+			single, err := Render(Spec{Template: name, Destination: dests[i%len(dests)]}, ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateBinary(t, bin, name, single.YAML)
+			withSim, err := WithLoadSim(single, sim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateBinary(t, bin, name+" with a load simulation", withSim.YAML)
 
-		// Rotating the pairs puts every template once in each variant.
-		next := names[(i+1)%len(names)]
-		exp, err := RenderExperiment(ExperimentSpec{ID: "exp-" + name,
-			Baseline:  Spec{Template: name, Destination: dests[(i+1)%len(dests)]},
-			Candidate: Spec{Template: next, Destination: dests[(i+2)%len(dests)]}}, Context{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		validateBinary(t, bin, "experiment "+name+" vs "+next, exp.YAML)
-		expSim, err := WithLoadSim(exp, LoadSim{Profile: "realistic"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		validateBinary(t, bin, "experiment "+name+" vs "+next+" with a load simulation", expSim.YAML)
+			// Rotating the pairs puts every template once in each variant.
+			exp, err := RenderExperiment(ExperimentSpec{ID: "exp-" + name,
+				Baseline:  Spec{Template: name, Destination: dests[(i+1)%len(dests)]},
+				Candidate: Spec{Template: next, Destination: dests[(i+2)%len(dests)]}}, Context{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateBinary(t, bin, "experiment "+name+" vs "+next, exp.YAML)
+			expSim, err := WithLoadSim(exp, LoadSim{Profile: "realistic"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateBinary(t, bin, "experiment "+name+" vs "+next+" with a load simulation", expSim.YAML)
+		})
 	}
 	// Loadgen as the only input.
+	requireComponents(t, bin, TemplateTopK)
 	lg, err := Render(Spec{Template: TemplateTopK, Input: Input{Mode: InputLoadGen, LoadGen: &LoadSim{Profile: "process-churn", ChurnRate: 20}}}, ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -217,6 +217,7 @@ type experimentRun struct {
 	baseline, candidate map[pcommon.Timestamp]*scrape
 	measured            []pcommon.Timestamp // scrapes in both, after warm-up
 	config              []byte
+	log                 string
 }
 
 const (
@@ -230,6 +231,12 @@ const (
 // the collector so that everything in flight is flushed.
 func runExperiment(t *testing.T, profile string, baseline, candidate Spec) *experimentRun {
 	t.Helper()
+	return runExperimentOn(t, Input{Mode: InputLoadGen, LoadGen: &LoadSim{Profile: profile, Seed: 1}}, baseline, candidate)
+}
+
+// runExperimentOn is runExperiment on any input.
+func runExperimentOn(t *testing.T, input Input, baseline, candidate Spec) *experimentRun {
+	t.Helper()
 	bin := testutil.OtelcolBinary(t)
 	requireComponents(t, bin, baseline.Template, candidate.Template)
 	sinkB, sinkC := testutil.NewOTLPSink(t), testutil.NewOTLPSink(t)
@@ -242,7 +249,7 @@ func runExperiment(t *testing.T, profile string, baseline, candidate Spec) *expe
 	}
 	baseline.Destination = Destination{Type: DestOTLPHTTP, Endpoint: sinkB.Endpoint()}
 	candidate.Destination = Destination{Type: DestOTLPHTTP, Endpoint: sinkC.Endpoint()}
-	baseline.Input = Input{Mode: InputLoadGen, LoadGen: &LoadSim{Profile: profile, Seed: 1}}
+	baseline.Input = input
 	r, err := RenderExperiment(ExperimentSpec{ID: "measure", Baseline: baseline, Candidate: candidate}, Context{HostName: "measure-host"})
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +282,7 @@ func runExperiment(t *testing.T, profile string, baseline, candidate Spec) *expe
 		return distinct(bs) >= need && distinct(sinkB.Metrics()) >= need
 	})
 	c.Stop()
-	run := &experimentRun{baseline: byScrape(sinkB.Metrics()), candidate: byScrape(sinkC.Metrics()), config: r.YAML}
+	run := &experimentRun{baseline: byScrape(sinkB.Metrics()), candidate: byScrape(sinkC.Metrics()), config: r.YAML, log: c.Log()}
 	var ts []pcommon.Timestamp
 	for k := range run.baseline {
 		if _, ok := run.candidate[k]; ok {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/phoenix-otel/phoenix/loadgen"
@@ -240,5 +241,50 @@ func TestAggregatedRollsUpIntoRealSums(t *testing.T) {
 		if !seenCats[c] {
 			t.Errorf("no %s process in the input: the test cannot check that category", c)
 		}
+	}
+}
+
+// The real process scraper, as an unprivileged agent runs it: the muted
+// per-process errors must not fail scrapes, every resource carries the
+// context's host.name, and the priority-based template keeps only classified
+// processes of this very host. (The scraper stamps each process with its own
+// time, so this test looks at everything received, not per scrape.)
+func TestRealProcessScraper(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the collector")
+	}
+	run := runExperimentOn(t, Input{}, Spec{Template: TemplateBaseline}, Spec{Template: TemplatePriorityBased,
+		// This test's own binary is a process of this host: make it high.
+		Params: map[string]any{"high_processes": []any{`^pipelines\.test$`}}})
+	pids := map[any]bool{}
+	for _, s := range run.baseline {
+		for _, r := range s.resources {
+			pids[r.attrs[attrPID]] = true
+			if r.attrs["host.name"] != "measure-host" {
+				t.Fatalf("resource without the context's host.name: %v", r.attrs)
+			}
+		}
+	}
+	if len(pids) < 2 {
+		t.Fatalf("the scraper saw %d processes", len(pids))
+	}
+	found := false
+	for _, s := range run.candidate {
+		for _, r := range s.resources {
+			switch r.attrs[AttrPriority] {
+			case "critical", "high", "medium":
+			default:
+				t.Errorf("an unclassified or low process reached the output: %v", r.attrs)
+			}
+			if r.attrs[attrExe] == "pipelines.test" && r.attrs[AttrPriority] == "high" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("this test's own process is not in the output as high")
+	}
+	if strings.Contains(run.log, "error reading process") || strings.Contains(run.log, "\terror\t") {
+		t.Errorf("the scraper logged errors:\n%s", run.log)
 	}
 }
