@@ -3,11 +3,22 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -633,3 +644,63 @@ func TestStreamWatch(t *testing.T) {
 }
 
 var _ = store.ErrNotFound
+
+// With a certificate and key, both ports speak TLS: agents connect over wss
+// with the CA, the API answers over https, and plain HTTP is refused.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM, pool := selfSigned(t)
+	cfg := newConfig(t)
+	cfg.TLSCertFile, cfg.TLSKeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cfg.TLSCertFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.TLSKeyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, cfg)
+	ts.client = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if !strings.HasPrefix(ts.OpAMPURL(), "wss://") || !strings.HasPrefix(ts.APIURL(), "https://") {
+		t.Fatalf("URLs %s %s", ts.OpAMPURL(), ts.APIURL())
+	}
+	a := ts.agent(t, "web-1", nil, func(o *agentsim.Options) { o.TLSConfig = &tls.Config{RootCAs: pool} })
+	ts.waitAgentKnown(t, "web-1")
+	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
+	ts.waitHosts(t, server.StatusApplied, "web-1")
+	eventually(t, "own_metrics offer over https", func() (bool, string) {
+		om := a.OwnMetrics()
+		return om != nil && strings.HasPrefix(om.GetDestinationEndpoint(), "https://"), fmt.Sprint(om)
+	})
+	resp, err := http.Get(strings.Replace(ts.APIURL(), "https://", "http://", 1) + "/healthz")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP answered on the TLS port")
+		}
+	}
+}
+
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "phoenix-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+	pool = x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	return certPEM, keyPEM, pool
+}

@@ -239,8 +239,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(OpAMPPath, handler)
-	s.opampHTTP = &http.Server{Handler: mux, ConnContext: connContext, ReadHeaderTimeout: 10 * time.Second}
-	s.apiHTTP = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelDebug) // handshake noise from scanners
+	s.opampHTTP = &http.Server{Handler: mux, ConnContext: connContext, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+	s.apiHTTP = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
