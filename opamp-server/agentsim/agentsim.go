@@ -94,11 +94,11 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	}
 	_ = a.client.SetHealth(&protobufs.ComponentHealth{Healthy: true, StartTimeUnixNano: uint64(time.Now().UnixNano()), Status: "running"})
 	settings := types.StartSettings{
-		OpAMPServerURL: opts.URL,
-		Header:         http.Header{"Authorization": []string{"Bearer " + opts.Token}},
-		TLSConfig:      opts.TLSConfig,
-		InstanceUid:    types.InstanceUid(opts.UID),
-		Capabilities:   Capabilities,
+		OpAMPServerURL:     opts.URL,
+		Header:             http.Header{"Authorization": []string{"Bearer " + opts.Token}},
+		TLSConfig:          opts.TLSConfig,
+		InstanceUid:        types.InstanceUid(opts.UID),
+		Capabilities:       Capabilities,
 		RemoteConfigStatus: opts.RemoteConfigStatus,
 		Callbacks: types.Callbacks{
 			OnConnect:       func(context.Context) { a.mu.Lock(); a.connected, a.connectErr = true, nil; a.mu.Unlock() },
