@@ -20,7 +20,7 @@ func TestTemplatesPassCollectorValidate(t *testing.T) {
 	sim := LoadSim{Profile: "high-cardinality", Duration: 5 * time.Minute, Seed: 2}
 	dests := []Destination{
 		{Type: DestOTLP, Endpoint: "127.0.0.1:4317", Insecure: true},
-		{Type: DestOTLPHTTP, Endpoint: "https://otlp.example.com:4318", Headers: map[string]string{"authorization": "Bearer x"}},
+		{Type: DestOTLPHTTP, Endpoint: "https://otlp.example.com:4318", Headers: map[string]string{"authorization": "Bearer ${env:PHOENIX_TEST_TOKEN}"}},
 		{Type: DestPromRW, Endpoint: "http://prom.example.com:9090/api/v1/write"},
 		{Type: DestDebug},
 		{Type: DestNone},

@@ -44,8 +44,11 @@ type Destination struct {
 	// Endpoint: host:port or a URL for otlp, a URL for otlphttp (the
 	// exporter appends /v1/metrics), the full write URL for
 	// prometheusremotewrite.
-	Endpoint string            `json:"endpoint,omitempty"`
-	Headers  map[string]string `json:"headers,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
+	// Headers are sent with every export. A value may reference an
+	// environment variable of the agent's host as ${env:NAME}, so a token
+	// need not pass through Phoenix.
+	Headers map[string]string `json:"headers,omitempty"`
 	// Insecure turns TLS off (plain text) for otlp and prometheusremotewrite.
 	Insecure bool `json:"insecure,omitempty"`
 }
@@ -394,6 +397,8 @@ func newConfig(ctx Context, in Input, params map[string]any) (*config, error) {
 	return c, nil
 }
 
+var envRef = regexp.MustCompile(`\$\{env:[A-Za-z_][A-Za-z0-9_]*\}`)
+
 var labelRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
 
 func checkLabel(field, s string, required bool) error {
@@ -545,7 +550,10 @@ func exporter(d Destination, variant string) (string, map[string]any, error) {
 		if k == "" || strings.ContainsAny(k, " :\t") {
 			return "", nil, bad("headers", "invalid header name %q", k)
 		}
-		if err := checkText(d.Headers[k]); err != nil {
+		// A header may name an environment variable of the agent's host
+		// (${env:OTLP_TOKEN}), so a secret need not travel through Phoenix;
+		// no other expansion is allowed.
+		if err := checkText(envRef.ReplaceAllString(d.Headers[k], "")); err != nil {
 			return "", nil, bad("headers", "header %q: %v", k, err)
 		}
 	}
@@ -611,7 +619,7 @@ func acceptedDest(field string) string {
 	case "endpoint":
 		return "host:port or a URL for otlp; an http(s) URL for otlphttp and prometheusremotewrite"
 	case "headers":
-		return "header names without spaces or colons, values without control characters"
+		return "header names without spaces or colons; values without control characters, which may reference the agent host's environment as ${env:NAME}"
 	}
 	return ""
 }

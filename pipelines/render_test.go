@@ -292,7 +292,8 @@ func TestBadDestinationsNameTheField(t *testing.T) {
 		{Destination{Type: DestOTLPHTTP, Endpoint: "collector:4318"}, "destination.endpoint"},
 		{Destination{Type: DestPromRW, Endpoint: "ftp://x/api/v1/write"}, "destination.endpoint"},
 		{Destination{Type: DestPromRW, Endpoint: "https://x/api/v1/write", Headers: map[string]string{"bad name": "v"}}, "destination.headers"},
-		{Destination{Type: DestOTLPHTTP, Endpoint: "https://x", Headers: map[string]string{"authorization": "${env:TOKEN}"}}, "destination.headers"},
+		{Destination{Type: DestOTLPHTTP, Endpoint: "https://x", Headers: map[string]string{"authorization": "${file:/etc/shadow}"}}, "destination.headers"},
+		{Destination{Type: DestOTLPHTTP, Endpoint: "https://x", Headers: map[string]string{"authorization": "Bearer ${env:TOKEN"}}, "destination.headers"},
 		{Destination{Type: DestDebug, Endpoint: "http://x"}, "destination.endpoint"},
 	} {
 		_, err := Render(Spec{Template: TemplateBaseline, Destination: c.d}, Context{})
@@ -305,6 +306,7 @@ func TestBadDestinationsNameTheField(t *testing.T) {
 		{Type: DestOTLP, Endpoint: "collector:4317"},
 		{Type: "otlp_grpc", Endpoint: "https://collector:4317"},
 		{Type: DestOTLPHTTP, Endpoint: "https://collector:4318", Headers: map[string]string{"authorization": "Bearer x"}},
+		{Type: DestOTLPHTTP, Endpoint: "https://collector:4318", Headers: map[string]string{"authorization": "Bearer ${env:OTLP_TOKEN}"}},
 		{Type: DestPromRW, Endpoint: "http://prom:9090/api/v1/write", Insecure: true},
 		{Type: DestDebug},
 		{Type: DestNone},
