@@ -145,7 +145,7 @@ func (f *fleet) desiredFor(host string, labels map[string]string) desired {
 	d, conflicts := assign(deps, host, labels)
 	in.Deployment = d
 	if in.Deployment == nil {
-		return desired{}
+		return f.withLoadSim(host, desired{})
 	}
 	out := desired{Deployment: d.Name, Version: d.Version, Conflicts: conflicts}
 	r, err := f.renders.render(d, host, labels)
@@ -154,7 +154,7 @@ func (f *fleet) desiredFor(host string, labels map[string]string) desired {
 		return out
 	}
 	out.YAML, out.Hash = r.YAML, r.SHA256
-	return out
+	return f.withLoadSim(host, out)
 }
 
 // conflictCheck refuses a target that overlaps another deployment: the same

@@ -153,6 +153,7 @@ func (f *fleet) onMessage(ctx context.Context, conn types.Connection, msg *proto
 		}
 		sess.conn = conn
 		sess.sentHash, sess.offeredOM = "", false // a new connection gets everything again
+		f.s.loadsim.Connected(sess.uid)
 		f.mu.Lock()
 		f.conns[conn] = sess
 		f.mu.Unlock()
@@ -182,6 +183,7 @@ func (f *fleet) onMessage(ctx context.Context, conn types.Connection, msg *proto
 	}
 
 	changed := f.merge(sess, msg, ws)
+	f.s.loadsim.Receive(sess.uid, msg.GetCustomMessage())
 	if om := f.ownMetricsOffer(sess); om != nil {
 		resp.ConnectionSettings = om
 	}
@@ -378,7 +380,7 @@ func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 		return nil // not (yet) known to accept config, or no description yet
 	}
 	hash, body := d.Hash, d.YAML
-	if d.Deployment == "" {
+	if d.Deployment == "" && d.Hash == "" {
 		// No deployment: an agent that runs a remote config gets the empty one.
 		if a.RemoteHash == "" || a.RemoteHash == emptyConfigHash {
 			return nil

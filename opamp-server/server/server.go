@@ -22,6 +22,7 @@ import (
 
 	opampserver "github.com/open-telemetry/opamp-go/server"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/sqlite"
@@ -160,6 +161,7 @@ type Server struct {
 	metrics   *metrics
 	hub       *hub
 	fleet     *fleet
+	loadsim   *loadsim.Manager
 	ready     atomic.Bool
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -202,6 +204,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.metrics = newMetrics()
 	s.hub = newHub(s.metrics)
 	s.fleet = newFleet(s)
+	s.loadsim = s.newLoadSim()
 	return s, nil
 }
 
@@ -251,6 +254,8 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() { defer s.wg.Done(); s.statusLoop(bg) }()
 	go func() { defer s.wg.Done(); s.retentionLoop(bg) }()
 	go func() { defer s.wg.Done(); s.fleet.resyncLoop(bg) }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.loadsim.Run(bg) }()
 	for _, pair := range []struct {
 		srv *http.Server
 		ln  net.Listener

@@ -70,7 +70,7 @@ func (s *Server) hostStatus(a store.Agent) HostStatus {
 		RemoteStatus: a.RemoteStatus, PushedAt: a.PushedAt, AppliedAt: a.AppliedAt, EffectiveConfigSH: a.EffectiveConfigHash,
 	}
 	want := d.Hash
-	if d.Deployment == "" {
+	if d.Deployment == "" && d.Hash == "" {
 		if a.RemoteHash == "" || a.RemoteHash == emptyConfigHash && a.RemoteStatus == store.RemoteApplied {
 			hs.Status = StatusNone
 			if !hs.Connected {

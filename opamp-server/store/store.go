@@ -256,6 +256,9 @@ type MetricQuery struct {
 
 // Store is phoenix-server's persistence.
 type Store interface {
+	// LoadSimStore keeps load simulation jobs (loadsim.go).
+	LoadSimStore
+
 	// CreateDeployment stores version 1 of a new deployment. ErrExists if the
 	// name is taken; the check's error if it refuses.
 	CreateDeployment(ctx context.Context, name string, spec DeploymentSpec, check ConflictCheck) (DeploymentVersion, error)

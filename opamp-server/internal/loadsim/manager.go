@@ -114,6 +114,10 @@ type Manager struct {
 	log *slog.Logger
 
 	kick chan struct{}
+	// inbox serialises what the OpAMP handler hands over (Receive,
+	// Connected): it runs on the Run goroutine, in arrival order, outside
+	// the handler's locks.
+	inbox chan func(context.Context)
 
 	mu sync.Mutex
 	// synthetic is the active synthetic job of each host.
@@ -124,6 +128,9 @@ type Manager struct {
 	// renderErr why it could not, until the loop records them.
 	hashes    map[string]string
 	renderErr map[string]string
+	// published is the last revision of each active job announced from
+	// this replica, so that writes of other replicas are announced too.
+	published map[string]int
 }
 
 // New returns a Manager.
@@ -140,8 +147,8 @@ func New(cfg Config) *Manager {
 	if cfg.ResendAfter <= 0 {
 		cfg.ResendAfter = 15 * time.Second
 	}
-	return &Manager{cfg: cfg, log: cfg.Logger.With("component", "loadsim"), kick: make(chan struct{}, 1),
-		synthetic: map[string]Job{}, renders: map[string]pipelines.Rendered{}, hashes: map[string]string{}, renderErr: map[string]string{}}
+	return &Manager{cfg: cfg, log: cfg.Logger.With("component", "loadsim"), kick: make(chan struct{}, 1), inbox: make(chan func(context.Context), 1024),
+		synthetic: map[string]Job{}, renders: map[string]pipelines.Rendered{}, hashes: map[string]string{}, renderErr: map[string]string{}, published: map[string]int{}}
 }
 
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
@@ -332,8 +339,48 @@ func (m *Manager) update(ctx context.Context, id string, f func(*Job) bool) (Job
 }
 
 func (m *Manager) publish(j Job) {
+	m.mu.Lock()
+	if j.Active() {
+		m.published[j.ID] = max(m.published[j.ID], j.Revision)
+	} else {
+		delete(m.published, j.ID)
+	}
+	m.mu.Unlock()
 	if m.cfg.Publish != nil {
 		m.cfg.Publish(j)
+	}
+}
+
+// publishOthers announces the writes other replicas made: active jobs at a
+// newer revision, and jobs that have left the active set.
+func (m *Manager) publishOthers(ctx context.Context, active []Job) {
+	if m.cfg.Publish == nil {
+		return
+	}
+	m.mu.Lock()
+	var newer []Job
+	gone := map[string]bool{}
+	for id := range m.published {
+		gone[id] = true
+	}
+	for _, j := range active {
+		delete(gone, j.ID)
+		if rev, ok := m.published[j.ID]; !ok || j.Revision > rev {
+			newer = append(newer, j)
+		}
+	}
+	m.mu.Unlock()
+	for _, j := range newer {
+		m.publish(j)
+	}
+	for id := range gone {
+		if j, err := m.cfg.Store.GetJob(ctx, id); err == nil {
+			m.publish(j)
+		} else {
+			m.mu.Lock()
+			delete(m.published, id)
+			m.mu.Unlock()
+		}
 	}
 }
 
@@ -655,6 +702,32 @@ func (m *Manager) applyAgentState(ctx context.Context, j Job, st agentState) {
 	}
 }
 
+// Receive queues an agent's custom message for the Run loop and reports
+// whether it belongs to this capability. The server's OpAMP handler calls it
+// for every CustomMessage; it never blocks.
+func (m *Manager) Receive(agentUID string, msg *protobufs.CustomMessage) bool {
+	if msg == nil || msg.Capability != Capability {
+		return false
+	}
+	m.enqueue(func(ctx context.Context) { m.HandleCustomMessage(ctx, agentUID, msg) })
+	return true
+}
+
+// Connected queues AgentConnected for the Run loop; it never blocks.
+func (m *Manager) Connected(agentUID string) {
+	m.enqueue(func(ctx context.Context) { m.AgentConnected(ctx, agentUID) })
+}
+
+func (m *Manager) enqueue(f func(context.Context)) {
+	select {
+	case m.inbox <- f:
+	default:
+		// Full: the agent reports again and the loop asks for the status
+		// of jobs that go unanswered.
+		m.log.Warn("load simulation inbox full; dropping an agent message")
+	}
+}
+
 // AgentConnected is called when an agent (re)connects to this replica: its
 // pending starts and stops are delivered, and a running job asks for the
 // agent's status (it may have restarted meanwhile).
@@ -692,6 +765,8 @@ func (m *Manager) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-m.kick:
+		case f := <-m.inbox:
+			f(ctx)
 		}
 	}
 }
@@ -705,6 +780,7 @@ func (m *Manager) reconcile(ctx context.Context) {
 	for _, host := range m.refresh(js) {
 		m.desiredChanged(ctx, host)
 	}
+	m.publishOthers(ctx, js)
 	if len(js) == 0 {
 		return
 	}

@@ -2,6 +2,7 @@ package loadsim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -84,4 +85,57 @@ func SortNewestFirst(js []Job) {
 		}
 		return js[a].ID > js[b].ID
 	})
+}
+
+// ServerStore keeps jobs in phoenix-server's store (SQLite or PostgreSQL),
+// as JSON records with the columns the store indexes.
+type ServerStore struct{ S store.LoadSimStore }
+
+// PutJob implements Store.
+func (s ServerStore) PutJob(ctx context.Context, j Job, expect int) error {
+	rec, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	err = s.S.PutLoadSimJob(ctx, store.LoadSimJob{ID: j.ID, TargetHost: j.TargetHost, Status: string(j.Status), Active: j.Active(),
+		CreatedAt: j.CreatedAt, Record: rec}, expect)
+	if errors.Is(err, store.ErrVersionConflict) {
+		return fmt.Errorf("job %s: %w (%w)", j.ID, ErrRevision, err)
+	}
+	return err
+}
+
+func decodeJob(r store.LoadSimJob) (Job, error) {
+	var j Job
+	if err := json.Unmarshal(r.Record, &j); err != nil {
+		return j, fmt.Errorf("load simulation job %s: stored record is corrupt: %w", r.ID, err)
+	}
+	j.Revision = r.Revision
+	return j, nil
+}
+
+// GetJob implements Store.
+func (s ServerStore) GetJob(ctx context.Context, id string) (Job, error) {
+	r, err := s.S.GetLoadSimJob(ctx, id)
+	if err != nil {
+		return Job{}, err
+	}
+	return decodeJob(r)
+}
+
+// ListJobs implements Store.
+func (s ServerStore) ListJobs(ctx context.Context, activeOnly bool) ([]Job, error) {
+	rs, err := s.S.ListLoadSimJobs(ctx, activeOnly)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Job, 0, len(rs))
+	for _, r := range rs {
+		j, err := decodeJob(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
 }

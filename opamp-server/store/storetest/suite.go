@@ -46,6 +46,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Changes", func(t *testing.T) { testChanges(t, f) })
 	t.Run("ChangesAcrossReplicas", func(t *testing.T) { testChangesAcrossReplicas(t, f) })
 	t.Run("ReopenKeepsState", func(t *testing.T) { testReopen(t, f) })
+	t.Run("LoadSimJobs", func(t *testing.T) { testLoadSimJobs(t, f) })
 }
 
 func testDeploymentLifecycle(t *testing.T, f Factory) {

@@ -1,0 +1,93 @@
+package server
+
+// Wiring of load simulations (opamp-server/internal/loadsim) into the
+// server: its REST API, the desired state (a synthetic job's loadgen
+// receiver), the agents' io.phoenix.loadsim custom messages (process jobs)
+// and the event stream.
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/open-telemetry/opamp-go/protobufs"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
+	"github.com/phoenix-otel/phoenix/pipelines"
+)
+
+// EventLoadSim is the stream event of a load simulation job change; its
+// data is the job.
+const EventLoadSim = "loadsim.updated"
+
+func (s *Server) newLoadSim() *loadsim.Manager {
+	return loadsim.New(loadsim.Config{
+		Store:  loadsim.ServerStore{S: s.store},
+		Agents: s.store,
+		Sender: s.fleet,
+		DesiredChanged: func(ctx context.Context, host string) {
+			s.fleet.pushHost(ctx, host)
+		},
+		Publish: func(j loadsim.Job) {
+			s.hub.publish(Event{Type: EventLoadSim, Host: j.TargetHost, AgentUID: j.AgentUID, Data: j})
+		},
+		Logger: s.log,
+	})
+}
+
+// LoadSim is the server's load simulation manager.
+func (s *Server) LoadSim() *loadsim.Manager { return s.loadsim }
+
+// withLoadSim adds the host's synthetic load simulation, if any, to its
+// desired state: deployment (+ experiment) + load simulation -> one config.
+func (f *fleet) withLoadSim(host string, d desired) desired {
+	if f.s.loadsim == nil || d.Err != "" {
+		return d
+	}
+	var base *pipelines.Rendered
+	if d.Hash != "" {
+		base = &pipelines.Rendered{YAML: d.YAML, SHA256: d.Hash}
+	}
+	r := f.s.loadsim.Overlay(host, base)
+	if r == nil || r == base {
+		return d
+	}
+	d.YAML, d.Hash = r.YAML, hex.EncodeToString(sha256New(r.YAML))
+	return d
+}
+
+// SendCustomMessage sends a custom message to an agent whose WebSocket this
+// replica holds (loadsim.Sender).
+func (f *fleet) SendCustomMessage(ctx context.Context, uid string, msg *protobufs.CustomMessage) error {
+	f.mu.Lock()
+	sess, ok := f.sessions[uid]
+	f.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("agent %s: %w", uid, loadsim.ErrNotConnected)
+	}
+	sess.mu.Lock()
+	conn := sess.conn
+	sess.mu.Unlock()
+	if conn == nil {
+		return fmt.Errorf("agent %s (no WebSocket here): %w", uid, loadsim.ErrNotConnected)
+	}
+	return conn.Send(ctx, &protobufs.ServerToAgent{InstanceUid: uuidBytes(uid), Capabilities: serverCapabilities, CustomMessage: msg})
+}
+
+// pushHost reconciles and pushes the sessions of one host name.
+func (f *fleet) pushHost(ctx context.Context, host string) {
+	f.mu.Lock()
+	var list []*session
+	for _, s := range f.sessions {
+		list = append(list, s)
+	}
+	f.mu.Unlock()
+	for _, sess := range list {
+		sess.mu.Lock()
+		match := sess.agent.HostName == host
+		sess.mu.Unlock()
+		if match {
+			f.push(ctx, sess)
+		}
+	}
+}
