@@ -62,8 +62,10 @@ type Overrides struct {
 
 // Spec names a profile and its overrides: what a user or an API asks for.
 type Spec struct {
-	Profile     string    `json:"profile"`
-	ProfileFile string    `json:"profile_file,omitempty"`
+	Profile     string `json:"profile"`
+	ProfileFile string `json:"profile_file,omitempty"`
+	// ProfileYAML is a custom profile given inline instead of as a file.
+	ProfileYAML string    `json:"profile_yaml,omitempty"`
 	Overrides   Overrides `json:"overrides"`
 	Seed        int64     `json:"seed"`
 }
@@ -97,10 +99,18 @@ func Resolve(spec Spec) (*Profile, error) {
 	)
 	switch spec.Profile {
 	case ProfileCustom:
-		if spec.ProfileFile == "" {
-			return nil, errors.New("profile_file: required when profile is \"custom\"")
+		switch {
+		case spec.ProfileFile != "" && spec.ProfileYAML != "":
+			return nil, errors.New("profile_file, profile_yaml: give one custom profile, not both")
+		case spec.ProfileYAML != "":
+			if p, err = ParseCustomProfile([]byte(spec.ProfileYAML)); err != nil {
+				err = fmt.Errorf("profile_yaml: %w", err)
+			}
+		case spec.ProfileFile != "":
+			p, err = LoadCustomProfileFile(spec.ProfileFile)
+		default:
+			return nil, errors.New("profile_file: required when profile is \"custom\" (or give profile_yaml)")
 		}
-		p, err = LoadCustomProfileFile(spec.ProfileFile)
 	case "":
 		return nil, fmt.Errorf("profile: required (one of %s)", strings.Join(ProfileNames(), ", "))
 	default:
@@ -108,8 +118,8 @@ func Resolve(spec Spec) (*Profile, error) {
 		if !ok {
 			return nil, fmt.Errorf("profile: %w %q (want one of %s)", ErrUnknownProfile, spec.Profile, strings.Join(ProfileNames(), ", "))
 		}
-		if spec.ProfileFile != "" {
-			return nil, fmt.Errorf("profile_file: only allowed with profile \"custom\", not %q", spec.Profile)
+		if spec.ProfileFile != "" || spec.ProfileYAML != "" {
+			return nil, fmt.Errorf("profile_file, profile_yaml: only allowed with profile \"custom\", not %q", spec.Profile)
 		}
 		p, err = b.build(spec.Overrides)
 	}

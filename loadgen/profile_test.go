@@ -96,7 +96,7 @@ func TestResolveErrorsNameTheField(t *testing.T) {
 		{Spec{Profile: ProfileProcessChurn, Overrides: Overrides{ChurnRate: -1}}, "churn_rate"},
 		{Spec{Profile: ProfileRealistic, Overrides: Overrides{Duration: -time.Second}}, "duration: must be >= 0"},
 		{Spec{Profile: ProfileCustom}, "profile_file: required"},
-		{Spec{Profile: ProfileRealistic, ProfileFile: bad}, "profile_file: only allowed"},
+		{Spec{Profile: ProfileRealistic, ProfileFile: bad}, "profile_file, profile_yaml: only allowed"},
 		{Spec{Profile: ProfileCustom, ProfileFile: filepath.Join(dir, "missing.yaml")}, "profile_file:"},
 		{Spec{Profile: ProfileCustom, ProfileFile: bad}, "processes[0].cpu.pattern: unknown pattern \"wobbly\""},
 	} {
@@ -161,5 +161,24 @@ func TestCustomOverrides(t *testing.T) {
 	_ = os.WriteFile(path, []byte("processes:\n  - {name_template: 'b {i}', count: 30}\n"), 0o600)
 	if _, err := Resolve(Spec{Profile: ProfileCustom, ProfileFile: path, Overrides: Overrides{ChurnRate: 8}}); err == nil || !strings.Contains(err.Error(), "churn_rate: the profile has no entry") {
 		t.Fatalf("churn override on a non-churning profile: %v", err)
+	}
+}
+
+func TestInlineCustomProfile(t *testing.T) {
+	p := mustResolve(t, Spec{Profile: ProfileCustom, ProfileYAML: "processes:\n  - {name_template: 'w {i}', count: 3}\n"})
+	if p.ProcessCount() != 3 {
+		t.Fatalf("inline profile: %d processes", p.ProcessCount())
+	}
+	for _, tc := range []struct {
+		spec Spec
+		want string
+	}{
+		{Spec{Profile: ProfileCustom, ProfileYAML: "processes: [", ProfileFile: "x"}, "not both"},
+		{Spec{Profile: ProfileCustom, ProfileYAML: "processes:\n  - {name_template: w, count: 0}\n"}, "profile_yaml: processes[0].count"},
+		{Spec{Profile: ProfileRealistic, ProfileYAML: "processes: []"}, "only allowed with profile \"custom\""},
+	} {
+		if _, err := Resolve(tc.spec); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Resolve(%+v) = %v, want %q", tc.spec, err, tc.want)
+		}
 	}
 }

@@ -82,9 +82,8 @@ type Input struct {
 type LoadSim struct {
 	// Profile is realistic, high-cardinality, process-churn or custom.
 	Profile string `json:"profile"`
-	// ProfileYAML is the YAML of a custom profile. The loadgen receiver
-	// reads custom profiles from a file only (ProfileFile), so this is
-	// checked and rejected until the receiver takes inline YAML.
+	// ProfileYAML is the YAML of a custom profile, sent inline to the
+	// loadgen receiver (its profile_yaml setting).
 	ProfileYAML string `json:"profile_yaml,omitempty"`
 	// ProfileFile is the path of a custom profile on the agent's host.
 	ProfileFile  string        `json:"profile_file,omitempty"`
@@ -271,11 +270,8 @@ func loadgenConfig(sim LoadSim, interval string) (map[string]any, error) {
 	bad := func(field, format string, args ...any) error {
 		return &ParamError{Param: "load_sim." + field, Reason: fmt.Sprintf(format, args...), Accepted: acceptedLoadSim(field)}
 	}
-	if sim.ProfileYAML != "" {
-		if _, err := loadgen.ParseCustomProfile([]byte(sim.ProfileYAML)); err != nil {
-			return nil, bad("profile_yaml", "%v", err)
-		}
-		return nil, bad("profile_yaml", "the loadgen receiver reads custom profiles from a file on the host only; give profile_file")
+	if sim.ProfileYAML != "" && sim.ProfileFile != "" {
+		return nil, bad("profile_yaml", "give profile_yaml or profile_file, not both")
 	}
 	if sim.ProfileFile != "" {
 		if err := checkText(sim.ProfileFile); err != nil {
@@ -285,16 +281,17 @@ func loadgenConfig(sim LoadSim, interval string) (map[string]any, error) {
 	if sim.Seed < 0 {
 		return nil, bad("seed", "must be >= 0, got %d", sim.Seed)
 	}
-	spec := loadgen.Spec{Profile: sim.Profile, ProfileFile: sim.ProfileFile, Seed: sim.Seed,
+	spec := loadgen.Spec{Profile: sim.Profile, ProfileFile: sim.ProfileFile, ProfileYAML: sim.ProfileYAML, Seed: sim.Seed,
 		Overrides: loadgen.Overrides{ProcessCount: sim.ProcessCount, ChurnRate: sim.ChurnRate, Duration: sim.Duration}}
 	// A custom profile's file lives on the agent's host: the receiver
-	// checks it there. Everything else is checked here, with the field.
-	if sim.Profile != loadgen.ProfileCustom {
+	// checks it there. Everything else, an inline profile included, is
+	// checked here, with the field.
+	if sim.Profile != loadgen.ProfileCustom || sim.ProfileYAML != "" {
 		if _, err := loadgen.Resolve(spec); err != nil {
 			return nil, &ParamError{Param: "load_sim", Reason: err.Error(), Accepted: acceptedLoadSim("profile")}
 		}
 	} else if sim.ProfileFile == "" {
-		return nil, bad("profile_file", "required when profile is %q", loadgen.ProfileCustom)
+		return nil, bad("profile_file", "required when profile is %q (or give profile_yaml)", loadgen.ProfileCustom)
 	}
 	cfg := map[string]any{
 		"collection_interval": interval,
@@ -303,6 +300,9 @@ func loadgenConfig(sim LoadSim, interval string) (map[string]any, error) {
 	}
 	if sim.ProfileFile != "" {
 		cfg["profile_file"] = sim.ProfileFile
+	}
+	if sim.ProfileYAML != "" {
+		cfg["profile_yaml"] = sim.ProfileYAML
 	}
 	if sim.ProcessCount != 0 {
 		cfg["process_count"] = sim.ProcessCount

@@ -240,6 +240,14 @@ func TestWithLoadSim(t *testing.T) {
 	if _, err := WithLoadSim(withSim, sim); err == nil {
 		t.Error("adding a second simulation should fail")
 	}
+	inline := "processes:\n  - {name_template: 'w {i}', count: 3}\n"
+	withInline, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileYAML: inline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dig(decode(t, withInline), "receivers", "loadgen").(map[string]any)["profile_yaml"]; got != inline {
+		t.Errorf("inline custom profile not passed to the receiver: %v", got)
+	}
 
 	var pe *ParamError
 	for _, c := range []struct {
@@ -251,7 +259,8 @@ func TestWithLoadSim(t *testing.T) {
 		{LoadSim{Profile: "realistic", ProcessCount: 5}, "load_sim", "process_count"},
 		{LoadSim{Profile: "realistic", Duration: -time.Second}, "load_sim", "duration"},
 		{LoadSim{Profile: "custom"}, "load_sim.profile_file", "required"},
-		{LoadSim{Profile: "custom", ProfileYAML: "processes: ["}, "load_sim.profile_yaml", ""},
+		{LoadSim{Profile: "custom", ProfileYAML: "processes: ["}, "load_sim", "profile_yaml:"},
+		{LoadSim{Profile: "custom", ProfileYAML: "processes: []", ProfileFile: "/p.yaml"}, "load_sim.profile_yaml", "not both"},
 		{LoadSim{Profile: "realistic", Seed: -1}, "load_sim.seed", ">= 0"},
 	} {
 		_, err := WithLoadSim(r, c.sim)

@@ -16,8 +16,11 @@ type Config struct {
 
 	// Profile is realistic, high-cardinality, process-churn or custom.
 	Profile string `mapstructure:"profile"`
-	// ProfileFile is the YAML of a custom profile.
+	// ProfileFile is the path of a custom profile's YAML.
 	ProfileFile string `mapstructure:"profile_file"`
+	// ProfileYAML is a custom profile inline, for configs pushed to hosts
+	// that have no profile file.
+	ProfileYAML string `mapstructure:"profile_yaml"`
 	// ProcessCount, ChurnRate and Duration override the profile's.
 	loadgen.Overrides `mapstructure:",squash"`
 	// Seed makes runs repeatable: the same seed gives the same processes.
@@ -29,7 +32,7 @@ type Config struct {
 
 // Spec is the load profile this config asks for.
 func (c *Config) Spec() loadgen.Spec {
-	return loadgen.Spec{Profile: c.Profile, ProfileFile: c.ProfileFile, Overrides: c.Overrides, Seed: c.Seed}
+	return loadgen.Spec{Profile: c.Profile, ProfileFile: c.ProfileFile, ProfileYAML: c.ProfileYAML, Overrides: c.Overrides, Seed: c.Seed}
 }
 
 // Validate checks the scraper settings and resolves the profile, so that a

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 )
 
 func loadConfig(t *testing.T, raw map[string]any) (*Config, error) {
@@ -60,5 +61,19 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	}
 	if _, err := loadConfig(t, map[string]any{"profile_count": 3}); err == nil || !strings.Contains(err.Error(), "profile_count") {
 		t.Errorf("unknown key accepted: %v", err)
+	}
+}
+
+func TestConfigInlineProfile(t *testing.T) {
+	cfg, err := loadConfig(t, map[string]any{"profile": "custom", "profile_yaml": "processes:\n  - {name_template: 'w {i}', count: 4}\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGenerator(cfg, receivertest.NewNopSettings(componentType))
+	if err != nil || g.profile.ProcessCount() != 4 {
+		t.Fatalf("inline profile: %v", err)
+	}
+	if _, err := loadConfig(t, map[string]any{"profile": "custom", "profile_yaml": "processes: [{count: 1}]"}); err == nil || !strings.Contains(err.Error(), "profile_yaml: processes[0].name_template") {
+		t.Fatalf("bad inline profile: %v", err)
 	}
 }
