@@ -92,7 +92,7 @@ type groupFigures struct {
 	load                       float64
 	budget, effectiveBudget    float64
 	output                     float64 // after the cap, in the budget unit
-	passing                    float64 // what the keep rule alone kept (critical + passing), before the cap
+	full                       float64 // what the rules kept before the cap
 	state                      ctrlState
 	reversals                  int64
 }
@@ -289,6 +289,11 @@ func (p *adaptiveFilter) observe(pr *proc, r *processmetrics.Resource, nowTS pco
 		return
 	}
 	pr.drop = p.rules.apply(pr.cpu, pr.mem, age, ephemeral)
+	if pr.retained && (pr.drop == dropIdle || pr.drop == dropShortLived) {
+		// Retention beats the quiet-process rules: a process that passed a
+		// moment ago must not flap out because it is quiet for a scrape.
+		pr.drop = keepNone
+	}
 }
 
 // classify works out the name-based verdicts of a process: critical, and
@@ -310,14 +315,12 @@ func (p *adaptiveFilter) decide(g *hostGroup) {
 	effective := budget / lm
 	m := g.ctrl.m
 
-	// With enforce_budget, retained processes are candidates like any other
-	// and only fill the room the passing ones leave: the cap evicts them
-	// first, and they do not push the multiplier up (no wind-up after a load
-	// step while old retentions run out). Without it they are kept whatever
-	// the multiplier, so they are part of the plant's fixed weight.
-	enforce := p.cfg.Controller.EnforceBudget
+	// Critical and retained processes are kept whatever the multiplier: the
+	// plant's fixed weight. The controller sees everything the rules keep, so
+	// in steady state the thresholds leave room for the retained processes
+	// and the cap has nothing to evict.
 	g.plant.reset()
-	full := 0.0 // everything the rules keep before the cap
+	full := 0.0 // everything the rules keep, before the cap
 	for _, pi := range g.procs {
 		pr := &p.procs[pi]
 		switch {
@@ -326,7 +329,7 @@ func (p *adaptiveFilter) decide(g *hostGroup) {
 			g.plant.fixed += pr.weight
 		case pr.drop != keepNone:
 			continue
-		case pr.retained && !enforce:
+		case pr.retained:
 			pr.kept = keptRetention
 			if pr.pass >= m {
 				pr.kept = keptThreshold
@@ -334,36 +337,27 @@ func (p *adaptiveFilter) decide(g *hostGroup) {
 			g.plant.fixed += pr.weight
 		default:
 			g.plant.cands = append(g.plant.cands, candidate{pass: pr.pass, weight: pr.weight, idx: pi})
-			switch {
-			case pr.pass >= m:
-				pr.kept = keptThreshold
-			case pr.retained:
-				pr.kept = keptRetention
-			default:
+			if pr.pass < m {
 				pr.drop = dropThreshold
 				continue
 			}
+			pr.kept = keptThreshold
 		}
 		full += pr.weight
 	}
 
-	passing := g.plant.outputAt(m)
-	final, measured := full, full
-	if enforce {
-		if full > effective {
-			final = p.capToBudget(g, full, effective)
-		}
-		// The controller regulates what passes; retained processes count
-		// only up to the budget.
-		measured = max(passing, min(full, effective))
+	final := full
+	if p.cfg.Controller.EnforceBudget && full > effective {
+		final = p.capToBudget(g, full, effective)
 	}
 
-	next := g.ctrl.step(measured, effective, g.plant.solve)
+	next := g.ctrl.step(full, effective, g.plant.solve)
 
-	// Retention starts for what passed and still passes the next
-	// thresholds: processes that got in only because the multiplier lagged
-	// behind a step in load must not be retained for the whole period.
-	if p.cfg.Retention > 0 {
+	// Retention starts (or is renewed) only under settled thresholds: while
+	// the controller tightens, what passes now may not pass next time, and a
+	// cohort retained in a transient would hold the multiplier up and then
+	// expire all at once, dropping the output below the band.
+	if p.cfg.Retention > 0 && g.ctrl.state != stateTightening && g.ctrl.state != stateSaturatedHigh {
 		for _, pi := range g.procs {
 			pr := &p.procs[pi]
 			if pr.kept == keptThreshold && pr.entry != nil && pr.pass >= next {
@@ -380,7 +374,7 @@ func (p *adaptiveFilter) decide(g *hostGroup) {
 		budget:          budget,
 		effectiveBudget: effective,
 		output:          final,
-		passing:         passing,
+		full:            full,
 		state:           g.ctrl.state,
 		reversals:       g.ctrl.reversals,
 	}
@@ -409,9 +403,11 @@ func (p *adaptiveFilter) capToBudget(g *hostGroup, output, budget float64) float
 			break
 		}
 		pr := &p.procs[c.idx]
-		if pr.kept == keptRetention && pr.entry != nil {
+		if pr.entry != nil {
 			// Evicted for the budget: its retention ends here, or the
-			// retained tail would take turns in and out of the output.
+			// retained tail would take turns in and out of the output (and
+			// a retained mass left over from a load step would hold the
+			// controller saturated for the whole retention).
 			pr.entry.Ext.lastPassed = 0
 		}
 		pr.kept, pr.drop = keptNot, dropBudget
