@@ -23,7 +23,7 @@ OTELCOL_VERSION := $(VERSION)+$(COMMIT).$(DATE_COMPACT)
 
 export PHOENIX_OTELCOL := $(BIN)/phoenix-otelcol
 
-.PHONY: all build otelcol test vet bench run clean tools
+.PHONY: all build otelcol test vet bench bench-scale catalog-docs run clean
 
 all: build
 
@@ -60,6 +60,15 @@ test: build vet
 ## bench: the benchmarks (go test -bench) of every package, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./... | tee bench.out
+
+## bench-scale: phoenix-server with 1,000 simulated OpAMP agents (see benchmarks/README.md)
+bench-scale:
+	$(GO) test -run '^$$' -bench OpAMPScale -benchtime 1x -timeout 30m ./benchmarks/opamp-scale/ -agents 1000
+
+## catalog-docs: measure every catalog template in the built collector and regenerate pipelines/README.md
+catalog-docs: otelcol
+	$(GO) test ./pipelines -run TestMeasure -count=1 -update-measurements
+	$(GO) run ./pipelines/cmd/catalogdocs
 
 ## run: the main job (see README)
 run: build
