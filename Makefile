@@ -37,7 +37,9 @@ otelcol: $(OCB)
 	@mkdir -p build
 	env 'dist.version=$(OTELCOL_VERSION)' $(OCB) --config builder-config.yaml --ldflags '$(LDFLAGS)'
 	@mkdir -p $(BIN)
-	cp build/phoenix-otelcol/phoenix-otelcol $(BIN)/phoenix-otelcol
+	@# Copy then rename, so a collector that is running keeps its old binary.
+	cp build/phoenix-otelcol/phoenix-otelcol $(BIN)/.phoenix-otelcol.new
+	mv -f $(BIN)/.phoenix-otelcol.new $(BIN)/phoenix-otelcol
 	@$(BIN)/phoenix-otelcol --version
 
 ## build: every binary
