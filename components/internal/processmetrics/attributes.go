@@ -70,6 +70,10 @@ func PID(attrs pcommon.Map) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
+	return pidValue(v)
+}
+
+func pidValue(v pcommon.Value) (int64, bool) {
 	switch v.Type() {
 	case pcommon.ValueTypeInt:
 		return v.Int(), true
@@ -111,19 +115,66 @@ type Identity uint64
 // (or the executable name) stands in for it. Without a pid the executable
 // name and command line identify the process (one series per name).
 func Identify(attrs pcommon.Map, start pcommon.Timestamp) Identity {
+	var a procAttrs
+	a.read(attrs)
+	return a.identity(start)
+}
+
+// procAttrs are the resource attributes this package reads, collected in
+// one pass over the map (cheaper than one Get per key).
+type procAttrs struct {
+	host, name, cmdline, command string
+	hasHost, hasPID, hasName     bool
+	pidKey                       bool // process.pid present, even if not an integer
+	pid                          int64
+}
+
+func (a *procAttrs) read(attrs pcommon.Map) {
+	for k, v := range attrs.All() {
+		switch k {
+		case AttrPID:
+			a.pidKey = true
+			a.pid, a.hasPID = pidValue(v)
+		case AttrExecutableName:
+			a.hasName = true
+			if v.Type() == pcommon.ValueTypeStr {
+				a.name = v.Str()
+			}
+		case AttrHostName:
+			a.hasHost = true
+			if v.Type() == pcommon.ValueTypeStr {
+				a.host = v.Str()
+			} else {
+				a.host = v.AsString()
+			}
+		case AttrCommandLine:
+			if v.Type() == pcommon.ValueTypeStr {
+				a.cmdline = v.Str()
+			}
+		case AttrCommand:
+			if v.Type() == pcommon.ValueTypeStr {
+				a.command = v.Str()
+			}
+		}
+	}
+	if a.cmdline == "" {
+		a.cmdline = a.command
+	}
+}
+
+func (a *procAttrs) identity(start pcommon.Timestamp) Identity {
 	h := uint64(0x9E3779B97F4A7C15)
-	if host, ok := HostName(attrs); ok {
-		h = mix(h ^ xxhash.Sum64String(host))
+	if a.hasHost {
+		h = mix(h ^ xxhash.Sum64String(a.host))
 	}
-	pid, hasPID := PID(attrs)
-	if hasPID {
-		h = mix(h ^ (uint64(pid) + 0x632BE59BD9B4E019))
+	if a.hasPID {
+		h = mix(h ^ (uint64(a.pid) + 0x632BE59BD9B4E019))
+		if start != 0 {
+			return Identity(mix(h ^ (uint64(start) * 0xD6E8FEB86659FD93)))
+		}
 	}
-	if hasPID && start != 0 {
-		return Identity(mix(h ^ (uint64(start) * 0xD6E8FEB86659FD93)))
-	}
-	h = mix(h ^ xxhash.Sum64String(ExecutableName(attrs)))
-	h = mix(h ^ xxhash.Sum64String(CommandLine(attrs)) ^ 0x94D049BB133111EB)
+	h = mix(h ^ xxhash.Sum64String(a.name))
+	h = mix(h ^ xxhash.Sum64String(a.cmdline) ^ 0x94D049BB133111EB)
 	return Identity(h)
 }
 
@@ -140,29 +191,34 @@ func mix(x uint64) uint64 {
 // Resource is what [Read] extracts from one process resource. Strings alias
 // pdata memory and are valid only while the batch is.
 type Resource struct {
-	Host     string // host.name, "" when absent
-	HasHost  bool
-	PID      int64
-	HasPID   bool
-	Name     string // process.executable.name
-	ID       Identity
-	Sample   Sample
-	Resource pmetric.ResourceMetrics
+	Host    string // host.name, "" when absent
+	HasHost bool
+	PID     int64
+	HasPID  bool
+	Name    string // process.executable.name
+	// CommandLine is process.command_line, else process.command.
+	CommandLine string
+	ID          Identity
+	Sample      Sample
+	Resource    pmetric.ResourceMetrics
 }
 
-// Read fills r from rm and reports whether rm is a process resource. It reads
-// the attributes and the sample in one pass and does not allocate.
+// Read fills r from rm and reports whether rm is a process resource. It
+// reads the attributes in one pass and the sample in another, and does not
+// allocate. r.ID equals Identify(attributes, r.Sample.StartTime).
 func Read(rm pmetric.ResourceMetrics, r *Resource) bool {
-	attrs := rm.Resource().Attributes()
-	if !IsProcessResource(attrs) {
-		return false
+	var a procAttrs
+	a.read(rm.Resource().Attributes())
+	if !a.pidKey && !a.hasName {
+		return false // same rule as IsProcessResource
 	}
 	r.Resource = rm
-	r.Host, r.HasHost = HostName(attrs)
-	r.PID, r.HasPID = PID(attrs)
-	r.Name = ExecutableName(attrs)
+	r.Host, r.HasHost = a.host, a.hasHost
+	r.PID, r.HasPID = a.pid, a.hasPID
+	r.Name = a.name
+	r.CommandLine = a.cmdline
 	ReadSample(rm, &r.Sample)
-	r.ID = Identify(attrs, r.Sample.StartTime)
+	r.ID = a.identity(r.Sample.StartTime)
 	return true
 }
 

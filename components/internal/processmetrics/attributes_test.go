@@ -201,3 +201,27 @@ func TestHashAttributesOrderIndependent(t *testing.T) {
 		t.Fatal("Combine is ordered")
 	}
 }
+
+// Read (one pass over the attributes) must agree with the one-key helpers.
+func TestReadAgreesWithHelpers(t *testing.T) {
+	for _, p := range []proc{
+		{host: "h", pid: 7, name: "nginx", cmdline: "nginx -g daemon off;", start: at(3)},
+		{pid: 7, name: "nginx", cmdline: "nginx"},
+		{name: "only-name"},
+		{host: "h", pid: 9, start: at(1)},
+	} {
+		md := pmetric.NewMetrics()
+		rm := appendProc(md, p, at(10))
+		var r Resource
+		if !Read(rm, &r) {
+			t.Fatalf("%+v: not read as a process", p)
+		}
+		attrs := rm.Resource().Attributes()
+		host, hasHost := HostName(attrs)
+		pid, hasPID := PID(attrs)
+		if r.ID != Identify(attrs, r.Sample.StartTime) || r.Host != host || r.HasHost != hasHost ||
+			r.PID != pid || r.HasPID != hasPID || r.Name != ExecutableName(attrs) || r.CommandLine != CommandLine(attrs) {
+			t.Errorf("%+v: Read %+v disagrees with the helpers", p, r)
+		}
+	}
+}
