@@ -28,10 +28,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"pipeline", "show"},
 		{"pipeline", "show", "a", "b"},
 		{"pipeline", "list", "-o", "xml"},
-		{"pipeline", "deploy", "process-topk-v1"},                            // no --name
-		{"pipeline", "deploy", "process-topk-v1", "--name", "x"},             // no target
+		{"pipeline", "deploy", "process-topk-v1"},                // no --name
+		{"pipeline", "deploy", "process-topk-v1", "--name", "x"}, // no target
 		{"pipeline", "deploy", "process-topk-v1", "--name", "x", "--param", "k"}, // not k=v
-		{"pipeline", "rollback", "web"},                                     // no --to-version
+		{"pipeline", "rollback", "web"},                                          // no --to-version
 		{"pipeline", "get-active-config"},
 		{"loadsim", "start", "--profile", "realistic"}, // no --target-host
 		{"loadsim", "stop"},

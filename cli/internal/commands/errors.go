@@ -91,9 +91,14 @@ func fromAPI(api *client.APIError) *Error {
 	return e
 }
 
-// hintf adds a hint to an error unless it already has one.
+// hintf adds a hint to a server's answer (not found, refused) unless it
+// already has one; other errors pass unchanged.
 func hintf(err error, format string, args ...any) error {
-	e := classify(err, true, "")
+	api, ok := errors.AsType[*client.APIError](err)
+	if !ok {
+		return err
+	}
+	e := fromAPI(api)
 	if e.Hint == "" {
 		e.Hint = fmt.Sprintf(format, args...)
 	}

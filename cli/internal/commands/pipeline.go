@@ -396,8 +396,10 @@ func newPipelineDeployCmd(app *App) *cobra.Command {
 		Use:   "deploy <template>",
 		Short: "Deploy a template to hosts (a new deployment, or a new version of an existing one)",
 		Long: `Deploy a catalog template to hosts chosen by --host names and/or a --selector
-of agent labels. When the deployment --name exists, a new version is created:
-the template and the flags given replace the current ones, the others stay.
+of agent labels. When the deployment --name exists, a new version is created
+from the current one: the template, the --param set (as a whole: parameters
+not given take their defaults), the target (--host/--selector) and the
+--destination are replaced when given, and kept when not.
 
 A host belongs to one deployment at a time: a target that overlaps another
 deployment is refused, naming it. Bad parameters are refused with exit 4
