@@ -7,7 +7,6 @@ package server
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/open-telemetry/opamp-go/protobufs"
@@ -52,7 +51,8 @@ func (f *fleet) withLoadSim(host string, d desired) desired {
 	if r == nil || r == base {
 		return d
 	}
-	d.YAML, d.Hash = r.YAML, hex.EncodeToString(sha256New(r.YAML))
+	// r.SHA256 is the sha256 of r.YAML (pipelines hashes the bytes it returns).
+	d.YAML, d.Hash = r.YAML, r.SHA256
 	return d
 }
 

@@ -123,7 +123,7 @@ type Manager struct {
 	// synthetic is the active synthetic job of each host.
 	synthetic map[string]Job
 	// renders caches Overlay's output by job and base config hash.
-	renders map[string]pipelines.Rendered
+	renders map[renderKey]*pipelines.Rendered
 	// hashes is the config hash Overlay last produced for a job, and
 	// renderErr why it could not, until the loop records them.
 	hashes    map[string]string
@@ -148,7 +148,7 @@ func New(cfg Config) *Manager {
 		cfg.ResendAfter = 15 * time.Second
 	}
 	return &Manager{cfg: cfg, log: cfg.Logger.With("component", "loadsim"), kick: make(chan struct{}, 1), inbox: make(chan func(context.Context), 1024),
-		synthetic: map[string]Job{}, renders: map[string]pipelines.Rendered{}, hashes: map[string]string{}, renderErr: map[string]string{}, published: map[string]int{}}
+		synthetic: map[string]Job{}, renders: map[renderKey]*pipelines.Rendered{}, hashes: map[string]string{}, renderErr: map[string]string{}, published: map[string]int{}}
 }
 
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
@@ -415,18 +415,21 @@ func (m *Manager) Overlay(host string, base *pipelines.Rendered) *pipelines.Rend
 	if !ok {
 		return base
 	}
-	key := job.ID
+	key := renderKey{job: job.ID}
 	if base != nil {
-		key += "/" + base.SHA256
+		key.base = base.SHA256
 	}
 	m.mu.Lock()
-	r, hit := m.renders[key]
+	cached, hit := m.renders[key]
 	m.mu.Unlock()
 	if hit {
-		return &r
+		return cached
 	}
 	sim := job.LoadSim()
-	var err error
+	var (
+		r   pipelines.Rendered
+		err error
+	)
 	if base == nil {
 		r, err = pipelines.Render(pipelines.Spec{
 			Template:    pipelines.TemplateBaseline,
@@ -449,12 +452,15 @@ func (m *Manager) Overlay(host string, base *pipelines.Rendered) *pipelines.Rend
 	if len(m.renders) > 1024 {
 		clear(m.renders)
 	}
-	m.renders[key] = r
+	m.renders[key] = &r
 	m.hashes[job.ID] = r.SHA256
 	m.mu.Unlock()
 	m.Kick()
 	return &r
 }
+
+// renderKey identifies an Overlay result: the job and the base config.
+type renderKey struct{ job, base string }
 
 // refresh replaces this replica's view of the active synthetic jobs and
 // returns the hosts whose job changed (another replica wrote it): their
