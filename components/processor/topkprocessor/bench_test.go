@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"golang.org/x/sys/unix"
 )
 
 // The critical services every profile runs, as an allowlist.
@@ -138,6 +139,12 @@ func benchProcessor(b *testing.B, n int, mk func(*testing.B) processor.Metrics) 
 	// shared 2-core machine, does not depend on what else runs).
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	gcEvery := max(1, 20000/n)
+	// The machine is shared: besides wall time, measure the CPU time of the
+	// thread running the (synchronous) processor, which waiting for a core
+	// does not inflate.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var cpuNs int64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -149,9 +156,11 @@ func benchProcessor(b *testing.B, n int, mk func(*testing.B) processor.Metrics) 
 		runtime.ReadMemStats(&ms)
 		before := ms.Mallocs
 		b.StartTimer()
+		c0 := threadCPU()
 		if err := p.ConsumeMetrics(ctx, md); err != nil {
 			b.Fatal(err)
 		}
+		cpuNs += threadCPU() - c0
 		b.StopTimer()
 		runtime.ReadMemStats(&ms)
 		mallocs += ms.Mallocs - before
@@ -159,7 +168,17 @@ func benchProcessor(b *testing.B, n int, mk func(*testing.B) processor.Metrics) 
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*dpsPerBatch), "ns/datapoint")
+	b.ReportMetric(float64(cpuNs)/(float64(b.N)*dpsPerBatch), "cpu-ns/datapoint")
 	b.ReportMetric(float64(mallocs)/(float64(b.N)*dpsPerBatch), "allocs/datapoint")
+}
+
+// threadCPU is the CPU time of the calling OS thread, in ns.
+func threadCPU() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
 }
 
 type nopHost struct{}
@@ -223,4 +242,41 @@ func TestBenchFeedIsSteady(t *testing.T) {
 		}
 	}
 	_ = pcommon.Timestamp(0)
+}
+
+// TestAllocationsDoNotGrowWithProcesses: in steady state the allocations of
+// a batch (the other resource, telemetry) do not depend on how many
+// processes it carries, i.e. nothing is allocated per data point.
+func TestAllocationsDoNotGrowWithProcesses(t *testing.T) {
+	ctx := context.Background()
+	allocs := func(n int) uint64 {
+		cfg := createDefaultConfig().(*Config)
+		cfg.CriticalProcesses = benchCritical
+		p, err := NewFactory().CreateMetrics(ctx, processortest.NewNopSettings(componentType), cfg, consumertest.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed := newBenchFeed(n)
+		for i := 0; i < 3; i++ {
+			_ = p.ConsumeMetrics(ctx, feed.next())
+		}
+		var ms runtime.MemStats
+		var total uint64
+		for i := 0; i < 5; i++ {
+			md := feed.next()
+			runtime.ReadMemStats(&ms)
+			before := ms.Mallocs
+			if err := p.ConsumeMetrics(ctx, md); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&ms)
+			total += ms.Mallocs - before
+		}
+		return total / 5
+	}
+	small, large := allocs(100), allocs(3000)
+	t.Logf("allocations per batch: %d at 100 processes, %d at 3000", small, large)
+	if large > small+10 {
+		t.Fatalf("allocations grow with the batch: %d at 100 processes, %d at 3000", small, large)
+	}
 }

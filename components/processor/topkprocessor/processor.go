@@ -126,14 +126,14 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 		if e != nil {
 			if e.Ext.critical == 0 {
 				e.Ext.critical = -1
-				if p.critical.MatchIndex(rm.Resource().Attributes()) >= 0 {
+				if p.critical.MatchStrings(p.res.Name, p.res.CommandLine) >= 0 {
 					e.Ext.critical = 1
 				}
 			}
 			m.critical = e.Ext.critical > 0
 		} else {
 			g.stats.untracked++
-			m.critical = p.critical.MatchIndex(rm.Resource().Attributes()) >= 0
+			m.critical = p.critical.MatchStrings(p.res.Name, p.res.CommandLine) >= 0
 		}
 		g.members = append(g.members, m)
 	}
@@ -414,13 +414,30 @@ func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, agg
 				hint += dps.Len()
 				continue
 			}
-			nameHash := processmetrics.HashString(m.Name())
+			name := m.Name()
+			var nameHash uint64
 			for k := 0; k < dps.Len(); k++ {
 				dp := dps.At(k)
-				key := processmetrics.Combine(nameHash, processmetrics.HashAttributes(dp.Attributes()))
+				attrs := dp.Attributes()
 				var ps *procSeries
-				if st != nil {
-					ps = st.find(key, hint)
+				var key uint64
+				// Fast path: the series the process had at this position.
+				if st != nil && hint < len(st.series) {
+					if c := &st.series[hint]; c.desc >= 0 && g.descs[c.desc].matches(name, attrs) {
+						ps, key = c, c.key
+					}
+				}
+				if ps == nil {
+					if nameHash == 0 {
+						nameHash = hashStr(name)
+					}
+					key = seriesKey(nameHash, attrs)
+					if st != nil {
+						ps = st.find(key, hint)
+						if ps.desc < 0 {
+							ps.desc = g.descFor(key, name, attrs)
+						}
+					}
 				}
 				hint++
 				v := value(dp)

@@ -37,6 +37,7 @@ type procSeries struct {
 	last  float64
 	start pcommon.Timestamp
 	other int32 // index in group.others, -1 until resolved
+	desc  int32 // index in group.descs, -1 when not interned
 	seen  bool
 }
 
@@ -65,7 +66,7 @@ func (s *procState) find(key uint64, hint int) *procSeries {
 			return &s.series[i]
 		}
 	}
-	s.series = append(s.series, procSeries{key: key, other: -1})
+	s.series = append(s.series, procSeries{key: key, other: -1, desc: -1})
 	return &s.series[len(s.series)-1]
 }
 
@@ -119,6 +120,12 @@ type group struct {
 	lastBatch uint64
 	attrs     metric.MeasurementOption
 
+	// descs intern the (metric name, attributes) of the series seen in the
+	// group, so that a process's series at its usual position is recognised
+	// by comparing strings instead of hashing its attributes.
+	descs     []seriesDesc
+	descIndex map[uint64]int32
+
 	// Per batch.
 	members    []member
 	candidates []*entry
@@ -139,6 +146,7 @@ func newGroup(name string, tr *processmetrics.Tracker[procState], attrs metric.M
 		name:        name,
 		tracker:     tr,
 		otherIndex:  map[uint64]int32{},
+		descIndex:   map[uint64]int32{},
 		metricIndex: map[string]int32{},
 		attrs:       attrs,
 	}
@@ -174,4 +182,60 @@ func (g *group) otherFor(key uint64, m pmetric.Metric, dp pmetric.NumberDataPoin
 	})
 	g.otherIndex[key] = idx
 	return idx
+}
+
+// seriesDesc is an interned series shape. Only shapes with no attribute or
+// one string attribute (all the process scraper emits) get the fast path.
+type seriesDesc struct {
+	key    uint64
+	name   string
+	nattrs int // 0 or 1; -1: no fast path
+	k, v   string
+}
+
+const maxDescs = 4096
+
+// descFor interns the shape of a series, or returns -1 past maxDescs.
+func (g *group) descFor(key uint64, name string, attrs pcommon.Map) int32 {
+	if idx, ok := g.descIndex[key]; ok {
+		return idx
+	}
+	if len(g.descs) >= maxDescs {
+		return -1
+	}
+	d := seriesDesc{key: key, name: strings.Clone(name), nattrs: -1}
+	switch attrs.Len() {
+	case 0:
+		d.nattrs = 0
+	case 1:
+		for k, v := range attrs.All() {
+			if v.Type() == pcommon.ValueTypeStr {
+				d.nattrs, d.k, d.v = 1, strings.Clone(k), strings.Clone(v.Str())
+			}
+		}
+	}
+	idx := int32(len(g.descs))
+	g.descs = append(g.descs, d)
+	g.descIndex[key] = idx
+	return idx
+}
+
+// matches reports whether a data point of metric name with attrs has this
+// shape, without hashing.
+func (d *seriesDesc) matches(name string, attrs pcommon.Map) bool {
+	if d.name != name {
+		return false
+	}
+	switch d.nattrs {
+	case 0:
+		return attrs.Len() == 0
+	case 1:
+		if attrs.Len() != 1 {
+			return false
+		}
+		for k, v := range attrs.All() {
+			return k == d.k && v.Type() == pcommon.ValueTypeStr && v.Str() == d.v
+		}
+	}
+	return false
 }
