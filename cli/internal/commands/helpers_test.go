@@ -14,9 +14,17 @@ import (
 	"time"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/commands"
+	"github.com/phoenix-otel/phoenix/loadgen"
 	"github.com/phoenix-otel/phoenix/opamp-server/agentsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
 )
+
+// TestMain lets this test binary double as a load process: a phoenix-agent
+// running in the tests re-executes it in child mode for process load.
+func TestMain(m *testing.M) {
+	loadgen.RunChildIfRequested()
+	os.Exit(m.Run())
+}
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
