@@ -104,6 +104,10 @@ type Config struct {
 	// ResendAfter is how long a delivered start or stop may go unanswered
 	// before the server asks the agent again (default 15s).
 	ResendAfter time.Duration
+	// RefreshEvery is how often a running process job asks its agent for
+	// fresh counters (the agent reports on its own only when the state
+	// changes; default 10s).
+	RefreshEvery time.Duration
 }
 
 // Manager runs load simulation jobs. Every server replica runs one over the
@@ -131,6 +135,9 @@ type Manager struct {
 	// published is the last revision of each active job announced from
 	// this replica, so that writes of other replicas are announced too.
 	published map[string]int
+	// asked is when this replica last asked a running job's agent for its
+	// counters (memory only: a lost entry costs one extra question).
+	asked map[string]time.Time
 }
 
 // New returns a Manager.
@@ -147,8 +154,11 @@ func New(cfg Config) *Manager {
 	if cfg.ResendAfter <= 0 {
 		cfg.ResendAfter = 15 * time.Second
 	}
+	if cfg.RefreshEvery <= 0 {
+		cfg.RefreshEvery = 10 * time.Second
+	}
 	return &Manager{cfg: cfg, log: cfg.Logger.With("component", "loadsim"), kick: make(chan struct{}, 1), inbox: make(chan func(context.Context), 1024),
-		synthetic: map[string]Job{}, renders: map[renderKey]*pipelines.Rendered{}, hashes: map[string]string{}, renderErr: map[string]string{}, published: map[string]int{}}
+		synthetic: map[string]Job{}, renders: map[renderKey]*pipelines.Rendered{}, hashes: map[string]string{}, renderErr: map[string]string{}, published: map[string]int{}, asked: map[string]time.Time{}}
 }
 
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
@@ -708,6 +718,31 @@ func (m *Manager) applyAgentState(ctx context.Context, j Job, st agentState) {
 	}
 }
 
+// refreshCounters asks the agent of a running process job for its status
+// every RefreshEvery, so that the live process count stays current.
+func (m *Manager) refreshCounters(ctx context.Context, j Job, now time.Time) {
+	if j.Status != Running || j.StopRequested {
+		return
+	}
+	m.mu.Lock()
+	last := m.asked[j.ID]
+	if j.UpdatedAt.After(last) {
+		last = j.UpdatedAt
+	}
+	due := now.Sub(last) >= m.cfg.RefreshEvery
+	if due {
+		m.asked[j.ID] = now
+	}
+	if len(m.asked) > 4096 {
+		clear(m.asked)
+	}
+	m.mu.Unlock()
+	if due {
+		// Only the replica holding the agent's connection gets through.
+		_ = m.cfg.Sender.SendCustomMessage(ctx, j.AgentUID, &protobufs.CustomMessage{Capability: Capability, Type: MsgStatus})
+	}
+}
+
 // Receive queues an agent's custom message for the Run loop and reports
 // whether it belongs to this capability. The server's OpAMP handler calls it
 // for every CustomMessage; it never blocks.
@@ -882,6 +917,7 @@ func (m *Manager) reconcileProcess(ctx context.Context, j Job) {
 	}
 	if !waiting {
 		m.deliver(ctx, j)
+		m.refreshCounters(ctx, j, now)
 		return
 	}
 	if now.Sub(last) <= m.cfg.ResendAfter {

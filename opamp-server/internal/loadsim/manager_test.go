@@ -547,3 +547,24 @@ func TestDurationJSON(t *testing.T) {
 		t.Fatalf("marshal: %s", b)
 	}
 }
+
+func TestRunningProcessJobRefreshesItsCounters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	j, _ := f.m.Create(ctx, Request{TargetHost: "web-1", Profile: "process-churn", Mode: Process})
+	f.agentSays(t, "uid-web-1", agent.LoadSimState{State: "running", Live: 70, StartedAt: f.clock.now()})
+	f.m.reconcile(ctx)
+	if got := f.sender.types(); len(got) != 1 {
+		t.Fatalf("sent %v right after an update, want the start only", got)
+	}
+	f.clock.add(11 * time.Second)
+	f.m.reconcile(ctx)
+	f.m.reconcile(ctx)
+	if got := f.sender.types(); len(got) != 2 || got[1] != MsgStatus {
+		t.Fatalf("sent %v, want start, one status", got)
+	}
+	f.agentSays(t, "uid-web-1", agent.LoadSimState{State: "running", Live: 80, StartedAt: j.CreatedAt})
+	if j = f.job(t, j.ID); j.Live != 80 {
+		t.Fatalf("live = %d, want the refreshed 80", j.Live)
+	}
+}
