@@ -543,3 +543,36 @@ func TestCompletion(t *testing.T) {
 		t.Fatalf("deployment completion:\n%s", r.out)
 	}
 }
+
+func TestWatchHostAndJSONStream(t *testing.T) {
+	e := newEnv(t)
+	e.agent("web-1", nil, func(o *agentsim.Options) { o.ApplyDelay = 300 * time.Millisecond })
+	eventually(t, "agent known", func() (bool, string) {
+		r := e.run("agent", "list")
+		return strings.Contains(r.out, "web-1"), r.out
+	})
+	e.must(0, "pipeline", "deploy", "process-baseline-v1", "--name", "web", "--host", "web-1")
+	r := e.must(0, "pipeline", "status", "--target-host", "web-1", "--watch", "--timeout", "60s")
+	if !strings.Contains(r.out, "host web-1: applied (deployment web version 1)") {
+		t.Fatalf("host watch:\n%s", r)
+	}
+	// -o json --watch: one JSON document per change, the last one final.
+	e.must(0, "pipeline", "deploy", "process-baseline-v1", "--name", "web", "--param", "batch_timeout=2s")
+	r = e.must(0, "pipeline", "status", "web", "--watch", "-o", "json", "--timeout", "60s")
+	dec := json.NewDecoder(strings.NewReader(r.out))
+	var last struct {
+		Status  string
+		Version int
+		Final   bool
+	}
+	n := 0
+	for dec.More() {
+		if err := dec.Decode(&last); err != nil {
+			t.Fatalf("document %d: %v\n%s", n, err, r.out)
+		}
+		n++
+	}
+	if n == 0 || !last.Final || last.Status != "applied" || last.Version != 2 {
+		t.Fatalf("%d documents, last %+v:\n%s", n, last, r.out)
+	}
+}
