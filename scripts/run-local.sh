@@ -36,12 +36,12 @@ pids+=($!)
 cat <<MSG
 
 Phoenix is running: server http://$HTTP_ADDR (OpAMP ws://$OPAMP_ADDR/v1/opamp), one agent on $(hostname).
-The CLI reads its token from $DATA/api-token. In another terminal:
+The CLI reads its token from $DATA/api-token. In another terminal, from this directory$( [ "$DATA" = data ] || printf ' (after export PHOENIX_DATA_DIR=%s)' "$DATA"):
 
   bin/phoenix agent list
-  bin/phoenix pipeline list
-  bin/phoenix pipeline deploy process-topk-v1 --name topk --host $(hostname) --param top_k=10 --watch
-  bin/phoenix pipeline get-active-config topk
+  bin/phoenix pipeline deploy process-topk-v1 --name topk --host $(hostname) --param k=10 --watch
+  bin/phoenix pipeline get-active-config --target-host $(hostname)
+  bin/phoenix loadsim start --mode process --profile realistic --target-host $(hostname) --duration 5m --watch
 
 Ctrl-C stops the server, the agent and its collector.
 MSG
