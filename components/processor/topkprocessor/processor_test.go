@@ -576,3 +576,24 @@ func contains(s []int64, v int64) bool {
 	}
 	return false
 }
+
+// The same process twice in one batch (two scrapes batched together): the
+// increments add up once, and both resources get the same decision.
+func TestSameProcessTwiceInABatch(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) { c.TopK = 1 }))
+	h.run(scrape(10, pr{pid: 1, name: "top", cpu: [3]float64{100}}, pr{pid: 2, name: "small", cpu: [3]float64{1}}))
+	md := scrape(20, pr{pid: 1, name: "top", cpu: [3]float64{200}}, pr{pid: 2, name: "small", cpu: [3]float64{2}})
+	more := scrape(30, pr{pid: 1, name: "top", cpu: [3]float64{300}}, pr{pid: 2, name: "small", cpu: [3]float64{4}})
+	more.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	out := h.run(md)
+	if got := keptPIDs(out)[""]; !reflect.DeepEqual(got, pids(1, 1)) {
+		t.Fatalf("kept %v, want both scrapes of pid 1", got)
+	}
+	// other: 1 (first batch) + 1 + 2.
+	if v := otherValue(t, out, "", "process.cpu.time", "state", "user"); v != 4 {
+		t.Fatalf("other user cpu %v, want 4", v)
+	}
+	if dp, _ := point(mustOther(t, out), "process.count", "", ""); dp.IntValue() != 2 {
+		t.Fatalf("process.count %d, want 2 (resources aggregated)", dp.IntValue())
+	}
+}
