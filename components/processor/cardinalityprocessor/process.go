@@ -22,11 +22,11 @@ func identifyProcess(rm pmetric.ResourceMetrics, sample *processmetrics.Sample) 
 }
 
 // criticalName is the name a critical process is reported under: its
-// executable name, else the pattern that matched it. ok is false when the
-// process is not critical. The name aliases pdata memory.
-func criticalName(m *processmetrics.CriticalMatcher, rm pmetric.ResourceMetrics) (string, bool) {
+// executable name, else the pattern that matched it (index i, from
+// CriticalMatcher.MatchIndex). ok is false when the process is not critical
+// (i < 0). The name aliases pdata memory.
+func criticalName(m *processmetrics.CriticalMatcher, rm pmetric.ResourceMetrics, i int) (string, bool) {
 	attrs := rm.Resource().Attributes()
-	i := m.MatchIndex(attrs)
 	if i < 0 {
 		return "", false
 	}

@@ -84,6 +84,12 @@ type windowState struct {
 	fingerprints    map[uint64]struct{}
 	maxFingerprints int
 	points          []pendingPoint
+	byPosition      []*distinctMember // series members by metric position in the last resource
+	resourceKeyPos  []*distinctMember // key members by attribute position
+	pointKeyPos     []*distinctMember
+
+	// critical pattern index (-1: none) by resource hash, this window and the last
+	critCur, critPrev map[uint64]int32
 }
 
 func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start time.Time) *windowState {
@@ -102,6 +108,8 @@ func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start
 		criticals:      make(map[uint64]string),
 		critNames:      make(map[string]string),
 		fingerprints:   make(map[uint64]struct{}),
+		critCur:        make(map[uint64]int32),
+		critPrev:       make(map[uint64]int32),
 		// One per process per window normally; bounded like the sets.
 		maxFingerprints: cfg.ExactLimit,
 	}
@@ -127,11 +135,13 @@ func (s *windowState) observe(md pmetric.Metrics) {
 		var fingerprint uint64
 
 		sms := rm.ScopeMetrics()
+		pos := 0
 		for j := 0; j < sms.Len(); j++ {
 			ms := sms.At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {
 				m := ms.At(k)
-				member := s.seriesMember(m.Name())
+				member := s.seriesMemberAt(pos, m.Name())
+				pos++
 				prefix := resourcePrefix(member.hash, resHash)
 				if member.name == overflowMetricName && m.Name() != overflowMetricName {
 					// Names past the cap share one member; keep them apart.
@@ -180,7 +190,7 @@ func (s *windowState) observe(md pmetric.Metrics) {
 		if len(s.fingerprints) < s.maxFingerprints {
 			s.fingerprints[fingerprint] = struct{}{}
 		}
-		s.observeProcess(rm)
+		s.observeProcess(rm, resHash)
 		resKeysDone := false
 		for _, pt := range s.points {
 			if !pt.member.insert(pt.hash) || !s.trackOffenders {
@@ -188,10 +198,10 @@ func (s *windowState) observe(md pmetric.Metrics) {
 			}
 			// A new series: its attribute values may be new too.
 			if !resKeysDone {
-				s.observeKeys(s.resourceKeys, scopeResource, res)
+				s.observeKeys(s.resourceKeys, &s.resourceKeyPos, scopeResource, res)
 				resKeysDone = true
 			}
-			s.observeKeys(s.pointKeys, scopeDataPoint, pt.attrs)
+			s.observeKeys(s.pointKeys, &s.pointKeyPos, scopeDataPoint, pt.attrs)
 		}
 	}
 	clear(s.points) // drop references to the batch
@@ -213,6 +223,27 @@ func (s *windowState) collect(member *distinctMember, prefix uint64, attrs pcomm
 	return h ^ uint64(start)*prime2 // h is uniform; the sum is mixed once per resource
 }
 
+// seriesMemberAt is seriesMember with a cache by position: resources of one
+// source list the same metrics in the same order, so the member at the same
+// position of the previous resource usually matches, and a string compare is
+// cheaper than a map lookup.
+func (s *windowState) seriesMemberAt(pos int, name string) *distinctMember {
+	if pos < len(s.byPosition) {
+		if m := s.byPosition[pos]; m != nil && m.name == name && m.window == s.window {
+			return m
+		}
+	}
+	m := s.seriesMember(name)
+	if m == s.overflw {
+		return m // shared by many names: never cached
+	}
+	for len(s.byPosition) <= pos {
+		s.byPosition = append(s.byPosition, nil)
+	}
+	s.byPosition[pos] = m
+	return m
+}
+
 func (s *windowState) seriesMember(name string) *distinctMember {
 	m, ok := s.names[name]
 	if !ok {
@@ -230,34 +261,47 @@ func (s *windowState) seriesMember(name string) *distinctMember {
 	return m
 }
 
-func (s *windowState) observeKeys(keys map[string]*distinctMember, scope string, attrs pcommon.Map) {
+// observeKeys counts the values of every attribute key. byPos caches the
+// members by attribute position, as seriesMemberAt does for metric names.
+func (s *windowState) observeKeys(keys map[string]*distinctMember, byPos *[]*distinctMember, scope string, attrs pcommon.Map) {
+	pos := -1
 	for k, v := range attrs.All() {
-		m, ok := keys[k]
-		if !ok {
-			if len(s.resourceKeys)+len(s.pointKeys) >= maxAttributeKeys {
-				continue
+		pos++
+		var m *distinctMember
+		if pos < len(*byPos) && (*byPos)[pos] != nil && (*byPos)[pos].name == k {
+			m = (*byPos)[pos]
+		} else {
+			var ok bool
+			m, ok = keys[k]
+			if !ok {
+				if len(s.resourceKeys)+len(s.pointKeys) >= maxAttributeKeys {
+					continue
+				}
+				m = s.keys.newMember(strings.Clone(k), scope, s.window)
+				keys[m.name] = m
 			}
-			m = s.keys.newMember(strings.Clone(k), scope, s.window)
-			keys[m.name] = m
+			for len(*byPos) <= pos {
+				*byPos = append(*byPos, nil)
+			}
+			(*byPos)[pos] = m
 		}
 		m.window = s.window
 		m.insert(hashValue(v))
 	}
 }
 
-func (s *windowState) observeProcess(rm pmetric.ResourceMetrics) {
+func (s *windowState) observeProcess(rm pmetric.ResourceMetrics, resHash uint64) {
 	id, ok := identifyProcess(rm, &s.sample)
 	if !ok {
 		return
 	}
-	// The regexes run once per process and window while counts are exact.
 	if !s.procSet.insert(uint64(id)) || s.critical == nil {
 		return
 	}
 	if _, seen := s.criticals[uint64(id)]; seen || len(s.criticals) >= maxCriticalTracked {
 		return
 	}
-	if name, ok := criticalName(s.critical, rm); ok {
+	if name, ok := criticalName(s.critical, rm, s.criticalIndex(rm, resHash)); ok {
 		interned, ok := s.critNames[name]
 		if !ok {
 			if len(s.critNames) >= maxCriticalTracked {
@@ -268,6 +312,25 @@ func (s *windowState) observeProcess(rm pmetric.ResourceMetrics) {
 		}
 		s.criticals[uint64(id)] = interned
 	}
+}
+
+// criticalIndex is the index of the first critical pattern matching the
+// resource, or -1. The regexes run once per distinct resource: results are
+// kept by resource attribute hash (which covers the executable name and
+// command line they match) for this window and the previous one, so a
+// process present window after window is matched once.
+func (s *windowState) criticalIndex(rm pmetric.ResourceMetrics, resHash uint64) int {
+	if i, ok := s.critCur[resHash]; ok {
+		return int(i)
+	}
+	i, ok := s.critPrev[resHash]
+	if !ok {
+		i = int32(s.critical.MatchIndex(rm.Resource().Attributes()))
+	}
+	if len(s.critCur) < s.maxFingerprints {
+		s.critCur[resHash] = i
+	}
+	return int(i)
 }
 
 // finish closes the window at end and returns its figures; the state is then
@@ -348,6 +411,11 @@ func (s *windowState) reset(start time.Time) {
 	s.procs.reset(ended, nil)
 	clear(s.criticals)
 	clear(s.fingerprints)
+	clear(s.byPosition) // members may have been dropped
+	clear(s.resourceKeyPos)
+	clear(s.pointKeyPos)
+	s.critPrev, s.critCur = s.critCur, s.critPrev
+	clear(s.critCur)
 	s.datapoints = 0
 	s.window++
 	s.start = start
