@@ -59,6 +59,23 @@ func newBenchFeed(n int) *benchFeed {
 	return f
 }
 
+// benchCategories classifies the bench processes as the aggregated catalog
+// template does (transform before topk); the rest get no category.
+var benchCategories = map[string]string{"java": "runtimes", "python3": "runtimes", "node": "runtimes", "bash": "system", "sshd": "system", "chrome": "browsers"}
+
+// withCategories puts catKey on the feed's processes (roll-up benchmarks).
+func (f *benchFeed) withCategories() *benchFeed {
+	rms := f.template.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		a := rms.At(i).Resource().Attributes()
+		name, _ := a.Get("process.executable.name")
+		if c, ok := benchCategories[name.Str()]; ok {
+			a.PutStr(catKey, c)
+		}
+	}
+	return f
+}
+
 // next writes the next scrape into md (reusing nothing from earlier batches).
 func (f *benchFeed) next() pmetric.Metrics {
 	f.now += interval
@@ -98,6 +115,19 @@ func newBenchTopK(b *testing.B) processor.Metrics {
 	return p
 }
 
+// newBenchRollUp is topk in roll-up mode, as the aggregated template runs it.
+func newBenchRollUp(b *testing.B) processor.Metrics {
+	cfg := createDefaultConfig().(*Config)
+	cfg.TopK = 0
+	cfg.OthersGroupBy = catKey
+	cfg.CriticalProcesses = benchCritical
+	p, err := NewFactory().CreateMetrics(context.Background(), processortest.NewNopSettings(componentType), cfg, consumertest.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
 func newBenchFilter(b *testing.B) processor.Metrics {
 	f := filterprocessor.NewFactory()
 	cfg := f.CreateDefaultConfig()
@@ -118,13 +148,17 @@ func newBenchFilter(b *testing.B) processor.Metrics {
 // benchProcessor times ConsumeMetrics only (batch preparation is untimed)
 // and reports ns and allocations per input data point.
 func benchProcessor(b *testing.B, n int, mk func(*testing.B) processor.Metrics) {
+	benchProcessorOn(b, newBenchFeed(n), mk)
+}
+
+func benchProcessorOn(b *testing.B, feed *benchFeed, mk func(*testing.B) processor.Metrics) {
 	ctx := context.Background()
 	p := mk(b)
 	if err := p.Start(ctx, nopHost{}); err != nil {
 		b.Fatal(err)
 	}
 	defer func() { _ = p.Shutdown(ctx) }()
-	feed := newBenchFeed(n)
+	n := feed.template.ResourceMetrics().Len()
 	// Warm up: state for every process, other series created.
 	for i := 0; i < 3; i++ {
 		if err := p.ConsumeMetrics(ctx, feed.next()); err != nil {
@@ -193,6 +227,14 @@ func BenchmarkTopK(b *testing.B) {
 	}
 }
 
+// BenchmarkTopKRollUp: roll-up mode (top_k 0, others_group_by) on the same
+// batches with a category on most processes, as the aggregated template.
+func BenchmarkTopKRollUp(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("processes=%d", n), func(b *testing.B) { benchProcessorOn(b, newBenchFeed(n).withCategories(), newBenchRollUp) })
+	}
+}
+
 func BenchmarkFilterOTTL(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("processes=%d", n), func(b *testing.B) { benchProcessor(b, n, newBenchFilter) })
@@ -248,15 +290,24 @@ func TestBenchFeedIsSteady(t *testing.T) {
 // a batch (the other resource, telemetry) do not depend on how many
 // processes it carries, i.e. nothing is allocated per data point.
 func TestAllocationsDoNotGrowWithProcesses(t *testing.T) {
+	t.Run("topk", func(t *testing.T) { testAllocations(t, false) })
+	t.Run("roll-up", func(t *testing.T) { testAllocations(t, true) })
+}
+
+func testAllocations(t *testing.T, rollUp bool) {
 	ctx := context.Background()
 	allocs := func(n int) uint64 {
 		cfg := createDefaultConfig().(*Config)
 		cfg.CriticalProcesses = benchCritical
+		feed := newBenchFeed(n)
+		if rollUp {
+			cfg.TopK, cfg.OthersGroupBy = 0, catKey
+			feed.withCategories()
+		}
 		p, err := NewFactory().CreateMetrics(ctx, processortest.NewNopSettings(componentType), cfg, consumertest.NewNop())
 		if err != nil {
 			t.Fatal(err)
 		}
-		feed := newBenchFeed(n)
 		for i := 0; i < 3; i++ {
 			_ = p.ConsumeMetrics(ctx, feed.next())
 		}

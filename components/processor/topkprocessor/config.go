@@ -26,7 +26,8 @@ const (
 // Config configures the topk processor.
 type Config struct {
 	// TopK is how many processes are kept per group (host), on top of the
-	// critical ones.
+	// critical ones. 0 is roll-up mode (only with others: aggregate and
+	// others_group_by): only the critical processes are kept whole.
 	TopK int `mapstructure:"top_k"`
 	// Ranking is cpu, memory or weighted.
 	Ranking string `mapstructure:"ranking"`
@@ -47,6 +48,11 @@ type Config struct {
 	Others string `mapstructure:"others"`
 	// OtherName is the process.executable.name of the other resource.
 	OtherName string `mapstructure:"other_name"`
+	// OthersGroupBy is a resource attribute key: with it, the processes not
+	// kept are rolled up into one other resource per (host, value of that
+	// attribute), each carrying the attribute; processes without it go into
+	// the plain other resource.
+	OthersGroupBy string `mapstructure:"others_group_by"`
 	// PruneAfter forgets a process absent for this many of its group's
 	// intervals.
 	PruneAfter int `mapstructure:"prune_after"`
@@ -89,8 +95,12 @@ func createDefaultConfig() component.Config {
 // Validate reports every problem at once, each naming its field.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.TopK < 1 {
-		errs = append(errs, fmt.Errorf("top_k: must be at least 1, got %d", c.TopK))
+	rollUp := c.Others == OthersAggregate && c.OthersGroupBy != ""
+	switch {
+	case c.TopK == 0 && rollUp:
+		// Roll-up mode: critical processes whole, every other one rolled up.
+	case c.TopK < 1:
+		errs = append(errs, fmt.Errorf("top_k: must be at least 1, got %d (0 is allowed only in roll-up mode, with others: aggregate and others_group_by set)", c.TopK))
 	}
 	switch c.Ranking {
 	case RankingCPU, RankingMemory:
@@ -128,8 +138,19 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("other_name: must not be empty with others: aggregate"))
 		}
 	case OthersDrop:
+		if c.OthersGroupBy != "" {
+			errs = append(errs, fmt.Errorf("others_group_by: %q needs others: aggregate (with others: drop nothing is rolled up)", c.OthersGroupBy))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("others: unknown %q (want aggregate or drop)", c.Others))
+	}
+	switch c.OthersGroupBy {
+	case processmetrics.AttrHostName:
+		errs = append(errs, fmt.Errorf("others_group_by: %q is already the group: other resources are per host", c.OthersGroupBy))
+	case processmetrics.AttrExecutableName:
+		errs = append(errs, fmt.Errorf("others_group_by: %q cannot be used: it holds other_name on the other resources", c.OthersGroupBy))
+	case processmetrics.AttrPID:
+		errs = append(errs, fmt.Errorf("others_group_by: %q would make one other resource per process", c.OthersGroupBy))
 	}
 	if c.PruneAfter < 1 {
 		errs = append(errs, fmt.Errorf("prune_after: must be at least 1 interval, got %d", c.PruneAfter))

@@ -122,3 +122,48 @@ func TestValidateWeights(t *testing.T) {
 		t.Errorf("other_name is not needed with others: drop: %v", err)
 	}
 }
+
+func TestRollUpModeConfig(t *testing.T) {
+	cfg, err := loadConfig(t, "topk/rollup")
+	if err != nil {
+		t.Fatalf("roll-up mode (top_k: 0, others: aggregate, others_group_by) must be valid: %v", err)
+	}
+	if cfg.TopK != 0 || cfg.OthersGroupBy != "phoenix.process.category" || cfg.Others != OthersAggregate {
+		t.Fatalf("got %+v", cfg)
+	}
+	_, err = loadConfig(t, "topk/rollup_bad")
+	if err == nil {
+		t.Fatal("top_k: 0 with others: drop accepted")
+	}
+	for _, want := range []string{
+		"top_k: must be at least 1, got 0 (0 is allowed only in roll-up mode, with others: aggregate and others_group_by set)",
+		`others_group_by: "process.pid" needs others: aggregate`,
+		`others_group_by: "process.pid" would make one other resource per process`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+
+	for _, c := range []struct {
+		mutate func(*Config)
+		want   string // "" = valid
+	}{
+		{func(c *Config) { c.TopK = 0 }, "top_k: must be at least 1, got 0 (0 is allowed only in roll-up mode"},
+		{func(c *Config) { c.TopK = -1; c.OthersGroupBy = "team" }, "top_k: must be at least 1, got -1"},
+		{func(c *Config) { c.TopK = 5; c.OthersGroupBy = "team" }, ""},
+		{func(c *Config) { c.TopK = 0; c.OthersGroupBy = "process.owner" }, ""},
+		{func(c *Config) { c.OthersGroupBy = "host.name" }, `others_group_by: "host.name" is already the group`},
+		{func(c *Config) { c.OthersGroupBy = "process.executable.name" }, `others_group_by: "process.executable.name" cannot be used: it holds other_name`},
+	} {
+		cfg := createDefaultConfig().(*Config)
+		c.mutate(cfg)
+		err := cfg.Validate()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%+v: %v", cfg, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%+v: got %v, want %q", cfg, err, c.want)
+		}
+	}
+}

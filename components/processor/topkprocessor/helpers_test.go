@@ -30,7 +30,13 @@ type pr struct {
 	mem     int64
 	disk    [2]int64 // read, write bytes
 	delta   bool     // CPU time and disk as delta sums over [now-interval, now]
+	// category, when set, is put in the resource attribute catKey (the
+	// attribute the roll-up tests group others by).
+	category string
 }
+
+// catKey is the others_group_by attribute of the roll-up tests.
+const catKey = "phoenix.process.category"
 
 const interval = 10.0
 
@@ -55,6 +61,9 @@ func appendPR(md pmetric.Metrics, p pr, now float64) {
 	a.PutStr(processmetrics.AttrCommandLine, cmd)
 	if p.host != "" {
 		a.PutStr(processmetrics.AttrHostName, p.host)
+	}
+	if p.category != "" {
+		a.PutStr(catKey, p.category)
 	}
 	ms := rm.ScopeMetrics().AppendEmpty().Metrics()
 	start := at(p.start)
@@ -184,12 +193,25 @@ func keptPIDs(out pmetric.Metrics) map[string][]int64 {
 	return res
 }
 
-// otherOf returns the other resource of host ("" for none), if any.
+// otherOf returns the plain other resource of host ("" for none), if any.
 func otherOf(out pmetric.Metrics, host, name string) (pmetric.ResourceMetrics, bool) {
+	return rollupOf(out, host, name, "")
+}
+
+// rollupOf returns the other resource of host for category (catKey), or
+// the plain other (no catKey) when category is "".
+func rollupOf(out pmetric.Metrics, host, name, category string) (pmetric.ResourceMetrics, bool) {
 	rms := out.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		a := rms.At(i).Resource().Attributes()
 		if _, hasPID := a.Get(processmetrics.AttrPID); hasPID {
+			continue
+		}
+		got := ""
+		if c, ok := a.Get(catKey); ok {
+			got = c.AsString()
+		}
+		if got != category {
 			continue
 		}
 		if processmetrics.ExecutableName(a) != name {

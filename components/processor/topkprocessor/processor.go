@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.uber.org/zap"
@@ -46,6 +47,8 @@ type topkProcessor struct {
 	tracked   int // over all groups, bounded by MaxTrackedProcesses
 	batch     uint64
 	capWarned bool
+	// rollupWarned: maxRollups was reached once (logged once per processor).
+	rollupWarned bool
 
 	// Reused per batch.
 	res       processmetrics.Resource
@@ -140,12 +143,6 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 
 	// Rank each group, then decide and account every process.
 	for _, g := range p.active {
-		if g.startTS == 0 {
-			g.startTS = g.minStart
-			if g.startTS == 0 || g.startTS > g.maxTS {
-				g.startTS = g.maxTS
-			}
-		}
 		p.rank(g)
 		for _, m := range g.members {
 			rm := rms.At(m.rm)
@@ -157,18 +154,23 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 					g.stats.criticalKept++
 				}
 				if m.e != nil {
-					p.walk(g, m.e, rm, false)
+					p.walk(g, m.e, rm, nil)
 				}
 			case p.drop:
 				p.decisions[m.rm] = decisionRemove
 				g.stats.dropped++
 				if m.e != nil {
-					p.walk(g, m.e, rm, false)
+					p.walk(g, m.e, rm, nil)
 				}
 			default:
 				p.decisions[m.rm] = decisionRemove
 				g.stats.aggregated++
-				p.walk(g, m.e, rm, true)
+				r := p.rollupFor(g, m.e, rm)
+				g.rollups[r].count++
+				if m.e != nil {
+					m.e.Ext.moveTo(r)
+				}
+				p.walk(g, m.e, rm, g.rollups[r])
 			}
 		}
 	}
@@ -183,8 +185,10 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 	}
 
 	for _, g := range p.active {
-		if !p.drop && (len(g.others) > 0 || g.stats.aggregated > 0) {
-			p.emitOther(g, rms.AppendEmpty())
+		// A roll-up, once it appeared, is emitted every interval of its
+		// group: its cumulative series continue, its levels read 0.
+		for _, r := range g.rollups {
+			p.emitOther(g, r, rms.AppendEmpty())
 		}
 		g.tracker.End(p.onPrune)
 		p.tel.record(ctx, g)
@@ -201,6 +205,45 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 // it passes through rather than being ranked as a process.
 func (p *topkProcessor) isOtherResource(rm pmetric.ResourceMetrics) bool {
 	return !p.res.HasPID && p.cfg.OtherName != "" && p.res.Name == p.cfg.OtherName
+}
+
+// rollupFor returns the index of the roll-up a process not kept goes into:
+// the one of its others_group_by value, else (no attribute, an empty value,
+// or past maxRollups) the plain other. e, when not nil, caches the last one.
+func (p *topkProcessor) rollupFor(g *group, e *entry, rm pmetric.ResourceMetrics) int32 {
+	if p.cfg.OthersGroupBy == "" {
+		return g.plainRollup()
+	}
+	v, ok := rm.Resource().Attributes().Get(p.cfg.OthersGroupBy)
+	if !ok {
+		return g.plainRollup()
+	}
+	var key string
+	if v.Type() == pcommon.ValueTypeStr {
+		key = v.Str()
+	} else {
+		key = v.AsString() // rare: allocates
+	}
+	if key == "" {
+		return g.plainRollup()
+	}
+	if e != nil && e.Ext.rollup >= 0 {
+		if r := g.rollups[e.Ext.rollup]; r.hasValue && r.key == key {
+			return e.Ext.rollup
+		}
+	}
+	if idx, ok := g.rollupIndex[key]; ok {
+		return idx
+	}
+	if len(g.rollupIndex) >= maxRollups {
+		if !p.rollupWarned {
+			p.rollupWarned = true
+			p.logger.Warn("topk: more distinct others_group_by values on one host than the limit; further values go into the plain other resource",
+				zap.String("others_group_by", p.cfg.OthersGroupBy), zap.Int("limit", maxRollups), zap.String("host", g.name))
+		}
+		return g.plainRollup()
+	}
+	return g.newRollup(key, v, true)
 }
 
 func (p *topkProcessor) groupFor(host string) *group {
@@ -250,6 +293,9 @@ func (p *topkProcessor) warnCap() {
 // rank orders the group's non-critical processes seen in this batch and
 // applies the keep rule with hysteresis.
 func (p *topkProcessor) rank(g *group) {
+	if p.cfg.TopK == 0 {
+		return // roll-up mode: nothing is ranked, only critical processes are kept
+	}
 	interval := g.tracker.Interval()
 	cands := g.candidates[:0]
 	var maxCPU, maxMem float64
@@ -371,9 +417,10 @@ func selectTop(dst, cands []*entry, n int) []*entry {
 
 // walk goes over one process's data points. It always records the last
 // value of its cumulative series (needed when the process later leaves the
-// kept set); with aggregate it also adds the process to the group's other
+// kept set); with a roll-up r it also adds the process to that other
 // resource. e is nil for a process past max_tracked_processes.
-func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, aggregate bool) {
+func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, r *rollup) {
+	aggregate := r != nil
 	var st *procState
 	if e != nil {
 		st = &e.Ext
@@ -455,7 +502,7 @@ func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, agg
 					if !aggregate {
 						continue
 					}
-					if o := p.other(g, ps, key, m, dp, kind); o != nil {
+					if o := p.other(g, r, ps, key, m, dp, kind); o != nil {
 						o.cum += inc
 						o.touched = true
 					}
@@ -464,7 +511,7 @@ func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, agg
 				if !aggregate {
 					continue
 				}
-				if o := p.other(g, ps, key, m, dp, kind); o != nil {
+				if o := p.other(g, r, ps, key, m, dp, kind); o != nil {
 					o.sum += v
 					if !o.touched || dp.StartTimestamp() < o.start {
 						o.start = dp.StartTimestamp()
@@ -477,11 +524,11 @@ func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, agg
 	}
 }
 
-func (p *topkProcessor) other(g *group, ps *procSeries, key uint64, m pmetric.Metric, dp pmetric.NumberDataPoint, kind seriesKind) *otherSeries {
+func (p *topkProcessor) other(g *group, r *rollup, ps *procSeries, key uint64, m pmetric.Metric, dp pmetric.NumberDataPoint, kind seriesKind) *otherSeries {
 	if ps != nil && ps.other >= 0 {
-		return &g.others[ps.other]
+		return &r.others[ps.other] // resolved in this roll-up (procState.moveTo)
 	}
-	idx := g.otherFor(key, m, dp, kind)
+	idx := g.otherFor(r, key, m, dp, kind)
 	if idx < 0 {
 		g.stats.droppedPoints++
 		return nil
@@ -489,7 +536,7 @@ func (p *topkProcessor) other(g *group, ps *procSeries, key uint64, m pmetric.Me
 	if ps != nil {
 		ps.other = idx
 	}
-	return &g.others[idx]
+	return &r.others[idx]
 }
 
 func value(dp pmetric.NumberDataPoint) float64 {
@@ -515,24 +562,36 @@ func dataPointCount(m pmetric.Metric) int {
 	return 0
 }
 
-// emitOther writes the group's other resource for this interval and resets
-// the per-interval sums. Cumulative series are emitted every interval with a
-// StartTimestamp fixed for the group's life; level series carry this
-// interval's sum (0 when no process contributed); delta series only when
-// some process contributed.
-func (p *topkProcessor) emitOther(g *group, rm pmetric.ResourceMetrics) {
+// emitOther writes one other resource of the group (roll-up r) for this
+// interval and resets its per-interval sums. Cumulative series are emitted
+// every interval with a StartTimestamp fixed for the group's life; level
+// series carry this interval's sum (0 when no process contributed); delta
+// series only when some process contributed. Its identity is host.name (when
+// the group has one), process.executable.name = other_name and, for a value
+// of others_group_by, that attribute.
+func (p *topkProcessor) emitOther(g *group, r *rollup, rm pmetric.ResourceMetrics) {
+	if r.startTS == 0 {
+		r.startTS = g.minStart
+		if r.startTS == 0 || r.startTS > g.maxTS {
+			r.startTS = g.maxTS
+		}
+	}
 	attrs := rm.Resource().Attributes()
+	attrs.EnsureCapacity(3)
 	attrs.PutStr(processmetrics.AttrExecutableName, p.cfg.OtherName)
 	if g.name != "" {
 		attrs.PutStr(processmetrics.AttrHostName, g.name)
+	}
+	if r.hasValue {
+		r.value.CopyTo(attrs.PutEmpty(p.cfg.OthersGroupBy))
 	}
 	sm := rm.ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(scopeName)
 	sm.Scope().SetVersion(buildinfo.Version)
 	ms := sm.Metrics()
-	ms.EnsureCapacity(len(g.metrics) + 1)
+	ms.EnsureCapacity(len(r.metrics) + 1)
 	ts := g.maxTS
-	for mi, om := range g.metrics {
+	for mi, om := range r.metrics {
 		var dps pmetric.NumberDataPointSlice
 		m := pmetric.NewMetric()
 		m.SetName(om.name)
@@ -546,8 +605,8 @@ func (p *topkProcessor) emitOther(g *group, rm pmetric.ResourceMetrics) {
 		} else {
 			dps = m.SetEmptyGauge().DataPoints()
 		}
-		for i := range g.others {
-			o := &g.others[i]
+		for i := range r.others {
+			o := &r.others[i]
 			if o.metric != int32(mi) {
 				continue
 			}
@@ -561,13 +620,13 @@ func (p *topkProcessor) emitOther(g *group, rm pmetric.ResourceMetrics) {
 			switch o.kind {
 			case kindCumulative:
 				v = o.cum
-				dp.SetStartTimestamp(g.startTS)
+				dp.SetStartTimestamp(r.startTS)
 			case kindDelta:
 				dp.SetStartTimestamp(o.start)
 				dp.SetTimestamp(max(o.ts, o.start))
 			default:
 				if om.typ == pmetric.MetricTypeSum {
-					dp.SetStartTimestamp(g.startTS)
+					dp.SetStartTimestamp(r.startTS)
 				}
 			}
 			if o.isInt {
@@ -587,5 +646,6 @@ func (p *topkProcessor) emitOther(g *group, rm pmetric.ResourceMetrics) {
 	count.SetUnit("{processes}")
 	dp := count.SetEmptyGauge().DataPoints().AppendEmpty()
 	dp.SetTimestamp(ts)
-	dp.SetIntValue(g.stats.aggregated)
+	dp.SetIntValue(r.count)
+	r.count = 0
 }

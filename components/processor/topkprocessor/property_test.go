@@ -21,11 +21,20 @@ import (
 //   - delta input: kept + other == input exactly;
 //   - kept resources are the input resources, unchanged; critical processes
 //     are always kept; process.count is the number aggregated.
+//
+// With others_group_by (every third seed in roll-up mode, top_k 0, every
+// third with a top K), processes carry random categories (or none) and
+// change category now and then; the invariants then hold per (host,
+// category) roll-up: levels are the sum of the category's processes not
+// kept, cumulative series never decrease and grow by exactly the increments
+// of the category's processes not kept, and no two output resources share an
+// identity.
 func TestPropertySumPreservation(t *testing.T) {
-	for seed := uint64(1); seed <= 12; seed++ {
+	for seed := uint64(1); seed <= 18; seed++ {
 		delta := seed%4 == 0
-		t.Run(fmt.Sprintf("seed=%d/delta=%v", seed, delta), func(t *testing.T) {
-			runProperty(t, seed, delta)
+		mode := []string{"plain", "rollup", "topk+groupby"}[seed%3]
+		t.Run(fmt.Sprintf("seed=%d/delta=%v/%s", seed, delta, mode), func(t *testing.T) {
+			runProperty(t, seed, delta, mode)
 		})
 	}
 }
@@ -39,10 +48,10 @@ type propProc struct {
 }
 
 type seriesID struct {
-	host, metric, attr string
+	host, cat, metric, attr string
 }
 
-func runProperty(t *testing.T, seed uint64, delta bool) {
+func runProperty(t *testing.T, seed uint64, delta bool, mode string) {
 	rng := rand.New(rand.NewPCG(seed, seed*7919))
 	smoothings := []string{"none", "ewma", "max"}
 	cfg := testConfig(func(c *Config) {
@@ -53,7 +62,17 @@ func runProperty(t *testing.T, seed uint64, delta bool) {
 		c.Ranking = []string{RankingCPU, RankingMemory, RankingWeighted}[rng.IntN(3)]
 		c.CriticalProcesses = []string{"^critical-"}
 		c.PruneAfter = 1 + rng.IntN(4)
+		switch mode {
+		case "rollup":
+			c.TopK, c.OthersGroupBy = 0, catKey
+		case "topk+groupby":
+			c.OthersGroupBy = catKey
+		}
 	})
+	cats := []string{""}
+	if cfg.OthersGroupBy != "" {
+		cats = []string{"", "a", "b", "c"}
+	}
 	h := newHarness(t, cfg)
 	hosts := []string{"h1", "h2", ""}[:1+rng.IntN(3)]
 
@@ -71,7 +90,7 @@ func runProperty(t *testing.T, seed uint64, delta bool) {
 		if crit {
 			name = "critical-" + name
 		}
-		p := &propProc{pr: pr{host: host, pid: pid, name: name, start: now, mem: int64(rng.IntN(1 << 20)), delta: delta},
+		p := &propProc{pr: pr{host: host, pid: pid, name: name, start: now, mem: int64(rng.IntN(1 << 20)), delta: delta, category: cats[rng.IntN(len(cats))]},
 			rate: rng.ExpFloat64() * 0.3, crit: crit, alive: true}
 		procs = append(procs, p)
 	}
@@ -121,6 +140,9 @@ func runProperty(t *testing.T, seed uint64, delta bool) {
 			if rng.IntN(5) == 0 {
 				p.rate = rng.ExpFloat64() * 0.3
 			}
+			if rng.IntN(15) == 0 {
+				p.category = cats[rng.IntN(len(cats))] // re-classified, same identity
+			}
 			r := p.rate
 			if rng.IntN(20) == 0 {
 				r *= 10
@@ -165,13 +187,18 @@ func runProperty(t *testing.T, seed uint64, delta bool) {
 			}
 		}
 
-		inputSum := map[seriesID]float64{}
-		keptSum := map[seriesID]float64{}
-		wantInc := map[seriesID]float64{}
-		aggregated := map[string]int64{}
+		resourceIdentities(t, out)
+		inputSum := map[seriesID]float64{}  // per host (cat "")
+		keptSum := map[seriesID]float64{}   // per host (cat "")
+		otherSum := map[seriesID]float64{}  // per host (cat ""), over its roll-ups
+		wantLevel := map[seriesID]float64{} // per host and category
+		wantInc := map[seriesID]float64{}   // per host and category
+		aggregated := map[[2]string]int64{}
 		keptNonCritical := map[string]int{}
 		candidates := map[string]int{}
+		liveHosts := map[string]bool{}
 		for i, p := range liveProcs {
+			liveHosts[p.host] = true
 			rmIn := inCopy.ResourceMetrics().At(i)
 			rmOut, kept := outProcs[hp{p.host, p.pid}]
 			if kept && !equalRM(rmOut, rmIn) {
@@ -187,17 +214,20 @@ func runProperty(t *testing.T, seed uint64, delta bool) {
 				}
 			}
 			if !kept {
-				aggregated[p.host]++
+				aggregated[[2]string{p.host, p.category}]++
 			}
 			id := ident{p.host, p.pid, p.start}
 			if last[id] == nil {
 				last[id] = map[string]float64{}
 			}
 			forEachPoint(rmIn, func(metric, attr string, v float64, cumulative bool) {
-				sid := seriesID{p.host, metric, attr}
+				sid := seriesID{p.host, "", metric, attr}
+				cid := seriesID{p.host, p.category, metric, attr}
 				inputSum[sid] += v
 				if kept {
 					keptSum[sid] += v
+				} else if !cumulative {
+					wantLevel[cid] += v
 				}
 				if cumulative {
 					inc := v
@@ -206,46 +236,82 @@ func runProperty(t *testing.T, seed uint64, delta bool) {
 					}
 					last[id][metric+attr] = v
 					if !kept {
-						wantInc[sid] += inc
+						wantInc[cid] += inc
 					}
 				}
 			})
 		}
 
+		// The roll-ups of the output, by (host, category).
+		rollups := map[[2]string]pmetric.ResourceMetrics{}
+		for i := 0; i < rms.Len(); i++ {
+			a := rms.At(i).Resource().Attributes()
+			if _, hasPID := a.Get(processmetrics.AttrPID); hasPID {
+				continue
+			}
+			if processmetrics.ExecutableName(a) != "_other" {
+				t.Fatalf("step %d: unexpected resource %v", step, a.AsRaw())
+			}
+			host, _ := processmetrics.HostName(a)
+			cat := ""
+			if v, ok := a.Get(catKey); ok {
+				cat = v.Str()
+			}
+			rollups[[2]string{host, cat}] = rms.At(i)
+		}
+		for hc, n := range aggregated {
+			if _, ok := rollups[hc]; !ok && n > 0 {
+				t.Fatalf("step %d %v: %d processes aggregated but no other resource", step, hc, n)
+			}
+		}
+		for sid := range prevOther {
+			if _, ok := rollups[[2]string{sid.host, sid.cat}]; !ok && liveHosts[sid.host] {
+				t.Fatalf("step %d: the roll-up of %q/%q disappeared", step, sid.host, sid.cat)
+			}
+		}
 		for _, host := range hosts {
 			if keptNonCritical[host] < min(cfg.TopK, candidates[host]) {
 				t.Fatalf("step %d host %q: %d non-critical kept, want at least min(top_k=%d, %d)", step, host, keptNonCritical[host], cfg.TopK, candidates[host])
 			}
-			other, ok := otherOf(out, host, "_other")
-			if !ok {
-				if aggregated[host] > 0 {
-					t.Fatalf("step %d host %q: %d processes aggregated but no other resource", step, host, aggregated[host])
-				}
-				continue
+			if cfg.TopK == 0 && keptNonCritical[host] != 0 {
+				t.Fatalf("step %d host %q: roll-up mode kept %d non-critical processes", step, host, keptNonCritical[host])
 			}
-			if dp, _ := point(other, "process.count", "", ""); dp.IntValue() != aggregated[host] {
-				t.Fatalf("step %d host %q: process.count %d, want %d", step, host, dp.IntValue(), aggregated[host])
+		}
+		for hc, other := range rollups {
+			host, cat := hc[0], hc[1]
+			if dp, _ := point(other, "process.count", "", ""); dp.IntValue() != aggregated[hc] {
+				t.Fatalf("step %d %v: process.count %d, want %d", step, hc, dp.IntValue(), aggregated[hc])
 			}
 			forEachPoint(other, func(metric, attr string, v float64, cumulative bool) {
 				if metric == "process.count" {
 					return
 				}
-				sid := seriesID{host, metric, attr}
+				cid := seriesID{host, cat, metric, attr}
 				if cumulative {
-					prev := prevOther[sid]
+					prev := prevOther[cid]
 					if v < prev {
-						t.Fatalf("step %d %v: other went down %v -> %v", step, sid, prev, v)
+						t.Fatalf("step %d %v: other went down %v -> %v", step, cid, prev, v)
 					}
-					if d := v - prev; math.Abs(d-wantInc[sid]) > 1e-6*math.Max(1, math.Abs(d)) {
-						t.Fatalf("step %d %v: other grew by %v, want %v (increments of the processes not kept)", step, sid, d, wantInc[sid])
+					if d := v - prev; math.Abs(d-wantInc[cid]) > 1e-6*math.Max(1, math.Abs(d)) {
+						t.Fatalf("step %d %v: other grew by %v, want %v (increments of the processes not kept)", step, cid, d, wantInc[cid])
 					}
-					prevOther[sid] = v
+					prevOther[cid] = v
 					return
 				}
-				if got, want := keptSum[sid]+v, inputSum[sid]; math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
-					t.Fatalf("step %d %v: kept %v + other %v = %v, input %v", step, sid, keptSum[sid], v, got, want)
+				if want := wantLevel[cid]; math.Abs(v-want) > 1e-6*math.Max(1, math.Abs(want)) {
+					t.Fatalf("step %d %v: other %v, want the sum of its processes not kept %v", step, cid, v, want)
 				}
+				otherSum[seriesID{host, "", metric, attr}] += v
 			})
+		}
+		// Levels and deltas: kept + all roll-ups == input, per host.
+		for sid, in := range inputSum {
+			if !delta && (sid.metric == "process.cpu.time" || sid.metric == "process.disk.io") {
+				continue // cumulative: checked by increments above
+			}
+			if got := keptSum[sid] + otherSum[sid]; math.Abs(got-in) > 1e-6*math.Max(1, math.Abs(in)) {
+				t.Fatalf("step %d %v: kept %v + other %v = %v, input %v", step, sid, keptSum[sid], otherSum[sid], got, in)
+			}
 		}
 	}
 }

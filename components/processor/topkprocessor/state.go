@@ -24,10 +24,14 @@ const (
 	kindDelta
 )
 
-// maxOtherSeries bounds the series of one group's other resource (process
-// metrics have a handful; this only guards against unbounded data-point
-// attributes).
-const maxOtherSeries = 1024
+// maxOtherSeries bounds the series of one group's other resources together
+// (process metrics have a handful per roll-up; this only guards against
+// unbounded data-point attributes).
+const maxOtherSeries = 4096
+
+// maxRollups bounds the roll-ups of one group that carry an others_group_by
+// value; processes with a further value go into the plain other.
+const maxRollups = 256
 
 // procSeries is what topk remembers of one series of one process: its last
 // cumulative value (to turn it into an increment when the process is not
@@ -49,10 +53,26 @@ type procState struct {
 	rankedAt int64 // interval last ranked; negative while rank is being assigned
 	score    float64
 	series   []procSeries
+	// rollup is the group's roll-up the series' other indexes point into
+	// (-1 none): when the process is rolled up elsewhere they are reset.
+	rollup int32
 }
 
 func (s *procState) reset() {
-	*s = procState{series: s.series[:0]}
+	*s = procState{series: s.series[:0], rollup: -1}
+}
+
+// moveTo points the process's series at roll-up r, forgetting their other
+// indexes when it changes (a process can change category; its increments
+// then go to the new roll-up, and the old one simply stops growing by it).
+func (s *procState) moveTo(r int32) {
+	if s.rollup == r {
+		return
+	}
+	s.rollup = r
+	for i := range s.series {
+		s.series[i].other = -1
+	}
 }
 
 // find returns the series with key, trying position hint first (a process's
@@ -81,7 +101,7 @@ type otherMetric struct {
 	monotonic               bool
 }
 
-// otherSeries is one data-point series of a group's other resource.
+// otherSeries is one data-point series of one of a group's other resources.
 type otherSeries struct {
 	key    uint64
 	metric int32
@@ -103,19 +123,40 @@ type member struct {
 	critical bool
 }
 
-// group is the state of one host (host.name) or of the resources without one.
-type group struct {
-	name    string
-	tracker *processmetrics.Tracker[procState]
+// rollup is one other resource of a group: the plain other, or the one of
+// one value of others_group_by.
+type rollup struct {
+	// key is the others_group_by value as a string; hasValue is false for
+	// the plain other.
+	key      string
+	value    pcommon.Value
+	hasValue bool
 
 	others      []otherSeries
 	otherIndex  map[uint64]int32
 	metrics     []otherMetric
 	metricIndex map[string]int32
-	// startTS is the other resource's StartTimestamp: the earliest process
-	// start seen in the group's first batch, fixed for the group's life so
-	// that backends see one uninterrupted cumulative series.
+	// startTS is the StartTimestamp of its cumulative series: the earliest
+	// process start of the group in the batch in which the roll-up first
+	// appeared, fixed for the group's life so that backends see one
+	// uninterrupted cumulative series.
 	startTS pcommon.Timestamp
+
+	count int64 // processes rolled up in this interval
+}
+
+// group is the state of one host (host.name) or of the resources without one.
+type group struct {
+	name    string
+	tracker *processmetrics.Tracker[procState]
+
+	// rollups are the group's other resources, in order of appearance;
+	// plain is the index of the one without an others_group_by value (-1
+	// until needed), rollupIndex finds the others by value.
+	rollups     []*rollup
+	plain       int32
+	rollupIndex map[string]int32
+	otherSeries int // over all roll-ups, bounded by maxOtherSeries
 
 	lastBatch uint64
 	attrs     metric.MeasurementOption
@@ -145,23 +186,46 @@ func newGroup(name string, tr *processmetrics.Tracker[procState], attrs metric.M
 	return &group{
 		name:        name,
 		tracker:     tr,
-		otherIndex:  map[uint64]int32{},
+		plain:       -1,
+		rollupIndex: map[string]int32{},
 		descIndex:   map[uint64]int32{},
-		metricIndex: map[string]int32{},
 		attrs:       attrs,
 	}
 }
 
-// otherFor returns the index of the other series for a data point, creating
-// it (and its metric) on first use; -1 when the group is at maxOtherSeries.
-func (g *group) otherFor(key uint64, m pmetric.Metric, dp pmetric.NumberDataPoint, kind seriesKind) int32 {
-	if idx, ok := g.otherIndex[key]; ok {
+// newRollup appends a roll-up to the group; value is copied.
+func (g *group) newRollup(key string, value pcommon.Value, hasValue bool) int32 {
+	r := &rollup{otherIndex: map[uint64]int32{}, metricIndex: map[string]int32{}, hasValue: hasValue}
+	if hasValue {
+		r.key = strings.Clone(key)
+		r.value = pcommon.NewValueEmpty()
+		value.CopyTo(r.value)
+		g.rollupIndex[r.key] = int32(len(g.rollups))
+	}
+	g.rollups = append(g.rollups, r)
+	return int32(len(g.rollups) - 1)
+}
+
+// plainRollup returns the index of the plain other, creating it.
+func (g *group) plainRollup() int32 {
+	if g.plain < 0 {
+		g.plain = g.newRollup("", pcommon.Value{}, false)
+	}
+	return g.plain
+}
+
+// otherFor returns the index in r.others of the other series for a data
+// point, creating it (and its metric) on first use; -1 when the group is at
+// maxOtherSeries.
+func (g *group) otherFor(r *rollup, key uint64, m pmetric.Metric, dp pmetric.NumberDataPoint, kind seriesKind) int32 {
+	if idx, ok := r.otherIndex[key]; ok {
 		return idx
 	}
-	if len(g.others) >= maxOtherSeries {
+	if g.otherSeries >= maxOtherSeries {
 		return -1
 	}
-	mi, ok := g.metricIndex[m.Name()]
+	g.otherSeries++
+	mi, ok := r.metricIndex[m.Name()]
 	if !ok {
 		// Cloned: pdata strings may alias a request buffer we must not pin.
 		om := otherMetric{name: strings.Clone(m.Name()), description: strings.Clone(m.Description()), unit: strings.Clone(m.Unit()), typ: m.Type()}
@@ -169,18 +233,18 @@ func (g *group) otherFor(key uint64, m pmetric.Metric, dp pmetric.NumberDataPoin
 			om.temporality = m.Sum().AggregationTemporality()
 			om.monotonic = m.Sum().IsMonotonic()
 		}
-		mi = int32(len(g.metrics))
-		g.metrics = append(g.metrics, om)
-		g.metricIndex[om.name] = mi
+		mi = int32(len(r.metrics))
+		r.metrics = append(r.metrics, om)
+		r.metricIndex[om.name] = mi
 	}
 	attrs := pcommon.NewMap()
 	dp.Attributes().CopyTo(attrs)
-	idx := int32(len(g.others))
-	g.others = append(g.others, otherSeries{
+	idx := int32(len(r.others))
+	r.others = append(r.others, otherSeries{
 		key: key, metric: mi, attrs: attrs, kind: kind,
 		isInt: dp.ValueType() == pmetric.NumberDataPointValueTypeInt,
 	})
-	g.otherIndex[key] = idx
+	r.otherIndex[key] = idx
 	return idx
 }
 
