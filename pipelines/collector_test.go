@@ -103,6 +103,8 @@ type scrape struct {
 	series     map[string]int // series -> data points (more than 1 = duplicate)
 	resources  map[string]*resourceView
 	duplicates int
+	// counters are the metric names that are monotonic cumulative sums.
+	counters map[string]bool
 }
 
 // resourceView is one resource of a scrape: its attributes and its points.
@@ -152,8 +154,11 @@ func byScrape(batches []pmetric.Metrics) map[pcommon.Timestamp]*scrape {
 						dp := dps.At(d)
 						s := out[dp.Timestamp()]
 						if s == nil {
-							s = &scrape{series: map[string]int{}, resources: map[string]*resourceView{}}
+							s = &scrape{series: map[string]int{}, resources: map[string]*resourceView{}, counters: map[string]bool{}}
 							out[dp.Timestamp()] = s
+						}
+						if m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic() && m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityCumulative {
+							s.counters[m.Name()] = true
 						}
 						key := seriesKey(resAttrs, sm.Scope().Name(), m.Name(), dp.Attributes())
 						s.series[key]++

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
 	"github.com/phoenix-otel/phoenix/loadgen"
 )
 
@@ -143,9 +145,20 @@ func TestPriorityBasedKeepsWhatTheListsMean(t *testing.T) {
 	}
 }
 
-// The aggregated template must produce real sums: each category's value at a
-// scrape is the sum of that category's processes' values at that scrape, one
-// series per metric and attribute set, and critical processes untouched.
+// The aggregated template must produce real sums without duplicate series,
+// on identical input (the baseline variant of the same receiver), while
+// processes churn:
+//   - critical processes arrive whole (every point, unchanged);
+//   - every other process is gone, and each (host, category) is one resource
+//     identified by host.name, process.executable.name _other and the
+//     category, with the series of its processes (one per metric and
+//     attribute set) and a process.count;
+//   - levels (memory and the other non-cumulative series) are the sum over
+//     the category's processes at that scrape, process.count their number;
+//   - cumulative counters (CPU time, disk I/O, ...) never decrease, and grow
+//     from one scrape to the next by exactly the sum of the increments of
+//     the category's processes (a process new since the previous scrape
+//     brings its whole counter); processes that exit make no counter drop.
 func TestAggregatedRollsUpIntoRealSums(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the collector")
@@ -167,31 +180,105 @@ func TestAggregatedRollsUpIntoRealSums(t *testing.T) {
 		}
 		return v.str("other_category")
 	}
+	for _, c := range []struct {
+		profile string
+		cats    []string // categories the profile must exercise
+		churns  bool     // processes must exit during the run
+	}{
+		{loadgen.ProfileProcessChurn, []string{"runtimes", "system"}, true},
+		{loadgen.ProfileRealistic, []string{"runtimes", "system", "other"}, false},
+	} {
+		t.Run(c.profile, func(t *testing.T) {
+			run := runExperiment(t, c.profile, Spec{Template: TemplateBaseline}, Spec{Template: TemplateAggregated})
+			checkAggregated(t, run, category, c.cats, c.churns)
+		})
+	}
+}
 
-	run := runExperiment(t, loadgen.ProfileRealistic, Spec{Template: TemplateBaseline}, Spec{Template: TemplateAggregated})
+// catView is one category's expectation or output at one scrape.
+type catView struct {
+	points map[string]float64
+	count  float64
+	pids   map[int64]bool
+}
+
+func checkAggregated(t *testing.T, run *experimentRun, category func(map[string]any) string, mustSee []string, churns bool) {
+	t.Helper()
+	var ts []pcommon.Timestamp
+	for k := range run.candidate {
+		if _, ok := run.baseline[k]; ok {
+			ts = append(ts, k)
+		}
+	}
+	slices.Sort(ts)
+	if len(ts) < 4 {
+		t.Fatalf("only %d scrapes in both variants", len(ts))
+	}
+	gaps := make([]pcommon.Timestamp, 0, len(ts))
+	for i := 1; i < len(ts); i++ {
+		gaps = append(gaps, ts[i]-ts[i-1])
+	}
+	slices.Sort(gaps)
+	step := gaps[len(gaps)/2]
+
+	type hostCat struct{ host, cat string }
+	near := func(got, want float64) bool { return math.Abs(got-want) <= 1e-9*math.Max(1, math.Abs(want)) }
 	seenCats := map[string]bool{}
-	for _, ts := range run.measured {
-		in, out := run.baseline[ts], run.candidate[ts]
+	var exits, checkedIncrements int
+	var prevIn map[int64]*resourceView
+	var prevOut map[hostCat]*catView
+	var prevTS pcommon.Timestamp
+	for _, now := range ts {
+		in, out := run.baseline[now], run.candidate[now]
 		if out.duplicates != 0 {
 			t.Errorf("%d duplicate series in the output", out.duplicates)
 		}
-		wantSums := map[string]map[string]float64{}
+		counters := in.counters
+		// What each category must hold: its processes and their sums.
+		want := map[hostCat]*catView{}
 		wantCritical := map[int64]*resourceView{}
+		inByPID := map[int64]*resourceView{}
 		for _, r := range in.resources {
+			pid := r.attrs[attrPID].(int64)
+			inByPID[pid] = r
 			c := category(r.attrs)
 			if c == "critical" {
-				wantCritical[r.attrs[attrPID].(int64)] = r
+				wantCritical[pid] = r
 				continue
 			}
 			seenCats[c] = true
-			if wantSums[c] == nil {
-				wantSums[c] = map[string]float64{}
+			host, _ := r.attrs["host.name"].(string)
+			hc := hostCat{host, c}
+			w := want[hc]
+			if w == nil {
+				w = &catView{points: map[string]float64{}, pids: map[int64]bool{}}
+				want[hc] = w
 			}
+			w.count++
+			w.pids[pid] = true
 			for k, val := range r.points {
-				wantSums[c][k] += val
+				if !counters[pointMetric(k)] {
+					w.points[k] += val
+					continue
+				}
+				// The increment topk carries: since the previous scrape, or
+				// the whole counter of a process new since then.
+				inc := val
+				if p := prevIn[pid]; p != nil {
+					if pv, ok := p.points[k]; ok && val >= pv {
+						inc = val - pv
+					}
+				}
+				w.points[k] += inc
 			}
 		}
-		gotSums := map[string]map[string]float64{}
+		for pid, p := range prevIn {
+			if _, alive := inByPID[pid]; !alive && category(p.attrs) != "critical" {
+				exits++
+			}
+		}
+
+		got := map[hostCat]*catView{}
 		for _, r := range out.resources {
 			if pid, ok := r.attrs[attrPID].(int64); ok {
 				w := wantCritical[pid]
@@ -203,44 +290,92 @@ func TestAggregatedRollsUpIntoRealSums(t *testing.T) {
 				if len(w.points) != len(r.points) {
 					t.Errorf("critical process %d: %d points, want %d", pid, len(r.points), len(w.points))
 				}
+				for k, val := range w.points {
+					if r.points[k] != val {
+						t.Errorf("critical process %d: %s = %v, want %v unchanged", pid, k, r.points[k], val)
+					}
+				}
 				continue
 			}
 			c, _ := r.attrs[AttrCategory].(string)
-			for k := range r.attrs {
-				if k != AttrCategory && k != "host.name" {
-					t.Errorf("category %q keeps attribute %s", c, k)
+			host, _ := r.attrs["host.name"].(string)
+			if len(r.attrs) != 3 || r.attrs[attrExe] != OtherName || c == "" || host == "" {
+				t.Errorf("roll-up resource %v: want exactly host.name, %s=%s and %s", r.attrs, attrExe, OtherName, AttrCategory)
+				continue
+			}
+			cv := &catView{points: map[string]float64{}, count: r.points[pointKey("process.count", pcommon.NewMap())]}
+			for k, val := range r.points {
+				if pointMetric(k) != "process.count" {
+					cv.points[k] = val
 				}
 			}
-			if gotSums[c] != nil {
-				t.Errorf("category %q appears as two resources", c)
-			}
-			gotSums[c] = r.points
+			got[hostCat{host, c}] = cv
 		}
 		for pid := range wantCritical {
 			t.Errorf("critical process %d missing", pid)
 		}
-		for c, want := range wantSums {
-			got := gotSums[c]
-			if len(got) != len(want) {
-				t.Errorf("category %s: %d series, want %d", c, len(got), len(want))
+		for hc, w := range want {
+			g := got[hc]
+			if g == nil {
+				t.Errorf("%v: %d processes but no roll-up", hc, int(w.count))
+				continue
 			}
-			for k, w := range want {
-				if g, ok := got[k]; !ok || math.Abs(g-w) > 1e-9*math.Max(1, math.Abs(w)) {
-					t.Errorf("category %s, %s: %v, want the sum %v", c, k, got[k], w)
+			if g.count != w.count {
+				t.Errorf("%v: process.count %v, want %v", hc, g.count, w.count)
+			}
+			if len(g.points) != len(w.points) {
+				t.Errorf("%v: %d series, want one per metric and attribute set of its processes (%d)", hc, len(g.points), len(w.points))
+			}
+			for k, wv := range w.points {
+				gv, ok := g.points[k]
+				switch {
+				case !ok:
+					t.Errorf("%v: no %s", hc, k)
+				case !counters[pointMetric(k)]:
+					if !near(gv, wv) {
+						t.Errorf("%v, %s: %v, want the sum %v", hc, k, gv, wv)
+					}
+				case prevOut != nil && now-prevTS <= step+step/2:
+					p := prevOut[hc]
+					if p == nil {
+						continue // first appearance: its whole value is checked below
+					}
+					if gv < p.points[k] {
+						t.Errorf("%v, %s: counter fell from %v to %v", hc, k, p.points[k], gv)
+					}
+					if !near(gv-p.points[k], wv) {
+						t.Errorf("%v, %s: grew by %v, want the sum of its processes' increments %v", hc, k, gv-p.points[k], wv)
+					}
+					checkedIncrements++
 				}
 			}
 		}
-		for c := range gotSums {
-			if wantSums[c] == nil {
-				t.Errorf("unexpected category %q", c)
+		for hc, g := range got {
+			if want[hc] == nil && prevOut[hc] == nil {
+				t.Errorf("unexpected roll-up %v", hc)
+			}
+			// A category whose processes all exited stays, flat, with 0 processes.
+			if p := prevOut[hc]; p != nil && want[hc] == nil {
+				for k, pv := range p.points {
+					if counters[pointMetric(k)] && g.points[k] != pv {
+						t.Errorf("%v without processes: %s moved %v -> %v", hc, k, pv, g.points[k])
+					}
+				}
 			}
 		}
+		prevIn, prevOut, prevTS = inByPID, got, now
 	}
-	// The realistic profile has runtimes, system processes and others.
-	for _, c := range []string{"runtimes", "system", "other"} {
+	for _, c := range mustSee {
 		if !seenCats[c] {
 			t.Errorf("no %s process in the input: the test cannot check that category", c)
 		}
+	}
+	if checkedIncrements == 0 {
+		t.Error("no counter increment was checked")
+	}
+	t.Logf("%d scrapes, %d counter increments checked, %d non-critical processes exited between scrapes", len(ts), checkedIncrements, exits)
+	if churns && exits == 0 {
+		t.Error("no process exited during the churn run: the test cannot show counters survive exits")
 	}
 }
 

@@ -54,6 +54,11 @@ func matchProcess(res []string) string {
 	return fmt.Sprintf(`(IsMatch(resource.attributes[%q], %s) or IsMatch(resource.attributes[%q], %s))`, attrExe, re, attrCmdline, re)
 }
 
+// OtherName is the process.executable.name of the resources the topk
+// processor rolls processes up into (its default, written out so that the
+// aggregated template's output identity does not depend on topk's default).
+const OtherName = "_other"
+
 func attr(key string) string { return fmt.Sprintf("resource.attributes[%q]", key) }
 
 // buildPriority classifies with transform and drops with filter. The filter
@@ -99,24 +104,29 @@ func buildPriority(t Template, v values, variant string) ([]processor, error) {
 	}, nil
 }
 
-// buildAggregated rolls non-critical processes up into one resource per
-// category with upstream processors only:
-//  1. transform (resource): classify; strip every process.* attribute of a
-//     non-critical process, so the processes of one category share one
-//     resource identity;
-//  2. groupbyattrs (no keys = compaction): merge the resources with equal
-//     attributes, and same-named metrics within them;
-//  3. transform (metric): aggregate_on_attributes("sum") sums the data
-//     points of a category that share attributes (state, direction) and a
-//     timestamp, so no two points have the same identity.
+// buildAggregated keeps critical processes whole and rolls every other
+// process up into one resource per (host, category):
+//  1. transform (resource): classify each process into AttrCategory
+//     (critical, a category of the categories parameter, or other_category);
+//  2. topk in roll-up mode (top_k 0, others_group_by AttrCategory): critical
+//     processes pass whole, every other one is folded into the other
+//     resource of its host and category. Its cumulative counters carry the
+//     increments of the processes rolled up (so they never fall when a
+//     process exits), its memory is the exact sum, and it has a
+//     process.count gauge.
 //
-// Critical processes keep every attribute, so they are never merged.
+// Upstream processors cannot do step 2 correctly: summing the processes
+// alive at each scrape (groupbyattrs + aggregate_on_attributes) makes a
+// category's CPU time and disk I/O drop whenever one of its processes exits,
+// which a backend reads as a counter reset.
 func buildAggregated(t Template, v values, variant string) ([]processor, error) {
 	cat := attr(AttrCategory)
 	isProcess := attr(attrPID) + " != nil"
+	critical := v.list("critical_processes")
 	stmts := []any{
+		// A category that arrived with the data must not decide anything.
 		fmt.Sprintf("delete_key(resource.attributes, %q)", AttrCategory),
-		fmt.Sprintf(`set(%s, "critical") where %s and %s`, cat, isProcess, matchProcess(v.list("critical_processes"))),
+		fmt.Sprintf(`set(%s, "critical") where %s and %s`, cat, isProcess, matchProcess(critical)),
 	}
 	cats := v.dict("categories")
 	for _, name := range sortedKeys(cats) {
@@ -127,7 +137,6 @@ func buildAggregated(t Template, v values, variant string) ([]processor, error) 
 	}
 	stmts = append(stmts,
 		fmt.Sprintf(`set(%s, %s) where %s and %s == nil`, cat, ottlString(v.str("other_category")), isProcess, cat),
-		fmt.Sprintf(`delete_matching_keys(resource.attributes, "^process\\.") where %s != nil and %s != "critical"`, cat, cat),
 	)
 	return []processor{
 		{id("transform", variant, "categorize"), map[string]any{
@@ -136,14 +145,12 @@ func buildAggregated(t Template, v values, variant string) ([]processor, error) 
 				map[string]any{"context": "resource", "statements": stmts},
 			},
 		}},
-		{id("groupbyattrs", variant, "compact"), map[string]any{}},
-		{id("transform", variant, "sum"), map[string]any{
-			"error_mode": "ignore",
-			"metric_statements": []any{
-				map[string]any{"context": "metric", "statements": []any{
-					fmt.Sprintf(`aggregate_on_attributes("sum") where %s != nil and %s != "critical"`, cat, cat),
-				}},
-			},
+		{id("topk", variant, "rollup"), map[string]any{
+			"top_k":              0,
+			"others":             "aggregate",
+			"others_group_by":    AttrCategory,
+			"other_name":         OtherName,
+			"critical_processes": toAny(critical),
 		}},
 	}, nil
 }
