@@ -497,6 +497,16 @@ func TestEmitMetricsBoundsPendingFigures(t *testing.T) {
 func startProcessor(t *testing.T, set processor.Settings, cfg *Config, sink *consumertest.MetricsSink) (processor.Metrics, *cardinalityProcessor) {
 	t.Helper()
 	cfg.Window = time.Hour
+	return startWith(t, set, cfg, sink)
+}
+
+func startProcessorWindow(t *testing.T, cfg *Config) (processor.Metrics, *cardinalityProcessor) {
+	t.Helper()
+	return startWith(t, noopSettings(), cfg, new(consumertest.MetricsSink))
+}
+
+func startWith(t *testing.T, set processor.Settings, cfg *Config, sink *consumertest.MetricsSink) (processor.Metrics, *cardinalityProcessor) {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	proc, p, err := newMetricsProcessor(context.Background(), set, cfg, sink)
 	require.NoError(t, err)
@@ -541,4 +551,26 @@ func TestConcurrentConsumeAndRotate(t *testing.T) {
 		}
 	}
 	assert.Equal(t, uint64(workers*batches*35), total)
+}
+
+func TestShutdownWithoutStartAndTwice(t *testing.T) {
+	proc, err := NewFactory().CreateMetrics(context.Background(), noopSettings(), testConfig(), consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, proc.Shutdown(context.Background()), "shutdown before start")
+
+	proc, err = NewFactory().CreateMetrics(context.Background(), noopSettings(), testConfig(), consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, proc.Shutdown(context.Background()))
+	require.NoError(t, proc.Shutdown(context.Background()), "second shutdown")
+}
+
+// The window closes on its own timer, also when no data flows.
+func TestWindowClosesOnItsOwn(t *testing.T) {
+	cfg := testConfig()
+	cfg.Window = time.Second
+	_, p := startProcessorWindow(t, cfg)
+	require.Eventually(t, func() bool { return p.last.Load() != nil }, 30*time.Second, 20*time.Millisecond,
+		"no window closed within 30s of a 1s window")
+	assert.Equal(t, uint64(0), p.last.Load().series)
 }

@@ -81,6 +81,7 @@ type windowState struct {
 
 	// fingerprints of the resources measured in this window (a cache: capped,
 	// and only ever skips work that would change nothing).
+	fp              fingerprinter
 	fingerprints    map[uint64]struct{}
 	maxFingerprints int
 	points          []pendingPoint
@@ -107,6 +108,7 @@ func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start
 		critical:       critical,
 		criticals:      make(map[uint64]string),
 		critNames:      make(map[string]string),
+		fp:             newFingerprinter(),
 		fingerprints:   make(map[uint64]struct{}),
 		critCur:        make(map[uint64]int32),
 		critPrev:       make(map[uint64]int32),
@@ -119,20 +121,28 @@ func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start
 
 // observe measures one batch. It only reads md.
 //
-// Each resource is measured in two steps: first every data point's series
-// hash is computed into a scratch buffer, together with a fingerprint of the
-// whole resource (its series and their start times); if that fingerprint was
-// already seen in this window, every series and the process were counted
-// before and the resource costs one lookup instead of one per data point.
-// This is the common case: a scrape repeats the previous scrape's series.
+// Each resource first gets a cheap fingerprint (see fingerprint.go). If the
+// fingerprint was already seen in this window, every series and the process
+// of the resource were counted before, and the resource costs one hash walk
+// and one lookup. This is the common case: a scrape repeats the previous
+// scrape's series. Otherwise every data point's series hash is computed and
+// counted.
 func (s *windowState) observe(md pmetric.Metrics) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
+		fingerprint, points := s.fp.resource(rm)
+		s.datapoints += uint64(points)
+		if _, seen := s.fingerprints[fingerprint]; seen {
+			continue
+		}
+		if len(s.fingerprints) < s.maxFingerprints {
+			s.fingerprints[fingerprint] = struct{}{}
+		}
+
 		res := rm.Resource().Attributes()
 		resHash := hashMap(res)
 		s.points = s.points[:0]
-		var fingerprint uint64
 
 		sms := rm.ScopeMetrics()
 		pos := 0
@@ -152,43 +162,34 @@ func (s *windowState) observe(md pmetric.Metrics) {
 					dps := m.Gauge().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
 						dp := dps.At(l)
-						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
+						s.collect(member, prefix, dp.Attributes())
 					}
 				case pmetric.MetricTypeSum:
 					dps := m.Sum().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
 						dp := dps.At(l)
-						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
+						s.collect(member, prefix, dp.Attributes())
 					}
 				case pmetric.MetricTypeHistogram:
 					dps := m.Histogram().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
 						dp := dps.At(l)
-						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
+						s.collect(member, prefix, dp.Attributes())
 					}
 				case pmetric.MetricTypeExponentialHistogram:
 					dps := m.ExponentialHistogram().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
 						dp := dps.At(l)
-						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
+						s.collect(member, prefix, dp.Attributes())
 					}
 				case pmetric.MetricTypeSummary:
 					dps := m.Summary().DataPoints()
 					for l := 0; l < dps.Len(); l++ {
 						dp := dps.At(l)
-						fingerprint += s.collect(member, prefix, dp.Attributes(), dp.StartTimestamp())
+						s.collect(member, prefix, dp.Attributes())
 					}
 				}
 			}
-		}
-		s.datapoints += uint64(len(s.points))
-
-		fingerprint = mix64(fingerprint ^ resHash ^ uint64(len(s.points)))
-		if _, seen := s.fingerprints[fingerprint]; seen {
-			continue
-		}
-		if len(s.fingerprints) < s.maxFingerprints {
-			s.fingerprints[fingerprint] = struct{}{}
 		}
 		s.observeProcess(rm, resHash)
 		resKeysDone := false
@@ -214,13 +215,9 @@ type pendingPoint struct {
 	attrs  pcommon.Map
 }
 
-// collect records one data point's series and returns its share of the
-// resource fingerprint (series + start time, so that a process restarted
-// under the same PID and attributes is a new fingerprint).
-func (s *windowState) collect(member *distinctMember, prefix uint64, attrs pcommon.Map, start pcommon.Timestamp) uint64 {
-	h := seriesHash(prefix, hashMap(attrs))
-	s.points = append(s.points, pendingPoint{member: member, hash: h, attrs: attrs})
-	return h ^ uint64(start)*prime2 // h is uniform; the sum is mixed once per resource
+// collect records one data point's series.
+func (s *windowState) collect(member *distinctMember, prefix uint64, attrs pcommon.Map) {
+	s.points = append(s.points, pendingPoint{member: member, hash: seriesHash(prefix, hashMap(attrs)), attrs: attrs})
 }
 
 // seriesMemberAt is seriesMember with a cache by position: resources of one

@@ -116,7 +116,9 @@ func (t *telemetry) shutdown() error {
 	if t == nil || t.reg == nil {
 		return nil
 	}
-	return t.reg.Unregister()
+	reg := t.reg
+	t.reg = nil // Shutdown may be called more than once
+	return reg.Unregister()
 }
 
 // forEachFigure walks every figure of a snapshot with its extra labels (the
