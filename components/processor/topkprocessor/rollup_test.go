@@ -50,7 +50,7 @@ func TestRollUpByCategory(t *testing.T) {
 	w.add(pr{host: "h1", pid: 2, name: "chrome", mem: 10, category: "browsers"}, 2)
 	w.add(pr{host: "h1", pid: 3, name: "firefox", mem: 20, category: "browsers"}, 1)
 	w.add(pr{host: "h1", pid: 4, name: "bash", mem: 30, category: "system"}, 0.5)
-	w.add(pr{host: "h1", pid: 5, name: "mystery", mem: 40}, 0.25)                 // no category: plain other
+	w.add(pr{host: "h1", pid: 5, name: "mystery", mem: 40}, 0.25)                   // no category: plain other
 	w.add(pr{host: "h2", pid: 2, name: "chrome", mem: 50, category: "browsers"}, 1) // same category, other host
 	wantMem := map[[2]string]float64{{"h1", "browsers"}: 30, {"h1", "system"}: 30, {"h1", ""}: 40, {"h2", "browsers"}: 50}
 	wantCount := map[[2]string]int64{{"h1", "browsers"}: 2, {"h1", "system"}: 1, {"h1", ""}: 1, {"h2", "browsers"}: 1}
