@@ -126,6 +126,10 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 			}
 		}
 		m := member{rm: i, e: e}
+		if p.cfg.OthersGroupBy != "" {
+			// Read now, while the resource's attributes are in cache.
+			m.groupBy, m.hasGroupBy = rm.Resource().Attributes().Get(p.cfg.OthersGroupBy)
+		}
 		if e != nil {
 			if e.Ext.critical == 0 {
 				e.Ext.critical = -1
@@ -165,7 +169,7 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 			default:
 				p.decisions[m.rm] = decisionRemove
 				g.stats.aggregated++
-				r := p.rollupFor(g, m.e, rm)
+				r := p.rollupFor(g, &m)
 				g.rollups[r].count++
 				if m.e != nil {
 					m.e.Ext.moveTo(r)
@@ -209,15 +213,12 @@ func (p *topkProcessor) isOtherResource(rm pmetric.ResourceMetrics) bool {
 
 // rollupFor returns the index of the roll-up a process not kept goes into:
 // the one of its others_group_by value, else (no attribute, an empty value,
-// or past maxRollups) the plain other. e, when not nil, caches the last one.
-func (p *topkProcessor) rollupFor(g *group, e *entry, rm pmetric.ResourceMetrics) int32 {
-	if p.cfg.OthersGroupBy == "" {
+// or past maxRollups) the plain other. m.e, when not nil, caches the last one.
+func (p *topkProcessor) rollupFor(g *group, m *member) int32 {
+	if !m.hasGroupBy {
 		return g.plainRollup()
 	}
-	v, ok := rm.Resource().Attributes().Get(p.cfg.OthersGroupBy)
-	if !ok {
-		return g.plainRollup()
-	}
+	v, e := m.groupBy, m.e
 	var key string
 	if v.Type() == pcommon.ValueTypeStr {
 		key = v.Str()

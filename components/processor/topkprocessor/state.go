@@ -121,6 +121,9 @@ type member struct {
 	rm       int // index in the batch's ResourceMetrics
 	e        *entry
 	critical bool
+	// groupBy is the resource's others_group_by attribute, if any.
+	groupBy    pcommon.Value
+	hasGroupBy bool
 }
 
 // rollup is one other resource of a group: the plain other, or the one of
