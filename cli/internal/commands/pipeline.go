@@ -666,8 +666,10 @@ func newPipelineActiveConfigCmd(app *App) *cobra.Command {
 		Use:   "get-active-config [deployment]",
 		Short: "Print the collector config a host really runs (as its agent reports it)",
 		Long: `Print the config the collector of a host really runs: the effective config
-its agent reports, including what the agent adds (health check, own
-telemetry). Give --target-host, or a deployment to print the config of each
+its agent reports after applying it. The agent also adds its own health check
+extension and telemetry settings, which it does not report; they are in
+<agent data dir>/config/effective.yaml on the host. Give --target-host, or a
+deployment to print the config of each
 of its hosts. --desired prints what the server wants the host to run
 instead. A host that does not run its desired config yet is named on stderr.`,
 		Example: `  phoenix pipeline get-active-config --target-host web-1
