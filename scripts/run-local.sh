@@ -41,7 +41,7 @@ The CLI reads its token from $DATA/api-token. In another terminal, from this dir
   bin/phoenix agent list
   bin/phoenix pipeline deploy process-topk-v1 --name topk --host $(hostname) --param k=10 --watch
   bin/phoenix pipeline get-active-config --target-host $(hostname)
-  bin/phoenix loadsim start --mode process --profile realistic --target-host $(hostname) --duration 5m --watch
+  bin/phoenix loadsim start --mode process --profile realistic --target-host $(hostname) --duration 5m
 
 Ctrl-C stops the server, the agent and its collector.
 MSG
