@@ -118,7 +118,7 @@ func parseParams(in []string) (map[string]any, error) {
 		k, v, ok := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, usageErr("--param %q: want name=value (e.g. --param top_k=20)", kv)
+			return nil, usageErr("--param %q: want name=value (e.g. --param k=20)", kv)
 		}
 		if _, dup := out[k]; dup {
 			return nil, usageErr("--param %s given twice", k)
@@ -191,7 +191,7 @@ func newPipelineShowCmd(app *App) *cobra.Command {
 or with the --param values given. --params prints the template's parameters
 instead. -o json/yaml prints the template and the rendered config.`,
 		Example: `  phoenix pipeline show process-topk-v1
-  phoenix pipeline show process-topk-v1 --param top_k=20 --destination otlphttp=http://gateway:4318
+  phoenix pipeline show process-topk-v1 --param k=20 --destination otlphttp=http://gateway:4318
   phoenix pipeline show process-topk-v1 --params`,
 		Args:              exactArgs("template"),
 		ValidArgsFunction: completeTemplates,
@@ -405,7 +405,7 @@ A host belongs to one deployment at a time: a target that overlaps another
 deployment is refused, naming it. Bad parameters are refused with exit 4
 before anything changes. --watch follows the hosts until every one has
 applied the config or failed (exit 1 when any failed).`,
-		Example: `  phoenix pipeline deploy process-topk-v1 --name web --host web-1 --param top_k=20 --destination otlphttp=http://gateway:4318 --watch
+		Example: `  phoenix pipeline deploy process-topk-v1 --name web --host web-1 --param k=20 --destination otlphttp=http://gateway:4318 --watch
   phoenix pipeline deploy process-priority-based-v1 --name db --selector role=db --destination debug`,
 		Args:              exactArgs("template"),
 		ValidArgsFunction: completeTemplates,
