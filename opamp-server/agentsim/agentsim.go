@@ -20,17 +20,12 @@ import (
 	"github.com/open-telemetry/opamp-go/client"
 	"github.com/open-telemetry/opamp-go/client/types"
 	"github.com/open-telemetry/opamp-go/protobufs"
+
+	"github.com/phoenix-otel/phoenix/agent"
 )
 
 // Capabilities of a simulated agent: those of phoenix-agent.
-const Capabilities = protobufs.AgentCapabilities_AgentCapabilities_ReportsStatus |
-	protobufs.AgentCapabilities_AgentCapabilities_AcceptsRemoteConfig |
-	protobufs.AgentCapabilities_AgentCapabilities_ReportsEffectiveConfig |
-	protobufs.AgentCapabilities_AgentCapabilities_ReportsRemoteConfig |
-	protobufs.AgentCapabilities_AgentCapabilities_ReportsHealth |
-	protobufs.AgentCapabilities_AgentCapabilities_ReportsOwnMetrics |
-	protobufs.AgentCapabilities_AgentCapabilities_AcceptsRestartCommand |
-	protobufs.AgentCapabilities_AgentCapabilities_ReportsHeartbeat
+const Capabilities = agent.Capabilities
 
 // Options configure a simulated agent.
 type Options struct {

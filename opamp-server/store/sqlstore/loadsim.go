@@ -74,14 +74,5 @@ func (s *Store) ListLoadSimJobs(ctx context.Context, activeOnly bool) ([]store.L
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []store.LoadSimJob
-	for rows.Next() {
-		j, err := scanLoadSimJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanLoadSimJob)
 }

@@ -321,6 +321,21 @@ type querier interface {
 
 const deploymentCols = `d.name, d.version, d.created_at, d.updated_at, v.spec, v.rollback_of, v.created_at`
 
+// collectRows scans every row with scan, closes rows, and reports the
+// iteration's error.
+func collectRows[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanDeployment(sc interface{ Scan(...any) error }) (store.Deployment, error) {
 	var d store.Deployment
 	var created, updated, vCreated int64
@@ -356,16 +371,7 @@ func (s *Store) listDeployments(ctx context.Context, q querier, except string) (
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []store.Deployment
-	for rows.Next() {
-		d, err := scanDeployment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanDeployment)
 }
 
 func scanVersion(sc interface{ Scan(...any) error }) (store.DeploymentVersion, error) {
@@ -401,16 +407,8 @@ func (s *Store) ListDeploymentVersions(ctx context.Context, name string) ([]stor
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []store.DeploymentVersion
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanVersion)
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
@@ -533,16 +531,7 @@ func (s *Store) listAgents(ctx context.Context, q querier) ([]store.Agent, error
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []store.Agent
-	for rows.Next() {
-		a, err := scanAgent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanAgent)
 }
 
 // MarkDisconnected implements store.Store.
