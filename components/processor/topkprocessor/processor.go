@@ -259,6 +259,9 @@ func (p *topkProcessor) groupFor(host string) *group {
 		p.groups[host] = g
 	}
 	if g.lastBatch != p.batch {
+		if ok {
+			g.gap = max(g.gap, p.batch-g.lastBatch)
+		}
 		g.lastBatch = p.batch
 		g.tracker.Begin()
 		p.active = append(p.active, g)
@@ -268,11 +271,14 @@ func (p *topkProcessor) groupFor(host string) *group {
 
 // pruneGroups forgets hosts that stopped sending. A group normally appears
 // once per interval; with G groups sending separately an interval spans
-// about G batches, so a group absent for prune_after*G batches is gone.
+// about G batches, and a group that scrapes less often than the others (or
+// whose scrape was late) spans more: the widest gap seen between two of its
+// batches. A group absent for prune_after times that many batches is gone.
+// Pruning a live group would reset its ranking and hysteresis.
 func (p *topkProcessor) pruneGroups() {
-	limit := uint64(p.cfg.PruneAfter) * uint64(max(len(p.groups), 1))
+	groups := uint64(max(len(p.groups), 1))
 	for name, g := range p.groups {
-		if p.batch-g.lastBatch > limit {
+		if p.batch-g.lastBatch > uint64(p.cfg.PruneAfter)*max(groups, g.gap) {
 			p.tracked -= g.tracker.Len()
 			delete(p.groups, name)
 		}

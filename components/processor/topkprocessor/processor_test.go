@@ -597,3 +597,35 @@ func TestSameProcessTwiceInABatch(t *testing.T) {
 		t.Fatalf("process.count %d, want 2 (resources aggregated)", dp.IntValue())
 	}
 }
+
+// A host that scrapes less often than the others, and once late, keeps its
+// state: pruning it would reset its ranking and hysteresis.
+func TestSlowGroupIsNotPruned(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) { c.TopK = 1; c.PruneAfter = 2 }))
+	ts := 10.0
+	slowThenFast := func(fast int) {
+		h.run(scrape(ts, pr{host: "slow", pid: 1, name: "a"}))
+		for i := 0; i < fast; i++ {
+			ts++
+			h.run(scrape(ts, pr{host: "fast", pid: 1, name: "a"}))
+		}
+	}
+	for range 3 {
+		slowThenFast(3) // the slow host appears every 4 batches
+	}
+	first := h.p.groups["slow"]
+	// A late scrape: 6 batches of the fast host, more than prune_after x
+	// groups (4), within prune_after x the slow host's gap (8).
+	slowThenFast(6)
+	if g, ok := h.p.groups["slow"]; !ok || g != first {
+		t.Fatal("the slow host's group was pruned after one late scrape")
+	}
+	// Gone for good: pruned after prune_after x its gap.
+	for i := 0; i < 3; i++ {
+		ts++
+		h.run(scrape(ts, pr{host: "fast", pid: 1, name: "a"}))
+	}
+	if _, ok := h.p.groups["slow"]; ok {
+		t.Fatal("the slow host's group outlived prune_after x its gap")
+	}
+}

@@ -162,6 +162,7 @@ type group struct {
 	otherSeries int // over all roll-ups, bounded by maxOtherSeries
 
 	lastBatch uint64
+	gap       uint64 // the widest gap seen between two of its batches
 	attrs     metric.MeasurementOption
 
 	// descs intern the (metric name, attributes) of the series seen in the
