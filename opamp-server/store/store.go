@@ -258,6 +258,8 @@ type MetricQuery struct {
 type Store interface {
 	// LoadSimStore keeps load simulation jobs (loadsim.go).
 	LoadSimStore
+	// IdentityStore keeps agents' credentials and host bindings (identity.go).
+	IdentityStore
 
 	// CreateDeployment stores version 1 of a new deployment. ErrExists if the
 	// name is taken; the check's error if it refuses.

@@ -47,6 +47,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("ChangesAcrossReplicas", func(t *testing.T) { testChangesAcrossReplicas(t, f) })
 	t.Run("ReopenKeepsState", func(t *testing.T) { testReopen(t, f) })
 	t.Run("LoadSimJobs", func(t *testing.T) { testLoadSimJobs(t, f) })
+	t.Run("Identity", func(t *testing.T) { testIdentity(t, f) })
 }
 
 func testDeploymentLifecycle(t *testing.T, f Factory) {
