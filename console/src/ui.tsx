@@ -1,0 +1,129 @@
+// Small shared pieces: hooks on the live state, the status badge, the
+// confirmation dialog (a native <dialog>), and error text.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { APIError } from './api';
+import { live } from './live';
+import type { StreamEvent } from './types';
+
+/** Re-renders on every change of the fleet state (coalesced per frame). */
+export function useFleet(): number {
+  const [n, setN] = useState(0);
+  useEffect(() => live.fleet.subscribe(() => setN((x) => x + 1)), []);
+  return n;
+}
+
+/** Re-renders when the stream's state or event list changes. */
+export function useLiveState(): number {
+  const [n, setN] = useState(0);
+  useEffect(() => live.onState(() => setN((x) => x + 1)), []);
+  return n;
+}
+
+/** Runs f on every stream event (f may change between renders). */
+export function useEvents(f: (e: StreamEvent) => void) {
+  const ref = useRef(f);
+  ref.current = f;
+  useEffect(() => live.on((e) => ref.current(e)), []);
+}
+
+/** Loads data with load() now and whenever reload() is called. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T; error?: string; reload: () => void } {
+  const [state, setState] = useState<{ data?: T; error?: string }>({});
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let alive = true;
+    load().then(
+      (data) => alive && setState({ data }),
+      (err) => alive && setState((s) => ({ data: s.data, error: errorText(err) })),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [...deps, tick]);
+  return { ...state, reload: () => setTick((t) => t + 1) };
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof APIError) {
+    const p = err.problem;
+    if (p) return `${p.title} (${p.status}): ${p.detail}${p.field ? ` [field ${p.field}]` : ''}`;
+    return `HTTP ${err.status}`;
+  }
+  return String((err as Error)?.message ?? err);
+}
+
+export function Badge({ status }: { status: string }) {
+  return <span class={'badge s-' + (/^[a-z]+$/.test(status) ? status : 'unknown')}>{status}</span>;
+}
+
+export function ErrorText({ text }: { text?: string }) {
+  if (!text) return null;
+  return <p class="error" role="alert">{text}</p>;
+}
+
+/**
+ * A button that asks before it acts: a modal <dialog> with the question,
+ * Cancel (focused first, so Enter does not confirm by accident) and the action.
+ */
+export function ConfirmButton(props: {
+  label: string;
+  question: ComponentChildren;
+  action: () => Promise<unknown>;
+  danger?: boolean;
+  confirmLabel?: string;
+  children?: ComponentChildren;
+  testid?: string;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState('');
+  const open = () => {
+    setErr('');
+    ref.current?.showModal();
+  };
+  const run = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await props.action();
+      ref.current?.close();
+    } catch (x) {
+      setErr(errorText(x));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" class={props.danger ? 'danger small' : 'small'} onClick={open} data-testid={props.testid}>
+        {props.label}
+      </button>
+      <dialog ref={ref} class="confirm">
+        <form method="dialog" onSubmit={run}>
+          <p>{props.question}</p>
+          {props.children}
+          <ErrorText text={err} />
+          <div class="actions">
+            <button type="button" autofocus onClick={() => ref.current?.close()}>
+              Cancel
+            </button>
+            <button type="submit" class={props.danger ? 'danger' : 'primary'} disabled={busy}>
+              {props.confirmLabel ?? props.label}
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </>
+  );
+}
+
+/** Calls f at most once per ms milliseconds, the last call winning. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [JSON.stringify(value), ms]);
+  return v;
+}
