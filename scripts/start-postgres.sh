@@ -5,7 +5,13 @@
 #
 #   dsn=$(scripts/start-postgres.sh)            # start; prints the DSN
 #   export PHOENIX_TEST_POSTGRES_DSN="$dsn"
-#   scripts/start-postgres.sh stop              # stop the cluster started last
+#   scripts/start-postgres.sh stop "$dsn"       # stop that cluster (or: stop <dir>)
+#   scripts/start-postgres.sh stop              # stop the cluster $PHOENIX_TEST_POSTGRES_DSN names
+#
+# stop only ever stops a cluster this script started (it leaves a marker in
+# the cluster's directory) and only the one the caller names: by its
+# directory, its DSN, or $PHOENIX_TEST_POSTGRES_DSN. Several people can run
+# clusters on one machine; nobody stops another's by accident.
 #
 # Environment: PG_BIN (server binaries; default: newest /usr/lib/postgresql/*/bin),
 # PG_PORT (default: a free port), PG_DIR (default: a new temp dir),
@@ -13,7 +19,8 @@
 # by root, and trusts local connections: for tests only.
 set -euo pipefail
 
-state_file="${TMPDIR:-/tmp}/phoenix-postgres.last"
+registry="${TMPDIR:-/tmp}"
+marker=".phoenix-start-postgres"
 
 log() { echo "start-postgres: $*" >&2; }
 
@@ -36,12 +43,34 @@ pg_bin() {
 	echo "$d"
 }
 
+# dir_of_dsn finds the directory of the cluster this script started on the
+# DSN's port (the port is in the marker file of the directory).
+dir_of_dsn() {
+	local port d
+	port=$(printf '%s' "$1" | sed -n 's#^postgres\(ql\)\{0,1\}://[^@]*@[^:/]*:\([0-9][0-9]*\)/.*#\2#p')
+	[ -n "$port" ] || return 1
+	for d in "$registry"/phoenix-pg.*; do
+		if [ -f "$d/$marker" ] && [ "$(cat "$d/$marker")" = "$port" ]; then echo "$d"; return 0; fi
+	done
+	return 1
+}
+
 if [ "${1:-}" = "stop" ]; then
-	dir="${2:-$(cat "$state_file" 2>/dev/null || true)}"
-	if [ -z "$dir" ] || [ ! -d "$dir" ]; then log "nothing to stop"; exit 0; fi
+	what="${2:-${PHOENIX_TEST_POSTGRES_DSN:-}}"
+	if [ -z "$what" ]; then
+		log "stop which cluster? give its directory or DSN (scripts/start-postgres.sh stop \"\$dsn\"), or set PHOENIX_TEST_POSTGRES_DSN; nothing stopped"
+		exit 2
+	fi
+	case "$what" in
+	postgres://* | postgresql://*) dir=$(dir_of_dsn "$what") || { log "no cluster started by this script serves $what; nothing stopped"; exit 1; } ;;
+	*) dir="$what" ;;
+	esac
+	if [ ! -f "$dir/$marker" ]; then
+		log "$dir is not a cluster started by this script; nothing stopped"
+		exit 1
+	fi
 	run_as "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
 	rm -rf "$dir"
-	rm -f "$state_file"
 	log "stopped and removed $dir"
 	exit 0
 fi
@@ -65,6 +94,6 @@ run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
 	-o "-h 127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >&2 \
 	|| { cat "$dir/server.log" >&2; exit 1; }
 run_as "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db" >&2
-echo "$dir" >"$state_file"
+echo "$port" >"$dir/$marker"
 log "running; stop with: scripts/start-postgres.sh stop $dir"
 echo "postgres://postgres@127.0.0.1:$port/$db?sslmode=disable"

@@ -187,8 +187,11 @@ type Agent struct {
 // Change is a notification that something changed, delivered to every
 // replica (PostgreSQL LISTEN/NOTIFY) or every subscriber in-process (SQLite).
 type Change struct {
-	Kind    string `json:"kind"` // deployment | agent
-	Key     string `json:"key"`  // deployment name or agent instance uid
+	Kind string `json:"kind"` // deployment | agent
+	Key  string `json:"key"`  // deployment name or agent instance uid
+	// Keys carries several agents in one PostgreSQL notification (a batch
+	// write); subscribers always receive one Change per key.
+	Keys    []string `json:"keys,omitempty"`
 	Version int    `json:"version,omitempty"`
 	Deleted bool   `json:"deleted,omitempty"`
 	Origin  string `json:"origin,omitempty"` // server id of the writer
@@ -278,6 +281,12 @@ type Store interface {
 	// UpsertAgent writes the whole agent record; notify sends a Change so that
 	// other replicas and stream clients learn of it (not for heartbeats).
 	UpsertAgent(ctx context.Context, a Agent, notify bool) error
+	// UpsertAgents writes several records in one transaction with one
+	// prepared statement (the server's batched writer).
+	UpsertAgents(ctx context.Context, agents []Agent, notify bool) error
+	// TouchAgents moves last_seen forward to at for the agents that serverID
+	// still holds (batched liveness; announces nothing).
+	TouchAgents(ctx context.Context, uids []string, serverID string, at time.Time) error
 	GetAgent(ctx context.Context, uid string) (Agent, error)
 	ListAgents(ctx context.Context) ([]Agent, error)
 	// MarkDisconnected sets connected=false when serverID still holds the agent.
@@ -294,8 +303,16 @@ type Store interface {
 	// PruneMetrics deletes buckets past each resolution's retention.
 	PruneMetrics(ctx context.Context, now time.Time, resolutions []Resolution) (int64, error)
 
-	// Subscribe delivers every Change until ctx ends. Slow subscribers lose
-	// changes rather than block writers; they resynchronise periodically.
+	// DeploymentsGeneration is a counter every deployment write (create,
+	// new version, delete) increments in its transaction: equal values mean
+	// nothing changed in between.
+	DeploymentsGeneration(ctx context.Context) (int64, error)
+
+	// Subscribe delivers changes until ctx ends. No change is ever dropped
+	// and writers never wait for readers: changes a slow subscriber has not
+	// read yet coalesce per (kind, key) into the latest one, and deployment
+	// changes are delivered before agent changes. Consumers therefore read
+	// the state a change names rather than rely on the change's fields.
 	Subscribe(ctx context.Context) <-chan Change
 	Ping(ctx context.Context) error
 	Close() error

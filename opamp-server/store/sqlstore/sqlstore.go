@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
@@ -45,15 +44,32 @@ type Store struct {
 	d        Dialect
 	serverID string
 
-	mu   sync.Mutex
-	subs map[chan store.Change]struct{}
+	feed *changeFeed
+
+	// Statements of the hot paths, prepared once (database/sql re-prepares
+	// them on a new connection by itself).
+	stmtUpsertAgent, stmtTouchAgent, stmtBumpGeneration *sql.Stmt
 }
 
 // Open wraps db, applies the pending migrations and returns the store.
 func Open(ctx context.Context, db *sql.DB, d Dialect, serverID string) (*Store, error) {
-	s := &Store{db: db, d: d, serverID: serverID, subs: map[chan store.Change]struct{}{}}
+	s := &Store{db: db, d: d, serverID: serverID, feed: newChangeFeed()}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
+	}
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&s.stmtUpsertAgent, upsertAgentSQL},
+		{&s.stmtTouchAgent, `UPDATE agents SET last_seen = ? WHERE instance_uid = ? AND server_id = ? AND last_seen < ?`},
+		{&s.stmtBumpGeneration, `UPDATE store_generation SET generation = generation + 1 WHERE id = 1`},
+	} {
+		st, err := db.PrepareContext(ctx, s.q(p.query))
+		if err != nil {
+			return nil, fmt.Errorf("prepare %q: %w", p.query, err)
+		}
+		*p.dst = st
 	}
 	return s, nil
 }
@@ -185,34 +201,31 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 
 // ---- changes ----
 
-// Subscribe implements store.Store.
+// Subscribe implements store.Store: changes are never dropped; unread
+// changes to the same deployment or agent coalesce into the latest one.
 func (s *Store) Subscribe(ctx context.Context) <-chan store.Change {
-	ch := make(chan store.Change, 1024)
-	s.mu.Lock()
-	s.subs[ch] = struct{}{}
-	s.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		s.mu.Lock()
-		delete(s.subs, ch)
-		s.mu.Unlock()
-		close(ch)
-	}()
-	return ch
+	return s.feed.subscribe(ctx)
 }
 
 // Publish delivers a change to the subscribers of this process. The
-// PostgreSQL listener calls it for every NOTIFY it receives.
+// PostgreSQL listener calls it for every NOTIFY it receives; a change with
+// Keys is one change per key.
 func (s *Store) Publish(c store.Change) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ch := range s.subs {
-		select {
-		case ch <- c:
-		default: // a slow subscriber loses the change; it resynchronises
-		}
+	if len(c.Keys) == 0 {
+		s.feed.publish(c)
+		return
+	}
+	keys := c.Keys
+	c.Keys = nil
+	for _, k := range keys {
+		c.Key = k
+		s.feed.publish(c)
 	}
 }
+
+// PendingChanges is the number of changes published but not yet read by
+// the subscribers of this process (tests and metrics).
+func (s *Store) PendingChanges() int { return s.feed.pendingCount() }
 
 // announce is called inside a writing transaction; it returns what to run
 // after a successful commit.
@@ -301,6 +314,9 @@ func (s *Store) writeVersion(ctx context.Context, name string, expect int, spec 
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deployment_versions (deployment, version, spec, rollback_of, created_at) VALUES (?, ?, ?, ?, ?)`),
 		name, v.Version, string(specJSON), rollbackOf, now.UnixNano()); err != nil {
+		return store.DeploymentVersion{}, err
+	}
+	if err := s.bumpGeneration(ctx, tx); err != nil {
 		return store.DeploymentVersion{}, err
 	}
 	after, err := s.announce(ctx, tx, store.Change{Kind: store.ChangeDeployment, Key: name, Version: v.Version})
@@ -437,6 +453,9 @@ func (s *Store) DeleteDeployment(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM deployment_versions WHERE deployment = ?`), name); err != nil {
 		return err
 	}
+	if err := s.bumpGeneration(ctx, tx); err != nil {
+		return err
+	}
 	after, err := s.announce(ctx, tx, store.Change{Kind: store.ChangeDeployment, Key: name, Deleted: true})
 	if err != nil {
 		return err
@@ -450,41 +469,106 @@ func (s *Store) DeleteDeployment(ctx context.Context, name string) error {
 
 // ---- agents ----
 
-// UpsertAgent implements store.Store.
-func (s *Store) UpsertAgent(ctx context.Context, a store.Agent, notify bool) error {
-	if a.InstanceUID == "" {
-		return errors.New("agent without instance uid")
-	}
-	rec, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	query := s.q(`INSERT INTO agents (instance_uid, host_name, server_id, connected, last_seen, record, effective_config)
+const upsertAgentSQL = `INSERT INTO agents (instance_uid, host_name, server_id, connected, last_seen, record, effective_config)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (instance_uid) DO UPDATE SET host_name = excluded.host_name, server_id = excluded.server_id,
-  connected = excluded.connected, last_seen = excluded.last_seen, record = excluded.record, effective_config = excluded.effective_config`)
-	args := []any{a.InstanceUID, a.HostName, a.ServerID, boolInt(a.Connected), a.LastSeen.UnixNano(), string(rec), a.EffectiveConfig}
-	if !notify {
-		_, err := s.db.ExecContext(ctx, query, args...)
-		return err
+  connected = excluded.connected, last_seen = excluded.last_seen, record = excluded.record, effective_config = excluded.effective_config`
+
+// UpsertAgent implements store.Store.
+func (s *Store) UpsertAgent(ctx context.Context, a store.Agent, notify bool) error {
+	return s.UpsertAgents(ctx, []store.Agent{a}, notify)
+}
+
+// notifyChunk is how many agent uids one PostgreSQL NOTIFY carries: a
+// payload must stay under 8,000 bytes and a uid is 36.
+const notifyChunk = 150
+
+// UpsertAgents implements store.Store: one transaction, one prepared
+// statement, and (with notify) one announcement per chunk of agents.
+func (s *Store) UpsertAgents(ctx context.Context, agents []store.Agent, notify bool) error {
+	if len(agents) == 0 {
+		return nil
+	}
+	for _, a := range agents {
+		if a.InstanceUID == "" {
+			return errors.New("agent without instance uid")
+		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return err
+	stmt := tx.StmtContext(ctx, s.stmtUpsertAgent)
+	uids := make([]string, 0, len(agents))
+	for _, a := range agents {
+		rec, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, a.InstanceUID, a.HostName, a.ServerID, boolInt(a.Connected), a.LastSeen.UnixNano(), string(rec), a.EffectiveConfig); err != nil {
+			return fmt.Errorf("agent %s: %w", a.InstanceUID, err)
+		}
+		uids = append(uids, a.InstanceUID)
 	}
-	after, err := s.announce(ctx, tx, store.Change{Kind: store.ChangeAgent, Key: a.InstanceUID})
-	if err != nil {
-		return err
+	after := func() {}
+	if notify {
+		var afters []func()
+		for i := 0; i < len(uids); i += notifyChunk {
+			c := store.Change{Kind: store.ChangeAgent, Keys: uids[i:min(i+notifyChunk, len(uids))]}
+			if len(c.Keys) == 1 {
+				c.Key, c.Keys = c.Keys[0], nil
+			}
+			a, err := s.announce(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+			afters = append(afters, a)
+		}
+		after = func() {
+			for _, a := range afters {
+				a()
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
 	after()
 	return nil
+}
+
+// TouchAgents implements store.Store: liveness only, no announcement, and
+// only where serverID still holds the agent.
+func (s *Store) TouchAgents(ctx context.Context, uids []string, serverID string, at time.Time) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	stmt := tx.StmtContext(ctx, s.stmtTouchAgent)
+	ns := at.UnixNano()
+	for _, uid := range uids {
+		if _, err := stmt.ExecContext(ctx, ns, uid, serverID, ns); err != nil {
+			return fmt.Errorf("agent %s: %w", uid, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// DeploymentsGeneration implements store.Store.
+func (s *Store) DeploymentsGeneration(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.db.QueryRowContext(ctx, `SELECT generation FROM store_generation WHERE id = 1`).Scan(&g)
+	return g, err
+}
+
+func (s *Store) bumpGeneration(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.StmtContext(ctx, s.stmtBumpGeneration).ExecContext(ctx)
+	return err
 }
 
 func boolInt(b bool) int {
@@ -679,6 +763,13 @@ func (s *Store) PruneMetrics(ctx context.Context, now time.Time, resolutions []s
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.stmtUpsertAgent, s.stmtTouchAgent, s.stmtBumpGeneration} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return s.db.Close()
+}
 
 var _ store.Store = (*Store)(nil)
