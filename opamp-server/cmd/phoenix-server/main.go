@@ -27,7 +27,7 @@ func main() {
 
 func newCommand() *cobra.Command {
 	var cfg server.Config
-	var logLevel string
+	var logLevel, pprofAddr, memLimit string
 	cmd := &cobra.Command{
 		Use:   "phoenix-server",
 		Short: "Phoenix control plane: OpAMP fleet management, pipeline deployments and the REST API",
@@ -49,6 +49,14 @@ token (for agents) into the data directory and prints where they are.`,
 				return fmt.Errorf("--log-level %q: want debug, info, warn or error", logLevel)
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+			if err := setMemoryLimit(memLimit); err != nil {
+				return err
+			}
+			stopPprof, _, err := startPprof(pprofAddr, cfg.Logger)
+			if err != nil {
+				return err
+			}
+			defer stopPprof()
 			return run(cmd.Context(), cfg)
 		},
 	}
@@ -65,6 +73,8 @@ token (for agents) into the data directory and prints where they are.`,
 	f.StringVar(&cfg.ServerID, "server-id", "", "name of this replica; keep it stable across restarts (default <hostname>:<opamp port>)")
 	f.DurationVar(&cfg.AgentStaleAfter, "agent-stale-after", 2*time.Minute, "plain-HTTP agents silent this long are offline")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this address; off when empty; no authentication: use loopback (127.0.0.1:6060)")
+	f.StringVar(&memLimit, "memory-limit", "", "Go soft memory limit, as GOMEMLIMIT (e.g. 512MiB): the heap is collected harder near it; empty: GOMEMLIMIT or none")
 	return cmd
 }
 

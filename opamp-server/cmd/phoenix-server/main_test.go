@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -15,6 +18,8 @@ func TestBadFlags(t *testing.T) {
 		"--log-level":     {"--log-level", "loud", "--data-dir", t.TempDir()},
 		"store DSN":       {"--store", "mysql://x", "--data-dir", t.TempDir(), "--opamp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"},
 		"--advertise-url": {"--advertise-url", "ftp://x", "--data-dir", t.TempDir()},
+		"--memory-limit":  {"--memory-limit", "lots", "--data-dir", t.TempDir()},
+		"--pprof-addr":    {"--pprof-addr", "nohost:port:x", "--data-dir", t.TempDir()},
 	}
 	for want, args := range cases {
 		cmd := newCommand()
@@ -32,5 +37,41 @@ func TestBadFlags(t *testing.T) {
 func TestRedact(t *testing.T) {
 	if got := redact("postgres://u:secret@h:5432/db"); strings.Contains(got, "secret") {
 		t.Fatalf("password printed: %s", got)
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"512MiB": 512 << 20, "2GiB": 2 << 30, "300MB": 300e6, "4096": 4096, "64KiB": 64 << 10} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "-1GiB", "0", "1.5GiB", "ten"} {
+		if _, err := parseBytes(bad); err == nil {
+			t.Errorf("parseBytes(%q) accepted", bad)
+		}
+	}
+}
+
+// The profiler answers on its own listener, and only when asked for.
+func TestPprofListener(t *testing.T) {
+	stop, addr, err := startPprof("", nil)
+	if err != nil || addr != "" {
+		t.Fatalf("off by default: %q %v", addr, err)
+	}
+	stop()
+	stop, addr, err = startPprof("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "heap profile") {
+		t.Fatalf("heap profile: %d %.200s", resp.StatusCode, body)
 	}
 }
