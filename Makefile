@@ -23,7 +23,7 @@ OTELCOL_VERSION := $(VERSION)+$(COMMIT).$(DATE_COMPACT)
 
 export PHOENIX_OTELCOL := $(BIN)/phoenix-otelcol
 
-.PHONY: all build otelcol test vet bench bench-scale catalog-docs run clean
+.PHONY: all build console console-test otelcol test vet bench bench-scale catalog-docs run clean
 
 all: build
 
@@ -42,8 +42,22 @@ otelcol: $(OCB)
 	mv -f $(BIN)/.phoenix-otelcol.new $(BIN)/phoenix-otelcol
 	@$(BIN)/phoenix-otelcol --version
 
-## build: every binary
-build: otelcol
+## console: the web console (console/): npm ci when the lockfile changed, then the Vite build
+## into opamp-server/console/dist/app, which phoenix-server embeds
+CONSOLE_STAMP := console/node_modules/.phoenix-npm-ci
+$(CONSOLE_STAMP): console/package-lock.json console/package.json
+	cd console && npm ci --no-audit --no-fund
+	@touch $@
+
+console: $(CONSOLE_STAMP)
+	cd console && npm run build
+
+## console-test: the console's vitest unit tests (the browser tests are Go tests in console/e2e)
+console-test: $(CONSOLE_STAMP)
+	cd console && npm test
+
+## build: every binary (the console first: phoenix-server embeds it)
+build: otelcol console
 	@mkdir -p $(BIN)
 	@for cmd in $$(ls -d */cmd/* cmd/* 2>/dev/null | grep -v '^cmd/phoenix-otelcol$$'); do \
 		if ls $$cmd/*.go >/dev/null 2>&1; then \
@@ -56,7 +70,7 @@ vet:
 	$(GO) vet ./...
 
 ## test: vet and the race-enabled test suite over everything (builds the collector first)
-test: build vet
+test: build vet console-test
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## bench: the benchmarks (go test -bench) of every package, with allocations
@@ -77,4 +91,4 @@ run: build
 	@scripts/run-local.sh
 
 clean:
-	rm -rf $(BIN) build data
+	rm -rf $(BIN) build data opamp-server/console/dist/app console/node_modules
