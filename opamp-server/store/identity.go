@@ -6,7 +6,7 @@ import (
 )
 
 // ChangeIdentity announces that an agent's credential or a host binding
-// changed (enrolment, approve, revoke): every replica drops what it cached
+// changed (approve, revoke; not enrolment, which no cache can know yet): every replica drops what it cached
 // and cuts off a revoked agent it holds. Key is the agent's instance uid.
 const ChangeIdentity = "identity"
 
@@ -37,7 +37,8 @@ type HostBinding struct {
 // IdentityStore keeps agents' credentials and host bindings. It is part of
 // Store.
 type IdentityStore interface {
-	// CreateCredential stores the credential of a newly enrolled agent.
+	// CreateCredential stores the credential of a newly enrolled agent
+	// (announcing nothing).
 	// ErrExists when the instance uid already holds one (a lost race, or an
 	// enrolment replayed with the enrollment token).
 	CreateCredential(ctx context.Context, c Credential) error

@@ -48,27 +48,26 @@ func (s *Store) identityChange(ctx context.Context, uid string, write func(tx *s
 }
 
 // CreateCredential implements store.IdentityStore. An existing row with an
-// empty token hash (a readmitted agent) is taken over.
+// empty token hash (a readmitted agent) is taken over. Nothing is announced:
+// no replica can hold a cached answer about a token that did not exist.
 func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error {
 	if c.InstanceUID == "" || c.TokenHash == "" {
 		return errors.New("credential without instance uid or token hash")
 	}
-	return s.identityChange(ctx, c.InstanceUID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO agent_credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, 0)
+	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO agent_credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, 0)
 ON CONFLICT (instance_uid) DO UPDATE SET token_hash = excluded.token_hash, claimed_host = excluded.claimed_host,
   created_at = excluded.created_at, revoked_at = 0
 WHERE agent_credentials.token_hash = '' AND agent_credentials.revoked_at = 0`),
-			c.InstanceUID, c.TokenHash, c.ClaimedHost, c.CreatedAt.UnixNano())
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("agent %s already holds a credential: %w", c.InstanceUID, store.ErrExists)
-		}
-		return nil
-	})
+		c.InstanceUID, c.TokenHash, c.ClaimedHost, c.CreatedAt.UnixNano())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("agent %s already holds a credential: %w", c.InstanceUID, store.ErrExists)
+	}
+	return nil
 }
 
 // GetCredential implements store.IdentityStore.
