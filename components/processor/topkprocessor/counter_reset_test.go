@@ -1,0 +1,50 @@
+package topkprocessor
+
+import (
+	"math"
+	"testing"
+)
+
+// A cumulative counter of a rolled-up process that goes down while its start
+// time (and PID) stay the same is a reset the scraper did not mark: the
+// increment is the new value, never negative, and other never decreases
+// (README: "other's cumulative series never fall").
+func TestCounterResetWithSameStartNeverLowersOther(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 0, Intervals: 1}
+	}))
+	w := &world{}
+	w.add(pr{pid: 1, name: "top"}, 4)
+	rolled := w.add(pr{pid: 2, name: "worker"}, 1)
+	w.add(pr{pid: 3, name: "quiet"}, 0.1)
+	h.run(w.step())
+	out := h.run(w.step())
+	prevCPU := otherValue(t, out, "", "process.cpu.time", "state", "user")
+	prevDisk := otherValue(t, out, "", "process.disk.io", "direction", "read")
+
+	// The worker's counters restart near zero; same pid, same start time.
+	// (step then adds this interval's use: 8 s user CPU, 1000 bytes read.)
+	rolled.cpu = [3]float64{0.5, 0.1, 0}
+	rolled.disk = [2]int64{10, 5}
+	out = h.run(w.step())
+	cpu := otherValue(t, out, "", "process.cpu.time", "state", "user")
+	disk := otherValue(t, out, "", "process.disk.io", "direction", "read")
+	if cpu < prevCPU || disk < prevDisk {
+		t.Fatalf("other went down on a counter reset: cpu %v -> %v, disk %v -> %v", prevCPU, cpu, prevDisk, disk)
+	}
+	// The increment is the worker's new value plus what pid 3 used.
+	if want := prevCPU + (0.5 + 1*interval*0.8) + 0.1*interval*0.8; math.Abs(cpu-want) > 1e-9 {
+		t.Fatalf("other cpu after reset = %v, want %v (the reset value counts as the increment)", cpu, want)
+	}
+	if want := prevDisk + (10 + 1000) + float64(int64(0.1*1000)); math.Abs(disk-want) > 1e-9 {
+		t.Fatalf("other disk after reset = %v, want %v", disk, want)
+	}
+
+	// And it keeps growing normally from the reset value.
+	prevCPU = cpu
+	out = h.run(w.step())
+	if cpu = otherValue(t, out, "", "process.cpu.time", "state", "user"); cpu < prevCPU {
+		t.Fatalf("other went down after the reset: %v -> %v", prevCPU, cpu)
+	}
+}
