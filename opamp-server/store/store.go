@@ -192,9 +192,9 @@ type Change struct {
 	// Keys carries several agents in one PostgreSQL notification (a batch
 	// write); subscribers always receive one Change per key.
 	Keys    []string `json:"keys,omitempty"`
-	Version int    `json:"version,omitempty"`
-	Deleted bool   `json:"deleted,omitempty"`
-	Origin  string `json:"origin,omitempty"` // server id of the writer
+	Version int      `json:"version,omitempty"`
+	Deleted bool     `json:"deleted,omitempty"`
+	Origin  string   `json:"origin,omitempty"` // server id of the writer
 }
 
 // Change kinds.

@@ -52,6 +52,7 @@ func Open(ctx context.Context, dsn, serverID string) (*Store, error) {
 	d := sqlstore.Dialect{
 		Name:   "postgres",
 		Dollar: true,
+		Arrays: true,
 		Lock:   fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", lockID),
 		Notify: func(ctx context.Context, tx *sql.Tx, payload string) error {
 			_, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, payload)

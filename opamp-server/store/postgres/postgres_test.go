@@ -29,3 +29,13 @@ func TestBadDSN(t *testing.T) {
 		t.Fatal("bad DSN accepted")
 	}
 }
+
+func BenchmarkAgentWrites(b *testing.B) {
+	pgtest.DSN(b)
+	s, err := postgres.Open(context.Background(), pgtest.FreshDatabase(b), "a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchAgentWrites(b, s)
+}

@@ -57,3 +57,12 @@ func TestUnwritableDir(t *testing.T) {
 		t.Fatalf("err = %v, want a data directory error", err)
 	}
 }
+
+func BenchmarkAgentWrites(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), b.TempDir(), "a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchAgentWrites(b, s)
+}

@@ -36,6 +36,10 @@ type Dialect struct {
 	// Notify announces a change inside the writing transaction (PostgreSQL
 	// NOTIFY); nil publishes in-process after commit.
 	Notify func(ctx context.Context, tx *sql.Tx, payload string) error
+	// Arrays: the driver takes Go slices as array parameters (PostgreSQL),
+	// so a batch of agents is one statement and one round trip (unnest)
+	// instead of one per agent.
+	Arrays bool
 }
 
 // Store is the shared implementation.
@@ -61,8 +65,8 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, serverID string) (*Store, 
 		dst   **sql.Stmt
 		query string
 	}{
-		{&s.stmtUpsertAgent, upsertAgentSQL},
-		{&s.stmtTouchAgent, `UPDATE agents SET last_seen = ? WHERE instance_uid = ? AND server_id = ? AND last_seen < ?`},
+		{&s.stmtUpsertAgent, s.upsertAgentSQL()},
+		{&s.stmtTouchAgent, s.touchAgentSQL()},
 		{&s.stmtBumpGeneration, `UPDATE store_generation SET generation = generation + 1 WHERE id = 1`},
 	} {
 		st, err := db.PrepareContext(ctx, s.q(p.query))
@@ -469,10 +473,25 @@ func (s *Store) DeleteDeployment(ctx context.Context, name string) error {
 
 // ---- agents ----
 
-const upsertAgentSQL = `INSERT INTO agents (instance_uid, host_name, server_id, connected, last_seen, record, effective_config)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+const upsertAgentConflict = `
 ON CONFLICT (instance_uid) DO UPDATE SET host_name = excluded.host_name, server_id = excluded.server_id,
   connected = excluded.connected, last_seen = excluded.last_seen, record = excluded.record, effective_config = excluded.effective_config`
+
+func (s *Store) upsertAgentSQL() string {
+	if s.d.Arrays {
+		return `INSERT INTO agents (instance_uid, host_name, server_id, connected, last_seen, record, effective_config)
+SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::text[])` + upsertAgentConflict
+	}
+	return `INSERT INTO agents (instance_uid, host_name, server_id, connected, last_seen, record, effective_config)
+VALUES (?, ?, ?, ?, ?, ?, ?)` + upsertAgentConflict
+}
+
+func (s *Store) touchAgentSQL() string {
+	if s.d.Arrays {
+		return `UPDATE agents SET last_seen = ? WHERE instance_uid = ANY(?::text[]) AND server_id = ? AND last_seen < ?`
+	}
+	return `UPDATE agents SET last_seen = ? WHERE instance_uid = ? AND server_id = ? AND last_seen < ?`
+}
 
 // UpsertAgent implements store.Store.
 func (s *Store) UpsertAgent(ctx context.Context, a store.Agent, notify bool) error {
@@ -500,16 +519,39 @@ func (s *Store) UpsertAgents(ctx context.Context, agents []store.Agent, notify b
 	}
 	defer tx.Rollback() //nolint:errcheck
 	stmt := tx.StmtContext(ctx, s.stmtUpsertAgent)
-	uids := make([]string, 0, len(agents))
-	for _, a := range agents {
+	// The last record of an agent wins (one statement may not touch a row twice).
+	last := make(map[string]int, len(agents))
+	for i, a := range agents {
+		last[a.InstanceUID] = i
+	}
+	uids := make([]string, 0, len(last))
+	var arr struct {
+		uid, host, server, rec, eff []string
+		conn, seen                  []int64
+	}
+	for i, a := range agents {
+		if last[a.InstanceUID] != i {
+			continue
+		}
 		rec, err := json.Marshal(a)
 		if err != nil {
 			return err
 		}
+		uids = append(uids, a.InstanceUID)
+		if s.d.Arrays {
+			arr.uid, arr.host, arr.server = append(arr.uid, a.InstanceUID), append(arr.host, a.HostName), append(arr.server, a.ServerID)
+			arr.conn, arr.seen = append(arr.conn, int64(boolInt(a.Connected))), append(arr.seen, a.LastSeen.UnixNano())
+			arr.rec, arr.eff = append(arr.rec, string(rec)), append(arr.eff, a.EffectiveConfig)
+			continue
+		}
 		if _, err := stmt.ExecContext(ctx, a.InstanceUID, a.HostName, a.ServerID, boolInt(a.Connected), a.LastSeen.UnixNano(), string(rec), a.EffectiveConfig); err != nil {
 			return fmt.Errorf("agent %s: %w", a.InstanceUID, err)
 		}
-		uids = append(uids, a.InstanceUID)
+	}
+	if s.d.Arrays {
+		if _, err := stmt.ExecContext(ctx, arr.uid, arr.host, arr.server, arr.conn, arr.seen, arr.rec, arr.eff); err != nil {
+			return fmt.Errorf("%d agents: %w", len(uids), err)
+		}
 	}
 	after := func() {}
 	if notify {
@@ -551,6 +593,12 @@ func (s *Store) TouchAgents(ctx context.Context, uids []string, serverID string,
 	defer tx.Rollback() //nolint:errcheck
 	stmt := tx.StmtContext(ctx, s.stmtTouchAgent)
 	ns := at.UnixNano()
+	if s.d.Arrays {
+		if _, err := stmt.ExecContext(ctx, ns, uids, serverID, ns); err != nil {
+			return fmt.Errorf("%d agents: %w", len(uids), err)
+		}
+		return tx.Commit()
+	}
 	for _, uid := range uids {
 		if _, err := stmt.ExecContext(ctx, ns, uid, serverID, ns); err != nil {
 			return fmt.Errorf("agent %s: %w", uid, err)

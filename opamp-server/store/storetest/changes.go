@@ -111,8 +111,15 @@ func testBatchedAgentWrites(t *testing.T, f Factory) {
 		t.Fatal(err)
 	}
 	all, err := s.ListAgents(ctx)
-	if err != nil || len(all) != 300 || all[299].Labels["i"] != "299" {
+	if err != nil || len(all) != 300 || all[299].Labels["i"] != "299" || !all[5].Connected || all[5].ServerID != "a" || !all[5].LastSeen.Equal(t0) {
 		t.Fatalf("after batch: %d agents, %v", len(all), err)
+	}
+	// The same agent twice in one batch: the later record wins.
+	if err := s.UpsertAgents(ctx, []store.Agent{{InstanceUID: "dup", HostName: "first"}, {InstanceUID: "u001", HostName: "h001", ServerID: "a", Connected: true, LastSeen: t0}, {InstanceUID: "dup", HostName: "second"}}, true); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.GetAgent(ctx, "dup"); err != nil || a.HostName != "second" {
+		t.Fatalf("duplicate in a batch: %+v %v", a, err)
 	}
 	if err := s.UpsertAgents(ctx, []store.Agent{{InstanceUID: "ok"}, {}}, false); err == nil {
 		t.Fatal("a record without uid was accepted")
