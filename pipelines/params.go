@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ResolveParams checks params against the template's schema and returns every
@@ -42,6 +43,29 @@ func ResolveParams(t Template, params map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
+// NormalizeParams coerces the parameters given (and only those: defaults are
+// not filled in) to their canonical types, so that what is stored does not
+// depend on how it was sent: the CLI's "10" and the API's 10 are both stored
+// as 10, a JSON-array string as a list. Errors are those of ResolveParams.
+func NormalizeParams(t Template, params map[string]any) (map[string]any, error) {
+	if _, err := ResolveParams(t, params); err != nil {
+		return nil, err
+	}
+	if len(params) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]any, len(params))
+	for name, v := range params {
+		p, _ := t.Param(name)
+		c, err := coerce(t.Name, p, v)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = c
+	}
+	return out, nil
+}
+
 func paramNames(t Template) []string {
 	var out []string
 	for _, p := range t.Params {
@@ -58,14 +82,14 @@ func accepted(p Param) string {
 	case TypeEnum:
 		return "one of " + strings.Join(p.Enum, ", ")
 	case TypeStringList:
-		s = "a list of strings (JSON array or comma-separated)"
+		s = `a list of strings (a JSON array such as ["a","b"], or one item)`
 		if p.Regex {
-			s = "a list of regular expressions (JSON array or comma-separated)"
+			s = `a list of regular expressions (a JSON array such as ["^nginx$","java"], or one item)`
 		}
 	case TypeMap:
-		s = "a map of strings (JSON object or k1=v1,k2=v2)"
+		s = `a map of strings (a JSON object such as {"k":"v"}, or one k=v pair)`
 		if p.Regex {
-			s = "a map of names to regular expressions (JSON object or k1=v1,k2=v2)"
+			s = `a map of names to regular expressions (a JSON object such as {"web":"^nginx$"}, or one name=regex pair)`
 		}
 	case TypeDuration:
 		s = `a duration such as "30s" or "1m"`
@@ -239,10 +263,21 @@ func coerce(tmpl string, p Param, v any) (any, error) {
 				list = append(list, s)
 			}
 		case string:
-			if strings.TrimSpace(x) != "" {
-				for _, s := range strings.Split(x, ",") {
-					list = append(list, strings.TrimSpace(s))
+			// Never split on commas: a regular expression has them
+			// ("^nginx{1,3}$"). A JSON array is the list; any other text
+			// is one item. Text that starts with "[" must be a JSON
+			// array, so a character class is never taken for a list.
+			t := strings.TrimSpace(x)
+			switch {
+			case t == "":
+			case strings.HasPrefix(t, "["):
+				l, err := decodeJSONStrings(t)
+				if err != nil {
+					return nil, bad("%q starts with \"[\" but is not a JSON array of strings (%v); a single item that starts with \"[\" is written as a JSON array: [%q]", x, err, t)
 				}
+				list = l
+			default:
+				list = []string{t}
 			}
 		default:
 			return nil, bad("got %s, not a list of strings", kind(v))
@@ -283,14 +318,46 @@ func coerce(tmpl string, p Param, v any) (any, error) {
 				m[k] = s
 			}
 		case string:
-			if strings.TrimSpace(x) != "" {
-				for _, kv := range strings.Split(x, ",") {
-					k, s, ok := strings.Cut(kv, "=")
-					if !ok {
-						return nil, bad("%q is not key=value", kv)
-					}
-					m[strings.TrimSpace(k)] = strings.TrimSpace(s)
+			// A JSON object, or one key=value pair (never split on commas:
+			// the values are often regular expressions).
+			t := strings.TrimSpace(x)
+			switch {
+			case t == "":
+			case strings.HasPrefix(t, "{"):
+				if err := decodeJSONStringMap(t, m); err != nil {
+					return nil, bad("%q starts with \"{\" but is not a JSON object of strings (%v)", x, err)
 				}
+			default:
+				k, s, ok := strings.Cut(t, "=")
+				if !ok {
+					return nil, bad("%q is not key=value", x)
+				}
+				m[strings.TrimSpace(k)] = strings.TrimSpace(s)
+			}
+		case []any, []string:
+			// Repeated --param name=key=value on the CLI: one pair each.
+			var items []string
+			if ss, ok := x.([]string); ok {
+				items = ss
+			} else {
+				for i, e := range x.([]any) {
+					s, ok := e.(string)
+					if !ok {
+						return nil, bad("item %d is %s, not a key=value string", i, kind(e))
+					}
+					items = append(items, s)
+				}
+			}
+			for _, kv := range items {
+				k, s, ok := strings.Cut(kv, "=")
+				if !ok {
+					return nil, bad("%q is not key=value", kv)
+				}
+				k = strings.TrimSpace(k)
+				if _, dup := m[k]; dup {
+					return nil, bad("key %q given twice", k)
+				}
+				m[k] = strings.TrimSpace(s)
 			}
 		default:
 			return nil, bad("got %s, not a map of strings", kind(v))
@@ -327,10 +394,46 @@ func coerce(tmpl string, p Param, v any) (any, error) {
 	return nil, bad("unsupported parameter type %q", p.Type)
 }
 
+// decodeJSONStrings reads a JSON array of strings, refusing anything else
+// (numbers, nested values, trailing text).
+func decodeJSONStrings(s string) ([]string, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var out []string
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("text after the array")
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+// decodeJSONStringMap reads a JSON object of strings into m.
+func decodeJSONStringMap(s string, m map[string]string) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var out map[string]string
+	if err := dec.Decode(&out); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("text after the object")
+	}
+	for k, v := range out {
+		m[k] = v
+	}
+	return nil
+}
+
 // checkText refuses control characters and the collector's ${...}
 // expansion syntax: a parameter must never pull environment variables or
 // files into a config.
 func checkText(s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%q is not valid UTF-8", s)
+	}
 	for _, r := range s {
 		if r < 0x20 && r != '\t' || r == 0x7f {
 			return fmt.Errorf("contains control character %U", r)

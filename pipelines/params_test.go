@@ -69,8 +69,8 @@ func TestStringAndJSONFormsAgree(t *testing.T) {
 	fromStrings, err := ResolveParams(tmpl, map[string]any{
 		"collection_interval": "30s",
 		"memory_limit_mib":    "512",
-		"critical_processes":  "^nginx$, ^postgres$",
-		"categories":          "web=^node$,batch=^python3$",
+		"critical_processes":  `["^nginx$", "^postgres$"]`,
+		"categories":          `{"web": "^node$", "batch": "^python3$"}`,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -78,10 +78,16 @@ var pipelineTypes = []string{"traces", "metrics", "logs", "profiles"}
 // ValidateYAML checks a user's own collector config without running
 // anything: YAML syntax (with line and column), the top-level sections, that
 // every component type exists in phoenix-otelcol, that every pipeline has a
-// receiver and an exporter and references only defined components, and that
-// the service's extensions are defined. It returns nil when it finds nothing;
+// receiver and an exporter and references only defined components, that
+// the service's extensions are defined, and that every Phoenix component's
+// settings unmarshal as the collector does (unknown keys refused) and pass
+// the component's own Validate(). Input over MaxConfigBytes is refused
+// unread. It returns nil when it finds nothing;
 // ValidateWithBinary is the final word.
 func ValidateYAML(data []byte) []Problem {
+	if len(data) > MaxConfigBytes {
+		return []Problem{tooLarge(len(data))}
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return []Problem{{Line: 1, Column: 1, Message: "the config is empty"}}
 	}
@@ -215,7 +221,9 @@ func (v *validator) section(kind string, n *yaml.Node) {
 		}
 		if val.Kind != yaml.MappingNode && !(val.Kind == yaml.ScalarNode && val.Tag == "!!null") {
 			v.add(val, path, "the settings of %q must be a mapping (or empty for the defaults)", k.Value)
+			continue
 		}
+		v.checkPhoenixComponent(kind, typ, k, val)
 	}
 }
 
@@ -282,6 +290,9 @@ func (v *validator) pipeline(k, n *yaml.Node) {
 // ValidateWithBinary runs `<binary> validate --config=<file>` on the config
 // and returns the collector's own error (its output) when it refuses it.
 func ValidateWithBinary(ctx context.Context, binary string, data []byte) error {
+	if len(data) > MaxConfigBytes {
+		return &BinaryValidationError{Output: tooLarge(len(data)).Message}
+	}
 	dir, err := os.MkdirTemp("", "phoenix-validate-")
 	if err != nil {
 		return err

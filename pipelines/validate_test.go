@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,53 @@ func TestValidateYAMLReportsEveryProblem(t *testing.T) {
 	}
 	if probs[0].Path != "processors.bogus" || probs[1].Path != "service.pipelines.metrics.exporters" {
 		t.Errorf("problems out of order or misplaced: %v", probs)
+	}
+}
+
+// The local check agrees with phoenix-otelcol on the Phoenix components'
+// settings: unknown keys and values their Validate() refuses are both named.
+func TestValidateYAMLRunsPhoenixComponentValidate(t *testing.T) {
+	cfg := strings.Replace(goodConfig, "processors:\n  batch:\n", "processors:\n  batch:\n  topk:\n    top_k: -5\n    bogus_field: 1\n", 1)
+	cfg = strings.Replace(cfg, "processors: [batch]", "processors: [batch, topk]", 1)
+	probs := ValidateYAML([]byte(cfg))
+	var unknown, bad bool
+	for _, p := range probs {
+		if p.Path == "processors.topk.bogus_field" && strings.Contains(p.Message, `unknown setting "bogus_field"`) && p.Line == 9 {
+			unknown = true
+		}
+		if p.Path == "processors.topk" && strings.Contains(p.Message, "top_k") {
+			bad = true
+		}
+	}
+	if !unknown || !bad {
+		t.Fatalf("want bogus_field (line 9) and top_k named; got %v", probs)
+	}
+	// Settings the component accepts stay valid, and ${env:...} is left to the collector.
+	ok := strings.Replace(goodConfig, "processors:\n  batch:\n", "processors:\n  batch:\n  topk:\n    top_k: 5\n  cardinality:\n    exact_limit: ${env:LIMIT}\n", 1)
+	ok = strings.Replace(ok, "processors: [batch]", "processors: [batch, topk, cardinality]", 1)
+	if probs := ValidateYAML([]byte(ok)); len(probs) != 0 {
+		t.Fatalf("valid Phoenix settings refused: %v", probs)
+	}
+}
+
+func TestValidateYAMLBoundsTheInput(t *testing.T) {
+	big := []byte(goodConfig + "# " + strings.Repeat("x", MaxConfigBytes) + "\n")
+	probs := ValidateYAML(big)
+	if len(probs) != 1 || !strings.Contains(probs[0].Message, fmt.Sprintf("over the limit of %d bytes", MaxConfigBytes)) {
+		t.Fatalf("oversized config: %v", probs)
+	}
+	if err := ValidateWithBinary(t.Context(), "/nonexistent-binary", big); err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Fatalf("ValidateWithBinary on oversized input: %v (it must refuse before running anything)", err)
+	}
+}
+
+func BenchmarkValidateYAMLAtTheLimit(b *testing.B) {
+	data := []byte(goodConfig + "# " + strings.Repeat("x", MaxConfigBytes-len(goodConfig)-4) + "\n")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if probs := ValidateYAML(data); len(probs) != 0 {
+			b.Fatal(probs)
+		}
 	}
 }
