@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/phoenix-otel/phoenix/internal/buildinfo"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
+	"github.com/phoenix-otel/phoenix/opamp-server/deployment"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
@@ -129,25 +132,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-// Problem is an RFC 9457 problem document (application/problem+json).
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail"`
-	Instance string `json:"instance,omitempty"`
-	// Field names the request field that is wrong, when there is one.
-	Field string         `json:"field,omitempty"`
-	Extra map[string]any `json:"-"`
-}
-
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
+	ae, known := httpError(err)
+	if !known {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		ae = &apiError{Status: http.StatusInternalServerError, Title: "Internal error", Detail: err.Error()}
 	}
-	p := map[string]any{
+	p := map[string]any{ // api.Problem plus the extension members
 		"type":     "urn:phoenix:problem:" + strings.ReplaceAll(strings.ToLower(ae.Title), " ", "-"),
 		"title":    ae.Title,
 		"status":   ae.Status,
@@ -158,7 +148,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p["field"] = ae.Field
 	}
 	for k, v := range ae.Extra {
-		p[k] = v
+		if _, taken := p[k]; !taken {
+			p[k] = v
+		}
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(ae.Status)
@@ -234,10 +226,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getInfo(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, 200, map[string]any{
-		"version": buildinfo.Version, "commit": buildinfo.Commit, "build_date": buildinfo.Date,
-		"server_id": s.cfg.ServerID, "opamp_url": s.OpAMPURL(), "started_at": s.startedAt.UTC(),
-		"agents_connected_here": s.fleet.connectedCount(),
+	writeJSON(w, 200, api.Info{
+		Version: buildinfo.Version, Commit: buildinfo.Commit, BuildDate: buildinfo.Date,
+		ServerID: s.cfg.ServerID, OpAMPURL: s.OpAMPURL(), StartedAt: s.startedAt.UTC(),
+		AgentsConnectedHere: s.fleet.connectedCount(),
 	})
 	return nil
 }
@@ -245,7 +237,7 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request) error {
 // ---- catalog and validation ----
 
 func (s *Server) listCatalog(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, 200, map[string]any{"templates": pipelines.List(), "destination_types": pipelines.DestinationTypes()})
+	writeJSON(w, 200, api.Catalog{Templates: pipelines.List(), DestinationTypes: pipelines.DestinationTypes()})
 	return nil
 }
 
@@ -258,19 +250,12 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type renderRequest struct {
-	Params      map[string]any     `json:"params,omitempty"`
-	Destination *store.Destination `json:"destination,omitempty"`
-	HostName    string             `json:"host_name,omitempty"`
-	Labels      map[string]string  `json:"labels,omitempty"`
-}
-
 func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("template")
 	if _, err := pipelines.Get(name); err != nil {
 		return notFound(err.Error())
 	}
-	var req renderRequest
+	var req api.RenderRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
@@ -278,13 +263,13 @@ func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request) error {
 	}
 	spec := store.DeploymentSpec{Template: name, Params: req.Params}
 	if req.Destination != nil {
-		spec.Destination = *req.Destination
+		spec.Destination = fromAPIDest(*req.Destination)
 	}
-	out, err := pipelines.Render(pipelinesSpec(spec), pipelines.Context{HostName: req.HostName, Labels: req.Labels})
+	out, err := pipelines.Render(deployment.PipelinesSpec(spec), pipelines.Context{HostName: req.HostName, Labels: req.Labels})
 	if err != nil {
-		return renderError(err)
+		return deployment.RenderError(err)
 	}
-	writeJSON(w, 200, map[string]any{"template": name, "yaml": string(out.YAML), "sha256": out.SHA256})
+	writeJSON(w, 200, api.Rendered{Template: name, YAML: string(out.YAML), SHA256: out.SHA256})
 	return nil
 }
 
@@ -294,9 +279,7 @@ func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 	var data []byte
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var req struct {
-			YAML string `json:"yaml"`
-		}
+		var req api.ValidateRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
@@ -318,57 +301,35 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 	if problems == nil {
 		problems = []pipelines.Problem{}
 	}
-	writeJSON(w, 200, map[string]any{"valid": len(problems) == 0, "problems": problems})
+	writeJSON(w, 200, api.Validation{Valid: len(problems) == 0, Problems: problems})
 	return nil
 }
 
 // ---- deployments ----
 
-type deploymentRequest struct {
-	Name            string             `json:"name,omitempty"`
-	Template        string             `json:"template,omitempty"`
-	Params          map[string]any     `json:"params,omitempty"`
-	Destination     *store.Destination `json:"destination,omitempty"`
-	Target          *store.Target      `json:"target,omitempty"`
-	ExpectedVersion int                `json:"expected_version,omitempty"`
+func toAPIDest(d store.Destination) api.Destination {
+	return api.Destination{Type: d.Type, Endpoint: d.Endpoint, Headers: d.Headers, Insecure: d.Insecure}
 }
 
-// DeploymentView is a deployment as the API shows it.
-type DeploymentView struct {
-	Name        string            `json:"name"`
-	Version     int               `json:"version"`
-	Template    string            `json:"template"`
-	Params      map[string]any    `json:"params,omitempty"`
-	Destination store.Destination `json:"destination"`
-	Target      store.Target      `json:"target"`
-	RollbackOf  int               `json:"rollback_of,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	Status      *DeploymentStatus `json:"status,omitempty"`
+func fromAPIDest(d api.Destination) store.Destination {
+	return store.Destination{Type: d.Type, Endpoint: d.Endpoint, Headers: d.Headers, Insecure: d.Insecure}
 }
 
-// VersionView is one immutable version.
-type VersionView struct {
-	Deployment  string            `json:"deployment"`
-	Version     int               `json:"version"`
-	Template    string            `json:"template"`
-	Params      map[string]any    `json:"params,omitempty"`
-	Destination store.Destination `json:"destination"`
-	Target      store.Target      `json:"target"`
-	RollbackOf  int               `json:"rollback_of,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	Current     bool              `json:"current"`
+func toAPITarget(t store.Target) api.Target { return api.Target{Hosts: t.Hosts, Selector: t.Selector} }
+
+func fromAPITarget(t api.Target) store.Target {
+	return store.Target{Hosts: t.Hosts, Selector: t.Selector}
 }
 
-func viewDeployment(d store.Deployment, st *DeploymentStatus) DeploymentView {
+func viewDeployment(d store.Deployment, st *api.DeploymentStatus) api.Deployment {
 	sp := d.Current.Spec
-	return DeploymentView{Name: d.Name, Version: d.Version, Template: sp.Template, Params: sp.Params, Destination: sp.Destination,
-		Target: sp.Target, RollbackOf: d.Current.RollbackOf, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Status: st}
+	return api.Deployment{Name: d.Name, Version: d.Version, Template: sp.Template, Params: sp.Params, Destination: toAPIDest(sp.Destination),
+		Target: toAPITarget(sp.Target), RollbackOf: d.Current.RollbackOf, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Status: st}
 }
 
-func viewVersion(v store.DeploymentVersion, current int) VersionView {
-	return VersionView{Deployment: v.Deployment, Version: v.Version, Template: v.Spec.Template, Params: v.Spec.Params,
-		Destination: v.Spec.Destination, Target: v.Spec.Target, RollbackOf: v.RollbackOf, CreatedAt: v.CreatedAt, Current: v.Version == current}
+func viewVersion(v store.DeploymentVersion, current int) api.Version {
+	return api.Version{Deployment: v.Deployment, Version: v.Version, Template: v.Spec.Template, Params: v.Spec.Params,
+		Destination: toAPIDest(v.Spec.Destination), Target: toAPITarget(v.Spec.Target), RollbackOf: v.RollbackOf, CreatedAt: v.CreatedAt, Current: v.Version == current}
 }
 
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) error {
@@ -381,20 +342,20 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	want := r.URL.Query().Get("status")
-	out := []DeploymentView{}
+	out := api.DeploymentList{Deployments: []api.Deployment{}}
 	for _, d := range deps {
-		st := s.deploymentStatus(d, agents, false)
+		st := s.deployments.Status(d, agents, false)
 		if want != "" && st.Status != want {
 			continue
 		}
-		out = append(out, viewDeployment(d, &st))
+		out.Deployments = append(out.Deployments, viewDeployment(d, &st))
 	}
-	writeJSON(w, 200, map[string]any{"deployments": out})
+	writeJSON(w, 200, out)
 	return nil
 }
 
 func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error {
-	var req deploymentRequest
+	var req api.DeploymentRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
@@ -403,15 +364,15 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 	}
 	spec := store.DeploymentSpec{Template: req.Template, Params: req.Params}
 	if req.Destination != nil {
-		spec.Destination = *req.Destination
+		spec.Destination = fromAPIDest(*req.Destination)
 	}
 	if req.Target != nil {
-		spec.Target = *req.Target
+		spec.Target = fromAPITarget(*req.Target)
 	}
-	if _, err := s.CreateDeployment(r.Context(), req.Name, spec); err != nil {
+	if _, err := s.deployments.Create(r.Context(), req.Name, spec); err != nil {
 		return err
 	}
-	d, st, err := s.deploymentStatusByName(r.Context(), req.Name, true)
+	d, st, err := s.deployments.StatusByName(r.Context(), req.Name, true)
 	if err != nil {
 		return err
 	}
@@ -421,9 +382,9 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) error {
-	d, st, err := s.deploymentStatusByName(r.Context(), r.PathValue("name"), true)
+	d, st, err := s.deployments.StatusByName(r.Context(), r.PathValue("name"), true)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	writeJSON(w, 200, viewDeployment(d, &st))
 	return nil
@@ -433,16 +394,16 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) error {
 // value; params, destination and target are replaced whole when given.
 func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	var req deploymentRequest
+	var req api.DeploymentRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
 	if req.Name != "" && req.Name != name {
 		return invalid("name", fmt.Sprintf("name %q in the body differs from %q in the path; a deployment cannot be renamed", req.Name, name))
 	}
-	cur, err := s.store.GetDeployment(r.Context(), name)
+	cur, err := s.deployments.Get(r.Context(), name)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	spec := cur.Current.Spec
 	if req.Template != "" {
@@ -452,19 +413,19 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 		spec.Params = req.Params
 	}
 	if req.Destination != nil {
-		spec.Destination = *req.Destination
+		spec.Destination = fromAPIDest(*req.Destination)
 	}
 	if req.Target != nil {
-		spec.Target = *req.Target
+		spec.Target = fromAPITarget(*req.Target)
 	}
 	expect := cur.Version
 	if req.ExpectedVersion != 0 {
 		expect = req.ExpectedVersion
 	}
-	if _, err := s.UpdateDeployment(r.Context(), name, expect, spec); err != nil {
+	if _, err := s.deployments.Update(r.Context(), name, expect, spec); err != nil {
 		return err
 	}
-	d, st, err := s.deploymentStatusByName(r.Context(), name, true)
+	d, st, err := s.deployments.StatusByName(r.Context(), name, true)
 	if err != nil {
 		return err
 	}
@@ -474,28 +435,24 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) deleteDeployment(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if err := s.DeleteDeployment(r.Context(), name); err != nil {
+	if err := s.deployments.Delete(r.Context(), name); err != nil {
 		return err
 	}
-	writeJSON(w, 200, map[string]any{"deleted": name, "detail": "its hosts get the empty config and go back to the agent's minimal config (no data pipelines)"})
+	writeJSON(w, 200, api.Deleted{Deleted: name, Detail: "its hosts get the empty config and go back to the agent's minimal config (no data pipelines)"})
 	return nil
 }
 
 func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	d, err := s.store.GetDeployment(r.Context(), name)
+	vs, current, err := s.deployments.Versions(r.Context(), name)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
-	vs, err := s.store.ListDeploymentVersions(r.Context(), name)
-	if err != nil {
-		return storeError(err)
-	}
-	out := make([]VersionView, len(vs))
+	out := api.VersionList{Deployment: name, Current: current, Versions: make([]api.Version, len(vs))}
 	for i, v := range vs {
-		out[i] = viewVersion(v, d.Version)
+		out.Versions[i] = viewVersion(v, current)
 	}
-	writeJSON(w, 200, map[string]any{"deployment": name, "current": d.Version, "versions": out})
+	writeJSON(w, 200, out)
 	return nil
 }
 
@@ -513,15 +470,12 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.store.GetDeployment(r.Context(), name)
+	v, err := s.deployments.Version(r.Context(), name, n)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
-	v, err := s.store.GetDeploymentVersion(r.Context(), name, n)
+	d, err := s.deployments.Get(r.Context(), name)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound(fmt.Sprintf("deployment %q has no version %d (versions 1 to %d)", name, n, d.Version))
-		}
 		return err
 	}
 	writeJSON(w, 200, viewVersion(v, d.Version))
@@ -530,20 +484,18 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	var req struct {
-		ToVersion *int `json:"to_version"`
-	}
+	var req api.RollbackRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
 	if req.ToVersion == nil {
 		return invalid("to_version", "to_version is required: the version to roll back to")
 	}
-	v, err := s.Rollback(r.Context(), name, *req.ToVersion)
+	v, err := s.deployments.Rollback(r.Context(), name, *req.ToVersion)
 	if err != nil {
 		return err
 	}
-	d, st, err := s.deploymentStatusByName(r.Context(), name, true)
+	d, st, err := s.deployments.StatusByName(r.Context(), name, true)
 	if err != nil {
 		return err
 	}
@@ -555,12 +507,12 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getDeploymentStatus(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	d, st, err := s.deploymentStatusByName(r.Context(), name, true)
+	d, st, err := s.deployments.StatusByName(r.Context(), name, true)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	if h := r.URL.Query().Get("host"); h != "" {
-		var hosts []HostStatus
+		var hosts []api.HostStatus
 		for _, x := range st.Hosts {
 			if x.Host == h {
 				hosts = append(hosts, x)
@@ -571,8 +523,11 @@ func (s *Server) getDeploymentStatus(w http.ResponseWriter, r *http.Request) err
 		}
 		st.Hosts = hosts
 	}
-	writeJSON(w, 200, map[string]any{"deployment": d.Name, "version": d.Version, "status": st.Status, "detail": st.Detail,
-		"total": st.Total, "counts": st.Counts, "hosts": st.Hosts, "final": st.Final()})
+	st.Deployment, st.Version = d.Name, d.Version
+	if st.Hosts == nil {
+		st.Hosts = []api.HostStatus{}
+	}
+	writeJSON(w, 200, st)
 	return nil
 }
 
@@ -580,9 +535,9 @@ func (s *Server) getDeploymentStatus(w http.ResponseWriter, r *http.Request) err
 // host gets it, else for the first host it targets, else with no host.
 func (s *Server) getDeploymentConfig(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	d, err := s.store.GetDeployment(r.Context(), name)
+	d, err := s.deployments.Get(r.Context(), name)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
 	spec, version := d.Current.Spec, d.Version
 	if vs := r.URL.Query().Get("version"); vs != "" {
@@ -590,9 +545,9 @@ func (s *Server) getDeploymentConfig(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return err
 		}
-		v, err := s.store.GetDeploymentVersion(r.Context(), name, n)
+		v, err := s.deployments.Version(r.Context(), name, n)
 		if err != nil {
-			return storeError(err)
+			return err
 		}
 		spec, version = v.Spec, v.Version
 	}
@@ -602,7 +557,7 @@ func (s *Server) getDeploymentConfig(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	hosts := latestPerHost(agents)
+	hosts := deployment.LatestPerHost(agents)
 	if host != "" {
 		a, ok := hosts[host]
 		if !ok {
@@ -617,21 +572,37 @@ func (s *Server) getDeploymentConfig(w http.ResponseWriter, r *http.Request) err
 			}
 		}
 	}
-	out, err := pipelines.Render(pipelinesSpec(spec), pipelines.Context{HostName: host, Labels: labels, DeploymentID: name, DeploymentVersion: version})
+	out, err := pipelines.Render(deployment.PipelinesSpec(spec), pipelines.Context{HostName: host, Labels: labels, DeploymentID: name, DeploymentVersion: version})
 	if err != nil {
-		return renderError(err)
+		return deployment.RenderError(err)
 	}
-	writeJSON(w, 200, map[string]any{"deployment": name, "version": version, "host": host, "yaml": string(out.YAML), "sha256": hexSHA(out.YAML)})
+	writeJSON(w, 200, api.DeploymentConfig{Deployment: name, Version: version, Host: host, YAML: string(out.YAML), SHA256: hexSHA(out.YAML)})
 	return nil
 }
 
 // ---- agents and hosts ----
 
-// AgentView is an agent as the API shows it.
-type AgentView struct {
-	store.Agent
-	Online bool       `json:"online"`
-	Status HostStatus `json:"status"`
+func (s *Server) viewAgent(a store.Agent) api.Agent {
+	v := api.Agent{
+		InstanceUID: a.InstanceUID, HostName: a.HostName, OS: a.OS, Arch: a.Arch, AgentVersion: a.AgentVersion,
+		CollectorVersion: a.CollectorVersion, Identifying: a.Identifying, NonIdentifying: a.NonIdentifying, Labels: a.Labels,
+		Capabilities: a.Capabilities, Transport: a.Transport, Connected: a.Connected, ServerID: a.ServerID,
+		FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, EffectiveConfigHash: a.EffectiveConfigHash,
+		RemoteStatus: a.RemoteStatus, RemoteHash: a.RemoteHash, RemoteError: a.RemoteError,
+		DesiredDeployment: a.DesiredDeployment, DesiredVersion: a.DesiredVersion, DesiredHash: a.DesiredHash, DesiredError: a.DesiredError,
+		PushedHash: a.PushedHash, PushedAt: a.PushedAt, AppliedAt: a.AppliedAt,
+		Online: s.deployments.Online(a), Status: s.deployments.HostStatus(a),
+	}
+	if a.Health != nil {
+		v.Health = &api.Health{Healthy: a.Health.Healthy, Status: a.Health.Status, LastError: a.Health.LastError, StartTime: a.Health.StartTime}
+	}
+	if len(a.FailedConfigs) > 0 {
+		v.FailedConfigs = make(map[string]api.FailedConfig, len(a.FailedConfigs))
+		for h, f := range a.FailedConfigs {
+			v.FailedConfigs[h] = api.FailedConfig{Error: f.Error, At: f.At}
+		}
+	}
+	return v
 }
 
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
@@ -639,33 +610,24 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]AgentView, 0, len(agents))
+	out := api.AgentList{Agents: make([]api.Agent, 0, len(agents))}
 	for _, a := range agents {
-		out = append(out, AgentView{Agent: a, Online: s.online(a), Status: s.hostStatus(a)})
+		out.Agents = append(out.Agents, s.viewAgent(a))
 	}
-	writeJSON(w, 200, map[string]any{"agents": out})
+	writeJSON(w, 200, out)
 	return nil
 }
 
 func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.store.GetAgent(r.Context(), r.PathValue("uid"))
-	if err != nil {
-		return storeError(err)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(err.Error())
 	}
-	writeJSON(w, 200, AgentView{Agent: a, Online: s.online(a), Status: s.hostStatus(a)})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, s.viewAgent(a))
 	return nil
-}
-
-func (s *Server) hostAgent(ctx context.Context, host string) (store.Agent, error) {
-	agents, err := s.store.ListAgents(ctx)
-	if err != nil {
-		return store.Agent{}, err
-	}
-	a, ok := latestPerHost(agents)[host]
-	if !ok {
-		return a, notFound(fmt.Sprintf("no agent has reported host %q; GET /api/v1/hosts lists the known hosts", host))
-	}
-	return a, nil
 }
 
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) error {
@@ -673,38 +635,38 @@ func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m := latestPerHost(agents)
-	out := []HostStatus{}
+	m := deployment.LatestPerHost(agents)
+	out := api.HostList{Hosts: []api.HostStatus{}}
 	for _, h := range sortedKeys(m) {
-		out = append(out, s.hostStatus(m[h]))
+		out.Hosts = append(out.Hosts, s.deployments.HostStatus(m[h]))
 	}
-	writeJSON(w, 200, map[string]any{"hosts": out})
+	writeJSON(w, 200, out)
 	return nil
 }
 
 func (s *Server) getHost(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.hostAgent(r.Context(), r.PathValue("host"))
+	a, err := s.deployments.HostAgent(r.Context(), r.PathValue("host"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 200, s.hostStatus(a))
+	writeJSON(w, 200, s.deployments.HostStatus(a))
 	return nil
 }
 
 // getHostConfig returns what the host runs (the effective config its agent
 // reported) and what it should run (the desired config).
 func (s *Server) getHostConfig(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.hostAgent(r.Context(), r.PathValue("host"))
+	a, err := s.deployments.HostAgent(r.Context(), r.PathValue("host"))
 	if err != nil {
 		return err
 	}
-	d := s.fleet.desiredFor(a.HostName, a.Labels)
-	hs := s.hostStatus(a)
-	writeJSON(w, 200, map[string]any{
-		"host": a.HostName, "agent_uid": a.InstanceUID, "deployment": d.Deployment, "version": d.Version, "status": hs.Status,
-		"effective":            map[string]any{"yaml": a.EffectiveConfig, "sha256": a.EffectiveConfigHash},
-		"desired":              map[string]any{"yaml": string(d.YAML), "sha256": hs.DesiredHash, "error": d.Err},
-		"remote_config_status": map[string]any{"status": a.RemoteStatus, "hash": a.RemoteHash, "error": a.RemoteError},
+	d := s.deployments.Desired(a.HostName, a.Labels)
+	hs := s.deployments.HostStatus(a)
+	writeJSON(w, 200, api.HostConfig{
+		Host: a.HostName, AgentUID: a.InstanceUID, Deployment: d.Deployment, Version: d.Version, Experiment: d.Experiment, Status: hs.Status,
+		Effective:          api.ConfigBody{YAML: a.EffectiveConfig, SHA256: a.EffectiveConfigHash},
+		Desired:            api.ConfigBody{YAML: string(d.YAML), SHA256: hs.DesiredHash, Error: d.Err},
+		RemoteConfigStatus: api.RemoteConfigStatus{Status: a.RemoteStatus, Hash: a.RemoteHash, Error: a.RemoteError},
 	})
 	return nil
 }
@@ -712,15 +674,27 @@ func (s *Server) getHostConfig(w http.ResponseWriter, r *http.Request) error {
 // retryHost forgets the configs the host's agent reported FAILED, so the
 // desired config is pushed again.
 func (s *Server) retryHost(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.hostAgent(r.Context(), r.PathValue("host"))
+	a, err := s.deployments.HostAgent(r.Context(), r.PathValue("host"))
 	if err != nil {
 		return err
 	}
 	if err := s.fleet.clearFailed(r.Context(), a.InstanceUID); err != nil {
-		return storeError(err)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound(err.Error())
+		}
+		return err
 	}
-	writeJSON(w, 200, map[string]any{"host": a.HostName, "agent_uid": a.InstanceUID, "detail": "failed configs forgotten; the desired config is pushed again"})
+	writeJSON(w, 200, api.RetryResult{Host: a.HostName, AgentUID: a.InstanceUID, Detail: "failed configs forgotten; the desired config is pushed again"})
 	return nil
 }
 
-func hexSHA(b []byte) string { return fmt.Sprintf("%x", sha256New(b)) }
+func hexSHA(b []byte) string { return deployment.SHA256Hex(b) }
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

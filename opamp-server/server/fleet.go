@@ -63,11 +63,7 @@ type session struct {
 }
 
 type fleet struct {
-	s       *Server
-	renders *renderCache
-
-	depMu sync.RWMutex
-	deps  []store.Deployment
+	s *Server
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -75,25 +71,7 @@ type fleet struct {
 }
 
 func newFleet(s *Server) *fleet {
-	return &fleet{s: s, renders: newRenderCache(), sessions: map[string]*session{}, conns: map[types.Connection]*session{}}
-}
-
-func (f *fleet) deploymentsSnapshot() []store.Deployment {
-	f.depMu.RLock()
-	defer f.depMu.RUnlock()
-	return f.deps
-}
-
-func (f *fleet) loadDeployments(ctx context.Context) error {
-	deps, err := f.s.store.ListDeployments(ctx)
-	if err != nil {
-		return err
-	}
-	f.depMu.Lock()
-	f.deps = deps
-	f.depMu.Unlock()
-	f.renders.reset()
-	return nil
+	return &fleet{s: s, sessions: map[string]*session{}, conns: map[types.Connection]*session{}}
 }
 
 func (f *fleet) callbacks() types.Callbacks {

@@ -32,6 +32,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/agentsim"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres/pgtest"
@@ -57,10 +58,10 @@ func TestDeployReachesApplied(t *testing.T) {
 	if num(out["version"]) != 1 {
 		t.Fatalf("version %v", out["version"])
 	}
-	ts.waitHosts(t, server.StatusApplied, "web-1", "web-2")
+	ts.waitHosts(t, api.StatusApplied, "web-1", "web-2")
 	eventually(t, "deployment applied", func() (bool, string) {
 		_, st := ts.call(t, "GET", "/api/v1/deployments/web/status", nil)
-		return st["status"] == server.StatusApplied && num(st["total"]) == 2 && st["final"] == true, fmt.Sprint(st)
+		return st["status"] == api.StatusApplied && num(st["total"]) == 2 && st["final"] == true, fmt.Sprint(st)
 	})
 	for _, a := range []*agentsim.Agent{ws, poll} {
 		rec := a.Received()
@@ -86,7 +87,7 @@ func TestDeployReachesApplied(t *testing.T) {
 	if n := len(other.Received()); n != 0 {
 		t.Fatalf("host outside the target received %d configs", n)
 	}
-	ts.waitHosts(t, server.StatusNone, "db-1")
+	ts.waitHosts(t, api.StatusNone, "db-1")
 	// The deployment's config for a host equals what that host got.
 	dc := ts.mustCall(t, "GET", "/api/v1/deployments/web/config?host=web-1", nil, 200)
 	if str(dc["sha256"]) != ws.Received()[0].Hash {
@@ -124,14 +125,14 @@ func TestFailedIsReportedAndNotRepushed(t *testing.T) {
 	ts.waitAgentKnown(t, "bad-1")
 	ts.waitAgentKnown(t, "good-1")
 	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "bad-1", "good-1"), 201)
-	ts.waitHosts(t, server.StatusFailed, "bad-1")
-	ts.waitHosts(t, server.StatusApplied, "good-1")
+	ts.waitHosts(t, api.StatusFailed, "bad-1")
+	ts.waitHosts(t, api.StatusApplied, "good-1")
 	_, h := ts.call(t, "GET", "/api/v1/hosts/bad-1", nil)
 	if !strings.Contains(str(h["error"]), "address already in use") {
 		t.Fatalf("failed host lacks the agent's message: %v", h)
 	}
 	_, st := ts.call(t, "GET", "/api/v1/deployments/web/status", nil)
-	if st["status"] != server.StatusFailed || num(st["counts"].(map[string]any)["applied"]) != 1 {
+	if st["status"] != api.StatusFailed || num(st["counts"].(map[string]any)["applied"]) != 1 {
 		t.Fatalf("deployment status %v", st)
 	}
 	// Heartbeats every 200ms for 2s: no second push.
@@ -146,7 +147,7 @@ func TestFailedIsReportedAndNotRepushed(t *testing.T) {
 		t.Fatal(err)
 	}
 	again := startAgent(t, opts)
-	ts.waitHosts(t, server.StatusFailed, "bad-1")
+	ts.waitHosts(t, api.StatusFailed, "bad-1")
 	time.Sleep(time.Second)
 	if n := len(again.Received()); n != 0 {
 		t.Fatalf("failed config pushed again after reconnect (%d)", n)
@@ -166,11 +167,11 @@ func TestRollback(t *testing.T) {
 	a := ts.agent(t, "web-1", nil)
 	ts.waitAgentKnown(t, "web-1")
 	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
-	ts.waitHosts(t, server.StatusApplied, "web-1")
+	ts.waitHosts(t, api.StatusApplied, "web-1")
 	ts.mustCall(t, "PUT", "/api/v1/deployments/web", map[string]any{"params": map[string]any{"k": 25}}, 200)
 	eventually(t, "v2 applied", func() (bool, string) {
 		_, h := ts.call(t, "GET", "/api/v1/hosts/web-1", nil)
-		return h["status"] == server.StatusApplied && num(h["version"]) == 2, fmt.Sprint(h)
+		return h["status"] == api.StatusApplied && num(h["version"]) == 2, fmt.Sprint(h)
 	})
 	out := ts.mustCall(t, "POST", "/api/v1/deployments/web/rollback", map[string]any{"to_version": 1}, 200)
 	if num(out["version"]) != 3 || num(out["rollback_of"]) != 1 {
@@ -178,7 +179,7 @@ func TestRollback(t *testing.T) {
 	}
 	eventually(t, "v3 applied", func() (bool, string) {
 		_, h := ts.call(t, "GET", "/api/v1/hosts/web-1", nil)
-		return h["status"] == server.StatusApplied && num(h["version"]) == 3, fmt.Sprint(h)
+		return h["status"] == api.StatusApplied && num(h["version"]) == 3, fmt.Sprint(h)
 	})
 	vs := ts.mustCall(t, "GET", "/api/v1/deployments/web/versions", nil, 200)["versions"].([]any)
 	if len(vs) != 3 {
@@ -221,7 +222,7 @@ func TestDelete(t *testing.T) {
 	a := ts.agent(t, "web-1", nil)
 	ts.waitAgentKnown(t, "web-1")
 	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
-	ts.waitHosts(t, server.StatusApplied, "web-1")
+	ts.waitHosts(t, api.StatusApplied, "web-1")
 	ts.mustCall(t, "DELETE", "/api/v1/deployments/web", nil, 200)
 	eventually(t, "empty config applied", func() (bool, string) {
 		rec := a.Received()
@@ -229,14 +230,14 @@ func TestDelete(t *testing.T) {
 		return len(rec) == 2 && len(rec[1].Body) == 0 && st.GetStatus() == protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED &&
 			hex.EncodeToString(st.GetLastRemoteConfigHash()) == hexSHA(nil), fmt.Sprint(len(rec))
 	})
-	ts.waitHosts(t, server.StatusNone, "web-1")
+	ts.waitHosts(t, api.StatusNone, "web-1")
 	ts.mustCall(t, "GET", "/api/v1/deployments/web", nil, 404)
 	if code, _ := ts.call(t, "DELETE", "/api/v1/deployments/web", nil); code != 404 {
 		t.Fatalf("second delete: %d", code)
 	}
 	// The name can be used again.
 	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
-	ts.waitHosts(t, server.StatusApplied, "web-1")
+	ts.waitHosts(t, api.StatusApplied, "web-1")
 }
 
 // A host belongs to one deployment: overlaps by host name, by an agent both
@@ -289,7 +290,7 @@ func TestServerRestart(t *testing.T) {
 	ts.mustCall(t, "PUT", "/api/v1/deployments/web", map[string]any{"params": map[string]any{"k": 30}}, 200)
 	eventually(t, "v2 applied", func() (bool, string) {
 		_, h := ts.call(t, "GET", "/api/v1/hosts/web-1", nil)
-		return h["status"] == server.StatusApplied && num(h["version"]) == 2, fmt.Sprint(h)
+		return h["status"] == api.StatusApplied && num(h["version"]) == 2, fmt.Sprint(h)
 	})
 	pushed := len(a.Received())
 	token := ts.APIToken()
@@ -304,7 +305,7 @@ func TestServerRestart(t *testing.T) {
 	if num(d["version"]) != 2 {
 		t.Fatalf("deployment after restart: %v", d)
 	}
-	ts2.waitHosts(t, server.StatusApplied, "web-1")
+	ts2.waitHosts(t, api.StatusApplied, "web-1")
 	eventually(t, "agent reconnected", func() (bool, string) {
 		_, h := ts2.call(t, "GET", "/api/v1/hosts/web-1", nil)
 		return h["connected"] == true, fmt.Sprint(h)
@@ -318,7 +319,7 @@ func TestServerRestart(t *testing.T) {
 	ts2.mustCall(t, "PUT", "/api/v1/deployments/web", map[string]any{"params": map[string]any{"k": 40}}, 200)
 	eventually(t, "v3 applied after restart", func() (bool, string) {
 		_, h := ts2.call(t, "GET", "/api/v1/hosts/web-1", nil)
-		return h["status"] == server.StatusApplied && num(h["version"]) == 3, fmt.Sprint(h)
+		return h["status"] == api.StatusApplied && num(h["version"]) == 3, fmt.Sprint(h)
 	})
 }
 
@@ -343,14 +344,14 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 	a.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1", "web-2"), 201)
 	eventually(t, "agent on B gets A's deployment", func() (bool, string) { return len(onB.Received()) == 1, "" })
 	for _, r := range []*testServer{a, b} {
-		r.waitHosts(t, server.StatusApplied, "web-1", "web-2")
+		r.waitHosts(t, api.StatusApplied, "web-1", "web-2")
 	}
 	// Rollback on B reaches the agent on A.
 	b.mustCall(t, "PUT", "/api/v1/deployments/web", map[string]any{"params": map[string]any{"k": 50}}, 200)
 	b.mustCall(t, "POST", "/api/v1/deployments/web/rollback", map[string]any{"to_version": 1}, 200)
 	eventually(t, "agent on A gets B's rollback", func() (bool, string) {
 		_, h := a.call(t, "GET", "/api/v1/hosts/web-2", nil)
-		return h["status"] == server.StatusApplied && num(h["version"]) == 3, fmt.Sprint(h)
+		return h["status"] == api.StatusApplied && num(h["version"]) == 3, fmt.Sprint(h)
 	})
 	if n := len(onA.Received()); n < 2 {
 		t.Fatalf("agent on A received %d configs", n)
@@ -629,7 +630,7 @@ func TestStreamWatch(t *testing.T) {
 		if e.Type == server.EventDeploymentStatus {
 			seen[str(e.Data["status"])] = true
 			if e.Data["final"] == true {
-				if e.Data["status"] != server.StatusApplied {
+				if e.Data["status"] != api.StatusApplied {
 					t.Fatalf("final status %v", e.Data)
 				}
 				break
@@ -666,7 +667,7 @@ func TestTLS(t *testing.T) {
 	a := ts.agent(t, "web-1", nil, func(o *agentsim.Options) { o.TLSConfig = &tls.Config{RootCAs: pool} })
 	ts.waitAgentKnown(t, "web-1")
 	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
-	ts.waitHosts(t, server.StatusApplied, "web-1")
+	ts.waitHosts(t, api.StatusApplied, "web-1")
 	eventually(t, "own_metrics offer over https", func() (bool, string) {
 		om := a.OwnMetrics()
 		return om != nil && strings.HasPrefix(om.GetDestinationEndpoint(), "https://"), fmt.Sprint(om)

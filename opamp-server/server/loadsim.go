@@ -11,13 +11,15 @@ import (
 
 	"github.com/open-telemetry/opamp-go/protobufs"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
+	"github.com/phoenix-otel/phoenix/opamp-server/deployment"
 	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
 
 // EventLoadSim is the stream event of a load simulation job change; its
 // data is the job.
-const EventLoadSim = "loadsim.updated"
+const EventLoadSim = api.EventLoadSim
 
 func (s *Server) newLoadSim() *loadsim.Manager {
 	return loadsim.New(loadsim.Config{
@@ -37,17 +39,24 @@ func (s *Server) newLoadSim() *loadsim.Manager {
 // LoadSim is the server's load simulation manager.
 func (s *Server) LoadSim() *loadsim.Manager { return s.loadsim }
 
-// withLoadSim adds the host's synthetic load simulation, if any, to its
-// desired state: deployment (+ experiment) + load simulation -> one config.
-func (f *fleet) withLoadSim(host string, d desired) desired {
-	if f.s.loadsim == nil || d.Err != "" {
+// loadSimLayer is the last link of a host's desired state: it adds the
+// host's synthetic load simulation, if any (deployment -> experiment ->
+// load simulation -> one config).
+func (s *Server) loadSimLayer() deployment.Layer {
+	return deployment.LayerFunc(func(host string, _ map[string]string, d deployment.Desired) deployment.Desired {
+		return s.withLoadSim(host, d)
+	})
+}
+
+func (s *Server) withLoadSim(host string, d deployment.Desired) deployment.Desired {
+	if s.loadsim == nil || d.Err != "" {
 		return d
 	}
 	var base *pipelines.Rendered
 	if d.Hash != "" {
 		base = &pipelines.Rendered{YAML: d.YAML, SHA256: d.Hash}
 	}
-	r := f.s.loadsim.Overlay(host, base)
+	r := s.loadsim.Overlay(host, base)
 	if r == nil || r == base {
 		return d
 	}

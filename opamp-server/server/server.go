@@ -22,6 +22,7 @@ import (
 
 	opampserver "github.com/open-telemetry/opamp-go/server"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/deployment"
 	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres"
@@ -161,14 +162,17 @@ type Server struct {
 	metrics   *metrics
 	hub       *hub
 	fleet     *fleet
-	loadsim   *loadsim.Manager
-	ready     atomic.Bool
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	stopOnce  sync.Once
-	startedAt time.Time
-	dirtyMu   sync.Mutex
-	dirtyDeps map[string]bool
+	// deployments is the deployment domain: it computes each host's
+	// desired state through its chain of layers.
+	deployments *deployment.Service
+	loadsim     *loadsim.Manager
+	ready       atomic.Bool
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	stopOnce    sync.Once
+	startedAt   time.Time
+	dirtyMu     sync.Mutex
+	dirtyDeps   map[string]bool
 }
 
 // New prepares a server: it opens the store and loads or creates the tokens.
@@ -203,10 +207,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics()
 	s.hub = newHub(s.metrics)
+	s.deployments = deployment.New(s.store, cfg.AgentStaleAfter)
 	s.fleet = newFleet(s)
 	s.loadsim = s.newLoadSim()
+	s.deployments.SetLayers(s.loadSimLayer())
 	return s, nil
 }
+
+// Deployments is the server's deployment domain.
+func (s *Server) Deployments() *deployment.Service { return s.deployments }
 
 // Store is the server's store.
 func (s *Server) Store() store.Store { return s.store }

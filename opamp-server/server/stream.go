@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
 
@@ -23,14 +24,14 @@ type Event struct {
 	Data       any       `json:"data,omitempty"`
 }
 
-// Event types.
+// Event types (declared in package api).
 const (
-	EventDeploymentCreated = "deployment.created"
-	EventDeploymentUpdated = "deployment.updated"
-	EventDeploymentDeleted = "deployment.deleted"
-	EventDeploymentStatus  = "deployment.status"
-	EventAgentUpdated      = "agent.updated"
-	EventMetricsUpdated    = "metrics.updated"
+	EventDeploymentCreated = api.EventDeploymentCreated
+	EventDeploymentUpdated = api.EventDeploymentUpdated
+	EventDeploymentDeleted = api.EventDeploymentDeleted
+	EventDeploymentStatus  = api.EventDeploymentStatus
+	EventAgentUpdated      = api.EventAgentUpdated
+	EventMetricsUpdated    = api.EventMetricsUpdated
 )
 
 type streamClient struct {
@@ -158,7 +159,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if c.deployment != "" {
-		if d, st, err := s.deploymentStatusByName(r.Context(), c.deployment, true); err == nil {
+		if d, st, err := s.deployments.StatusByName(r.Context(), c.deployment, true); err == nil {
 			b, _ := json.Marshal(statusEvent(d, st))
 			if conn.WriteMessage(websocket.TextMessage, b) != nil {
 				return nil
@@ -196,11 +197,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
-func statusEvent(d store.Deployment, st DeploymentStatus) Event {
-	return Event{Type: EventDeploymentStatus, Time: time.Now().UTC(), Deployment: d.Name, Data: map[string]any{
-		"deployment": d.Name, "version": d.Version, "status": st.Status, "detail": st.Detail, "total": st.Total,
-		"counts": st.Counts, "hosts": st.Hosts, "final": st.Final(),
-	}}
+func statusEvent(d store.Deployment, st api.DeploymentStatus) Event {
+	st.Deployment, st.Version = d.Name, d.Version
+	return Event{Type: EventDeploymentStatus, Time: time.Now().UTC(), Deployment: d.Name, Data: st}
 }
 
 func (s *Server) markDirty(names ...string) {
@@ -238,9 +237,9 @@ func (s *Server) agentEvent(ctx context.Context, uid string) {
 	if err != nil {
 		return
 	}
-	hs := s.hostStatus(a)
-	s.hub.publish(Event{Type: EventAgentUpdated, Deployment: hs.Deployment, Host: a.HostName, AgentUID: uid,
-		Data: AgentView{Agent: a, Online: s.online(a), Status: hs}})
+	view := s.viewAgent(a)
+	hs := view.Status
+	s.hub.publish(Event{Type: EventAgentUpdated, Deployment: hs.Deployment, Host: a.HostName, AgentUID: uid, Data: view})
 	s.markDirty(hs.Deployment, a.DesiredDeployment)
 }
 
@@ -271,7 +270,7 @@ func (s *Server) statusLoop(ctx context.Context) {
 			if err != nil {
 				continue
 			}
-			s.hub.publish(statusEvent(d, s.deploymentStatus(d, agents, true)))
+			s.hub.publish(statusEvent(d, s.deployments.Status(d, agents, true)))
 		}
 	}
 }

@@ -12,17 +12,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/phoenix-otel/phoenix/internal/buildinfo"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
-
-// Event is one message of /api/v1/stream.
-type Event struct {
-	Type       string          `json:"type"`
-	Time       time.Time       `json:"time"`
-	Deployment string          `json:"deployment,omitempty"`
-	Host       string          `json:"host,omitempty"`
-	AgentUID   string          `json:"agent_uid,omitempty"`
-	Data       json.RawMessage `json:"data,omitempty"`
-}
 
 // StreamFilter selects events (the server filters).
 type StreamFilter struct {
@@ -93,8 +84,8 @@ func (c *Client) OpenStream(ctx context.Context, f StreamFilter) (*Stream, error
 }
 
 // Next returns the next event.
-func (s *Stream) Next() (Event, error) {
-	var e Event
+func (s *Stream) Next() (api.Event, error) {
+	var e api.Event
 	_, b, err := s.conn.ReadMessage()
 	if err != nil {
 		return e, fmt.Errorf("event stream closed: %w", err)

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"sort"
 	"strings"
 
@@ -19,13 +20,13 @@ func newAgentCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-func listAgents(app *App, cmd *cobra.Command) (client.Raw, []client.Agent, error) {
+func listAgents(app *App, cmd *cobra.Command) (client.Raw, []api.Agent, error) {
 	c, err := app.client()
 	if err != nil {
 		return nil, nil, err
 	}
 	var resp struct {
-		Agents []client.Agent `json:"agents"`
+		Agents []api.Agent `json:"agents"`
 	}
 	raw, err := c.GetBoth(cmd.Context(), "/api/v1/agents", nil, &resp)
 	if err != nil {
@@ -40,7 +41,7 @@ func listAgents(app *App, cmd *cobra.Command) (client.Raw, []client.Agent, error
 	return raw, resp.Agents, nil
 }
 
-func healthText(a client.Agent) (string, output.Style) {
+func healthText(a api.Agent) (string, output.Style) {
 	switch {
 	case !a.Online:
 		return "offline", output.Warn
@@ -120,7 +121,7 @@ func newAgentShowCmd(app *App) *cobra.Command {
 				return err
 			}
 			host := args[0]
-			var found []client.Agent
+			var found []api.Agent
 			var known []string
 			for _, a := range agents {
 				if a.HostName == host || a.InstanceUID == host {
@@ -169,7 +170,7 @@ func newAgentShowCmd(app *App) *cobra.Command {
 				if a.RemoteError != "" {
 					t.Row("agent error:", a.RemoteError)
 				}
-				t.Row("effective hash:", orDash(short(a.EffectiveHash)))
+				t.Row("effective hash:", orDash(short(a.EffectiveConfigHash)))
 				for hash, f := range a.FailedConfigs {
 					t.Row("failed config:", fmt.Sprintf("%s at %s: %s", short(hash), f.At.Format("2006-01-02 15:04:05Z07:00"), f.Error))
 				}

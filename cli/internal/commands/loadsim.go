@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -42,7 +43,7 @@ func completeJobs(app *App) cobra.CompletionFunc {
 		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
 		defer cancel()
-		var js []client.Job
+		var js []api.Job
 		if c.Get(ctx, jobsPath, url.Values{"active": {"true"}}, &js) != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -54,7 +55,7 @@ func completeJobs(app *App) cobra.CompletionFunc {
 	}
 }
 
-func jobTable(t *output.TableWriter, js []client.Job) {
+func jobTable(t *output.TableWriter, js []api.Job) {
 	t.Header("id", "host", "mode", "profile", "status", "processes", "duration", "age", "message")
 	t.Empty("no load simulations")
 	for _, j := range js {
@@ -81,7 +82,7 @@ func jobTable(t *output.TableWriter, js []client.Job) {
 
 func newLoadSimStartCmd(app *App) *cobra.Command {
 	var (
-		req         client.JobRequest
+		req         api.JobRequest
 		duration    time.Duration
 		profileFile string
 		w           watchFlags
@@ -128,12 +129,12 @@ path on the target host. --watch follows the job until it runs (or ends).`,
 				}
 			}
 			ctx := cmd.Context()
-			var j client.Job
+			var j api.Job
 			raw, err := c.DoBoth(ctx, http.MethodPost, jobsPath, req, &j)
 			if err != nil {
 				return hintf(err, "`phoenix loadsim list-profiles` lists the profiles; `phoenix agent list` the hosts")
 			}
-			if err := p.Print(raw, func(t *output.TableWriter) { jobTable(t, []client.Job{j}) }); err != nil {
+			if err := p.Print(raw, func(t *output.TableWriter) { jobTable(t, []api.Job{j}) }); err != nil {
 				return err
 			}
 			if w.watch {
@@ -183,7 +184,7 @@ agent confirms that its processes are gone (--watch waits for that).`,
 				return usageErr("--target-host goes with --all")
 			}
 			ctx := cmd.Context()
-			var js []client.Job
+			var js []api.Job
 			var raw client.Raw
 			if all {
 				path := "/api/v1/loadsim/stop-all"
@@ -192,9 +193,9 @@ agent confirms that its processes are gone (--watch waits for that).`,
 				}
 				raw, err = c.DoBoth(ctx, http.MethodPost, path, nil, &js)
 			} else {
-				var j client.Job
+				var j api.Job
 				raw, err = c.DoBoth(ctx, http.MethodPost, jobsPath+"/"+client.Esc(args[0])+"/stop", nil, &j)
-				js = []client.Job{j}
+				js = []api.Job{j}
 			}
 			if err != nil {
 				return hintf(err, "`phoenix loadsim status` lists the jobs")
@@ -242,12 +243,12 @@ it is final (stopped, finished or failed; exit 1 when failed) or Ctrl-C.`,
 				if w.watch {
 					return app.watchJobs(ctx, c, p, args, w, false)
 				}
-				var j client.Job
+				var j api.Job
 				raw, err := c.GetBoth(ctx, jobsPath+"/"+client.Esc(args[0]), nil, &j)
 				if err != nil {
 					return hintf(err, "`phoenix loadsim status` lists the jobs")
 				}
-				return p.Print(raw, func(t *output.TableWriter) { jobTable(t, []client.Job{j}) })
+				return p.Print(raw, func(t *output.TableWriter) { jobTable(t, []api.Job{j}) })
 			}
 			q := url.Values{}
 			if host != "" {
@@ -259,7 +260,7 @@ it is final (stopped, finished or failed; exit 1 when failed) or Ctrl-C.`,
 			if w.watch {
 				q.Set("active", "true")
 			}
-			var js []client.Job
+			var js []api.Job
 			raw, err := c.GetBoth(ctx, jobsPath, q, &js)
 			if err != nil {
 				return err
@@ -294,7 +295,7 @@ func newLoadSimProfilesCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var ps []client.Profile
+			var ps []api.Profile
 			raw, err := c.GetBoth(cmd.Context(), "/api/v1/loadsim/profiles", nil, &ps)
 			if err != nil {
 				return err
@@ -323,8 +324,8 @@ func (app *App) watchJobs(parent context.Context, c *client.Client, p *output.Pr
 		return err
 	}
 	defer s.Close()
-	state := map[string]client.Job{}
-	show := func(raw json.RawMessage, j client.Job) error {
+	state := map[string]api.Job{}
+	show := func(raw json.RawMessage, j api.Job) error {
 		prev, seen := state[j.ID]
 		state[j.ID] = j
 		if seen && prev.Status == j.Status && prev.Live == j.Live && prev.Error == j.Error && prev.StopRequested == j.StopRequested {
@@ -345,7 +346,7 @@ func (app *App) watchJobs(parent context.Context, c *client.Client, p *output.Pr
 		})
 	}
 	for _, id := range ids {
-		var j client.Job
+		var j api.Job
 		raw, err := c.GetBoth(ctx, jobsPath+"/"+client.Esc(id), nil, &j)
 		if err != nil {
 			return hintf(err, "`phoenix loadsim status` lists the jobs")
@@ -374,7 +375,7 @@ func (app *App) watchJobs(parent context.Context, c *client.Client, p *output.Pr
 		if err != nil {
 			return watchTimeout(ctx, w, "the load simulation", ctxErr(ctx, err))
 		}
-		var j client.Job
+		var j api.Job
 		if err := json.Unmarshal(e.Data, &j); err != nil {
 			return fmt.Errorf("event stream: bad load simulation event: %w", err)
 		}

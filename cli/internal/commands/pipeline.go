@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"io"
 	"net/http"
 	"net/url"
@@ -68,7 +69,7 @@ func completeDeployments(app *App) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var resp struct {
-			Deployments []client.Deployment `json:"deployments"`
+			Deployments []api.Deployment `json:"deployments"`
 		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
 		defer cancel()
@@ -93,7 +94,7 @@ func newPipelineListCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var cat client.Catalog
+			var cat api.Catalog
 			raw, err := c.GetBoth(cmd.Context(), "/api/v1/catalog", nil, &cat)
 			if err != nil {
 				return err
@@ -162,7 +163,7 @@ func (d *destFlags) add(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("destination", cobra.FixedCompletions(pipelines.DestinationTypes(), cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
 }
 
-func (d *destFlags) parse() (*client.Destination, error) {
+func (d *destFlags) parse() (*api.Destination, error) {
 	if d.spec == "" {
 		if len(d.headers) > 0 || d.insecure {
 			return nil, usageErr("--destination-header and --destination-insecure need --destination")
@@ -174,7 +175,7 @@ func (d *destFlags) parse() (*client.Destination, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &client.Destination{Type: strings.TrimSpace(typ), Endpoint: strings.TrimSpace(endpoint), Headers: h, Insecure: d.insecure}, nil
+	return &api.Destination{Type: strings.TrimSpace(typ), Endpoint: strings.TrimSpace(endpoint), Headers: h, Insecure: d.insecure}, nil
 }
 
 func newPipelineShowCmd(app *App) *cobra.Command {
@@ -209,7 +210,7 @@ instead. -o json/yaml prints the template and the rendered config.`,
 				return err
 			}
 			name := args[0]
-			var tmpl client.Template
+			var tmpl pipelines.Template
 			rawT, err := c.GetBoth(cmd.Context(), "/api/v1/catalog/"+client.Esc(name), nil, &tmpl)
 			if err != nil {
 				return hintf(err, "`phoenix pipeline list` lists the templates")
@@ -227,7 +228,7 @@ instead. -o json/yaml prints the template and the rendered config.`,
 			if hostName != "" {
 				body["host_name"] = hostName
 			}
-			var r client.Rendered
+			var r api.Rendered
 			rawR, err := c.DoBoth(cmd.Context(), http.MethodPost, "/api/v1/catalog/"+client.Esc(name)+"/render", body, &r)
 			if err != nil {
 				return err
@@ -247,7 +248,7 @@ instead. -o json/yaml prints the template and the rendered config.`,
 	return cmd
 }
 
-func paramsTable(t *output.TableWriter, tmpl client.Template) {
+func paramsTable(t *output.TableWriter, tmpl pipelines.Template) {
 	t.Header("param", "type", "default", "bounds", "description")
 	for _, p := range tmpl.Params {
 		def := valueText(p.Default)
@@ -264,7 +265,7 @@ func paramsTable(t *output.TableWriter, tmpl client.Template) {
 		if len(p.Enum) > 0 {
 			bounds = append(bounds, strings.Join(p.Enum, "|"))
 		}
-		t.Row(p.Name, p.Type, def, strings.Join(bounds, ", "), p.Description)
+		t.Row(p.Name, string(p.Type), def, strings.Join(bounds, ", "), p.Description)
 	}
 }
 
@@ -429,12 +430,12 @@ applied the config or failed (exit 1 when any failed).`,
 			if err != nil {
 				return err
 			}
-			req := client.DeploymentRequest{Template: args[0], Params: ps, Destination: d}
+			req := api.DeploymentRequest{Template: args[0], Params: ps, Destination: d}
 			if len(hosts) > 0 || len(sel) > 0 {
-				req.Target = &client.Target{Hosts: hosts, Selector: sel}
+				req.Target = &api.Target{Hosts: hosts, Selector: sel}
 			}
 			ctx := cmd.Context()
-			var dep client.Deployment
+			var dep api.Deployment
 			path := "/api/v1/deployments/" + client.Esc(name)
 			err = c.Get(ctx, path, nil, &dep)
 			var raw client.Raw
@@ -511,7 +512,7 @@ func statusStyle(s string) output.Style {
 	return output.Plain
 }
 
-func hostRow(t *output.TableWriter, h client.HostStatus) {
+func hostRow(t *output.TableWriter, h api.HostStatus) {
 	msg := h.Error
 	if msg == "" {
 		msg = h.Detail
@@ -546,7 +547,7 @@ func ago(t time.Time) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-func deploymentStatusTable(t *output.TableWriter, st client.DeploymentStatus) {
+func deploymentStatusTable(t *output.TableWriter, st api.DeploymentStatus) {
 	t.Header("host", "deployment", "version", "status", "last seen", "message")
 	t.Empty(fmt.Sprintf("deployment %s: %s (%s)", st.Deployment, st.Status, st.Detail))
 	for _, h := range st.Hosts {
@@ -554,7 +555,7 @@ func deploymentStatusTable(t *output.TableWriter, st client.DeploymentStatus) {
 	}
 }
 
-func countsText(st client.DeploymentStatus) string {
+func countsText(st api.DeploymentStatus) string {
 	keys := make([]string, 0, len(st.Counts))
 	for k := range st.Counts {
 		keys = append(keys, k)
@@ -598,7 +599,7 @@ final (applied or failed; exit 1 when failed) or Ctrl-C.`,
 				if host != "" {
 					q.Set("host", host)
 				}
-				var st client.DeploymentStatus
+				var st api.DeploymentStatus
 				raw, err := c.GetBoth(ctx, "/api/v1/deployments/"+client.Esc(args[0])+"/status", q, &st)
 				if err != nil {
 					return hintf(err, "`phoenix pipeline list-deployments` lists the deployments")
@@ -611,7 +612,7 @@ final (applied or failed; exit 1 when failed) or Ctrl-C.`,
 				if w.watch {
 					return app.watchHost(ctx, c, p, host, w)
 				}
-				var hs client.HostStatus
+				var hs api.HostStatus
 				raw, err := c.GetBoth(ctx, "/api/v1/hosts/"+client.Esc(host), nil, &hs)
 				if err != nil {
 					return hintf(err, "`phoenix agent list` lists the hosts")
@@ -625,7 +626,7 @@ final (applied or failed; exit 1 when failed) or Ctrl-C.`,
 					return usageErr("--watch needs a deployment or --target-host")
 				}
 				var resp struct {
-					Hosts []client.HostStatus `json:"hosts"`
+					Hosts []api.HostStatus `json:"hosts"`
 				}
 				raw, err := c.GetBoth(ctx, "/api/v1/hosts", nil, &resp)
 				if err != nil {
@@ -646,7 +647,7 @@ final (applied or failed; exit 1 when failed) or Ctrl-C.`,
 	return cmd
 }
 
-func countsOrDetail(st client.DeploymentStatus) string {
+func countsOrDetail(st api.DeploymentStatus) string {
 	s := fmt.Sprintf("%d host(s)", st.Total)
 	if c := countsText(st); c != "" {
 		s += ": " + c
@@ -687,7 +688,7 @@ instead. A host that does not run its desired config yet is named on stderr.`,
 			}
 			var hostNames []string
 			if len(args) == 1 {
-				var st client.DeploymentStatus
+				var st api.DeploymentStatus
 				q := url.Values{}
 				if host != "" {
 					q.Set("host", host)
@@ -709,7 +710,7 @@ instead. A host that does not run its desired config yet is named on stderr.`,
 			var raws []client.Raw
 			var docs []string
 			for _, h := range hostNames {
-				var hc client.HostConfig
+				var hc api.HostConfig
 				raw, err := c.GetBoth(ctx, "/api/v1/hosts/"+client.Esc(h)+"/config", nil, &hc)
 				if err != nil {
 					return hintf(err, "`phoenix agent list` lists the hosts")
@@ -767,7 +768,7 @@ func newPipelineRollbackCmd(app *App) *cobra.Command {
 				return usageErr("--to-version is required (`phoenix pipeline versions %s` lists the versions)", args[0])
 			}
 			ctx := cmd.Context()
-			var dep client.Deployment
+			var dep api.Deployment
 			raw, err := c.DoBoth(ctx, http.MethodPost, "/api/v1/deployments/"+client.Esc(args[0])+"/rollback", map[string]int{"to_version": to}, &dep)
 			if err != nil {
 				return hintf(err, "`phoenix pipeline versions %s` lists the versions", args[0])
@@ -811,7 +812,7 @@ collector's own telemetry). Asks for confirmation unless --yes is given.
 			}
 			ctx := cmd.Context()
 			name := args[0]
-			var st client.DeploymentStatus
+			var st api.DeploymentStatus
 			if err := c.Get(ctx, "/api/v1/deployments/"+client.Esc(name)+"/status", nil, &st); err != nil {
 				return hintf(err, "`phoenix pipeline list-deployments` lists the deployments")
 			}
@@ -864,7 +865,7 @@ func newPipelineListDeploymentsCmd(app *App) *cobra.Command {
 				q.Set("status", status)
 			}
 			var resp struct {
-				Deployments []client.Deployment `json:"deployments"`
+				Deployments []api.Deployment `json:"deployments"`
 			}
 			raw, err := c.GetBoth(cmd.Context(), "/api/v1/deployments", q, &resp)
 			if err != nil {
@@ -902,7 +903,7 @@ func newPipelineVersionsCmd(app *App) *cobra.Command {
 				return err
 			}
 			var resp struct {
-				Versions []client.Version `json:"versions"`
+				Versions []api.Version `json:"versions"`
 			}
 			raw, err := c.GetBoth(cmd.Context(), "/api/v1/deployments/"+client.Esc(args[0])+"/versions", nil, &resp)
 			if err != nil {
@@ -967,7 +968,7 @@ func paramsText(m map[string]any) string {
 	return strings.Join(parts, ",")
 }
 
-func destText(d client.Destination) string {
+func destText(d api.Destination) string {
 	if d.Endpoint == "" {
 		return d.Type
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"time"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
@@ -82,7 +83,7 @@ func (app *App) watchDeployment(parent context.Context, c *client.Client, p *out
 		default:
 			continue
 		}
-		var st client.DeploymentStatus
+		var st api.DeploymentStatus
 		if err := json.Unmarshal(e.Data, &st); err != nil {
 			return fmt.Errorf("event stream: bad deployment status: %w", err)
 		}
@@ -145,7 +146,7 @@ func (app *App) watchHost(parent context.Context, c *client.Client, p *output.Pr
 		return err
 	}
 	defer s.Close()
-	var hs client.HostStatus
+	var hs api.HostStatus
 	raw, err := c.GetBoth(ctx, "/api/v1/hosts/"+client.Esc(host), nil, &hs)
 	if err != nil {
 		return hintf(err, "`phoenix agent list` lists the hosts")
@@ -181,7 +182,7 @@ func (app *App) watchHost(parent context.Context, c *client.Client, p *output.Pr
 		if err != nil {
 			return watchTimeout(ctx, w, "host "+host, ctxErr(ctx, err))
 		}
-		var av client.Agent
+		var av api.Agent
 		if err := json.Unmarshal(e.Data, &av); err != nil {
 			return fmt.Errorf("event stream: bad agent event: %w", err)
 		}
@@ -205,7 +206,7 @@ func (app *App) watchHostsRelease(parent context.Context, c *client.Client, host
 	defer s.Close()
 	pending := map[string]bool{}
 	for _, h := range hosts {
-		var hs client.HostStatus
+		var hs api.HostStatus
 		if err := c.Get(ctx, "/api/v1/hosts/"+client.Esc(h), nil, &hs); err != nil {
 			return err
 		}
@@ -221,7 +222,7 @@ func (app *App) watchHostsRelease(parent context.Context, c *client.Client, host
 		if !pending[e.Host] {
 			continue
 		}
-		var av client.Agent
+		var av api.Agent
 		if err := json.Unmarshal(e.Data, &av); err != nil {
 			return fmt.Errorf("event stream: bad agent event: %w", err)
 		}
@@ -232,7 +233,7 @@ func (app *App) watchHostsRelease(parent context.Context, c *client.Client, host
 	return nil
 }
 
-func (app *App) released(hs client.HostStatus) bool {
+func (app *App) released(hs api.HostStatus) bool {
 	switch {
 	case hs.Status == "none", hs.Deployment != "" && hs.Status == "applied":
 		// none: runs the minimal config; another deployment took it over.

@@ -1,0 +1,175 @@
+package deployment
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/open-telemetry/opamp-go/protobufs"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
+	"github.com/phoenix-otel/phoenix/opamp-server/domainerr"
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
+)
+
+const capAcceptsRemoteConfig = uint64(protobufs.AgentCapabilities_AgentCapabilities_AcceptsRemoteConfig)
+
+// Online reports whether an agent counts as connected: a WebSocket that is
+// open, or an HTTP-polling agent heard from within the stale period.
+func (s *Service) Online(a store.Agent) bool {
+	if !a.Connected {
+		return false
+	}
+	if a.Transport == "http" && time.Since(a.LastSeen) > s.staleAfter {
+		return false
+	}
+	return true
+}
+
+// HostStatus computes one agent's status against its desired state.
+func (s *Service) HostStatus(a store.Agent) api.HostStatus {
+	return s.hostStatus(a, s.Desired(a.HostName, a.Labels))
+}
+
+func (s *Service) hostStatus(a store.Agent, d Desired) api.HostStatus {
+	hs := api.HostStatus{
+		Host: a.HostName, AgentUID: a.InstanceUID, Deployment: d.Deployment, Version: d.Version, Experiment: d.Experiment,
+		Connected: s.Online(a), LastSeen: a.LastSeen, DesiredHash: d.Hash, ReportedHash: a.RemoteHash,
+		RemoteStatus: a.RemoteStatus, PushedAt: a.PushedAt, AppliedAt: a.AppliedAt, EffectiveConfigSH: a.EffectiveConfigHash,
+	}
+	want := d.Hash
+	if d.Deployment == "" && d.Hash == "" {
+		if a.RemoteHash == "" || a.RemoteHash == EmptyConfigHash && a.RemoteStatus == store.RemoteApplied {
+			hs.Status = api.StatusNone
+			if !hs.Connected {
+				hs.Status = api.StatusOffline
+			}
+			return hs
+		}
+		want = EmptyConfigHash
+		hs.DesiredHash = want
+		hs.Detail = "no deployment: the host goes back to the agent's minimal config"
+	}
+	if len(d.Conflicts) > 0 {
+		hs.Detail = "also matched by " + strings.Join(d.Conflicts, ", ") + "; the oldest deployment wins"
+	}
+	switch {
+	case !hs.Connected:
+		hs.Status = api.StatusOffline
+		if f, ok := a.FailedConfigs[want]; ok && want != "" {
+			hs.Error = f.Error
+		}
+	case d.Err != "":
+		hs.Status, hs.Error = api.StatusFailed, d.Err
+	case a.Capabilities&capAcceptsRemoteConfig == 0:
+		hs.Status, hs.Error = api.StatusFailed, "the agent does not accept remote config (AcceptsRemoteConfig capability not set)"
+	case a.FailedConfigs[want] != (store.FailedConfig{}):
+		hs.Status, hs.Error = api.StatusFailed, a.FailedConfigs[want].Error
+		if hs.Error == "" {
+			hs.Error = "the agent reported FAILED without a message"
+		}
+	case a.RemoteHash == want && a.RemoteStatus == store.RemoteApplied:
+		hs.Status = api.StatusApplied
+	case a.RemoteHash == want && a.RemoteStatus == store.RemoteApplying:
+		hs.Status = api.StatusApplying
+	case a.RemoteHash == want && a.RemoteStatus == store.RemoteFailed:
+		hs.Status, hs.Error = api.StatusFailed, a.RemoteError
+	default:
+		hs.Status = api.StatusPending
+		if a.PushedHash == want && !a.PushedAt.IsZero() {
+			hs.Detail = "config sent, waiting for the agent"
+		} else {
+			hs.Detail = "config not sent yet"
+		}
+	}
+	return hs
+}
+
+// LatestPerHost keeps the most recently seen agent of each host name.
+func LatestPerHost(agents []store.Agent) map[string]store.Agent {
+	m := map[string]store.Agent{}
+	for _, a := range agents {
+		if a.HostName == "" {
+			continue
+		}
+		if cur, ok := m[a.HostName]; !ok || a.LastSeen.After(cur.LastSeen) || (!cur.Connected && a.Connected) {
+			m[a.HostName] = a
+		}
+	}
+	return m
+}
+
+// Status computes a deployment's hosts and their aggregate.
+func (s *Service) Status(d store.Deployment, agents []store.Agent, withHosts bool) api.DeploymentStatus {
+	st := api.DeploymentStatus{Counts: map[string]int{}}
+	hosts := LatestPerHost(agents)
+	deps := s.Snapshot()
+	seen := map[string]bool{}
+	var list []api.HostStatus
+	for host, a := range hosts {
+		chosen, _ := Assign(deps, host, a.Labels)
+		if chosen == nil || chosen.Name != d.Name {
+			continue
+		}
+		seen[host] = true
+		list = append(list, s.HostStatus(a))
+	}
+	for _, h := range d.Current.Spec.Target.Hosts {
+		if !seen[h] {
+			seen[h] = true
+			list = append(list, api.HostStatus{Host: h, Deployment: d.Name, Version: d.Version, Status: api.StatusOffline, Detail: "no agent has reported this host name yet"})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Host < list[j].Host })
+	for _, h := range list {
+		st.Counts[h.Status]++
+	}
+	st.Total = len(list)
+	switch {
+	case st.Total == 0:
+		st.Status, st.Detail = api.StatusPending, "no host matches the target yet"
+	case st.Counts[api.StatusFailed] > 0:
+		st.Status = api.StatusFailed
+		st.Detail = "failed hosts keep running their last working config; the other hosts are unaffected"
+	case st.Counts[api.StatusApplying] > 0:
+		st.Status = api.StatusApplying
+	case st.Counts[api.StatusPending] > 0:
+		st.Status = api.StatusPending
+	case st.Counts[api.StatusOffline] > 0:
+		st.Status = api.StatusOffline
+	default:
+		st.Status = api.StatusApplied
+	}
+	st.Final = st.IsFinal()
+	if withHosts {
+		st.Hosts = list
+	}
+	return st
+}
+
+// StatusByName reads a deployment and computes its status.
+func (s *Service) StatusByName(ctx context.Context, name string, withHosts bool) (store.Deployment, api.DeploymentStatus, error) {
+	d, err := s.Get(ctx, name)
+	if err != nil {
+		return d, api.DeploymentStatus{}, err
+	}
+	agents, err := s.store.ListAgents(ctx)
+	if err != nil {
+		return d, api.DeploymentStatus{}, err
+	}
+	return d, s.Status(d, agents, withHosts), nil
+}
+
+// HostAgent finds the agent currently reporting a host name.
+func (s *Service) HostAgent(ctx context.Context, host string) (store.Agent, error) {
+	agents, err := s.store.ListAgents(ctx)
+	if err != nil {
+		return store.Agent{}, err
+	}
+	a, ok := LatestPerHost(agents)[host]
+	if !ok {
+		return a, domainerr.NotFoundf("no agent has reported host %q; GET /api/v1/hosts lists the known hosts", host)
+	}
+	return a, nil
+}
