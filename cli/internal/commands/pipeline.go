@@ -109,7 +109,13 @@ func newPipelineListCmd(app *App) *cobra.Command {
 	}
 }
 
-// paramFlags are --param k=v, repeatable.
+// parseParams reads --param name=value flags. A name given more than once
+// makes a list (for list and map parameters: --param critical_processes=a
+// --param critical_processes=b). A value is never split on commas, so a
+// regular expression such as ^nginx{1,3}$ stays whole; a JSON array or
+// object (--param 'critical_processes=["^nginx{1,3}$","java"]') is sent as
+// is and the server reads it. Values are strings: the server coerces them to
+// the parameter's type and names the parameter when one does not fit.
 func parseParams(in []string) (map[string]any, error) {
 	if len(in) == 0 {
 		return nil, nil
@@ -121,14 +127,27 @@ func parseParams(in []string) (map[string]any, error) {
 		if !ok || k == "" {
 			return nil, usageErr("--param %q: want name=value (e.g. --param k=20)", kv)
 		}
-		if _, dup := out[k]; dup {
-			return nil, usageErr("--param %s given twice", k)
+		switch cur := out[k].(type) {
+		case nil:
+			out[k] = v
+		case string:
+			if isJSONList(cur) || isJSONList(v) {
+				return nil, usageErr("--param %s: give a list either as one JSON array or as repeated --param %s=<item>, not both", k, k)
+			}
+			out[k] = []string{cur, v}
+		case []string:
+			if isJSONList(v) {
+				return nil, usageErr("--param %s: give a list either as one JSON array or as repeated --param %s=<item>, not both", k, k)
+			}
+			out[k] = append(cur, v)
 		}
-		// Strings: the server coerces them to the parameter's type and
-		// names the parameter when one does not fit.
-		out[k] = v
 	}
 	return out, nil
+}
+
+func isJSONList(v string) bool {
+	t := strings.TrimSpace(v)
+	return strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{")
 }
 
 func parseKV(flag string, in []string) (map[string]string, error) {
@@ -241,7 +260,7 @@ instead. -o json/yaml prints the template and the rendered config.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&params, "param", nil, "template parameter name=value, repeatable (see --params)")
+	f.StringArrayVar(&params, "param", nil, "template parameter name=value; repeat a name for a list, or give a JSON array/object (see --params)")
 	f.StringVar(&hostName, "host-name", "", "render for this host name (sets host.name on every resource)")
 	f.BoolVar(&showParams, "params", false, "print the template's parameters, types and defaults instead of the YAML")
 	dest.add(cmd)
@@ -368,18 +387,28 @@ func indent(s string) string {
 // readFileArg reads a file argument; "-" is stdin.
 func readFileArg(app *App, name string) ([]byte, error) {
 	if name == "-" {
-		b, err := io.ReadAll(app.In)
-		if err != nil {
-			return nil, fmt.Errorf("reading stdin: %w", err)
-		}
-		return b, nil
+		return readBounded(app.In, "stdin")
 	}
-	b, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, notFoundErr(fmt.Errorf("file %s does not exist", name), "")
 		}
 		return nil, err
+	}
+	defer f.Close()
+	return readBounded(f, name)
+}
+
+// readBounded reads at most pipelines.MaxConfigBytes: a larger file is
+// refused (exit 4) before it is parsed or handed to a collector.
+func readBounded(r io.Reader, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, pipelines.MaxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(b) > pipelines.MaxConfigBytes {
+		return nil, validationErr(fmt.Errorf("%s is over the limit of %d bytes (%d MiB) for a collector config", name, pipelines.MaxConfigBytes, pipelines.MaxConfigBytes>>20), "")
 	}
 	return b, nil
 }
@@ -471,7 +500,7 @@ applied the config or failed (exit 1 when any failed).`,
 	f.StringVar(&name, "name", "", "deployment name (required): 1-63 lower-case letters, digits and '-'")
 	f.StringArrayVar(&hosts, "host", nil, "target host name, repeatable")
 	f.StringArrayVar(&selector, "selector", nil, "target agent label key=value, repeatable (all must match)")
-	f.StringArrayVar(&params, "param", nil, "template parameter name=value, repeatable (see `phoenix pipeline show <template> --params`)")
+	f.StringArrayVar(&params, "param", nil, "template parameter name=value; repeat a name for a list, or give a JSON array/object (see `phoenix pipeline show <template> --params`)")
 	dest.add(cmd)
 	w.add(cmd, "follow the hosts until the config is applied or failed")
 	return cmd
