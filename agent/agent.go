@@ -222,7 +222,7 @@ func (a *Agent) startClient(ctx context.Context) error {
 	if err := c.SetAgentDescription(agentDescription(a.uid.String(), a.cfg.HostName, a.version, a.cfg.Labels)); err != nil {
 		return err
 	}
-	if err := c.SetCustomCapabilities(&protobufs.CustomCapabilities{Capabilities: []string{LoadSimCapability}}); err != nil {
+	if err := c.SetCustomCapabilities(&protobufs.CustomCapabilities{Capabilities: []string{LoadSimCapability, RetryCapability}}); err != nil {
 		return err
 	}
 	// opamp-go wants the health before the ReportsHealth capability.
@@ -326,6 +326,9 @@ func (s storedStatus) proto() *protobufs.RemoteConfigStatus {
 }
 
 func (a *Agent) onMessage(ctx context.Context, m *types.MessageData) {
+	if cm := m.CustomMessage; cm != nil && cm.Capability == RetryCapability && cm.Type == RetryType {
+		a.enqueue(ctx, func(ctx context.Context) { a.forgetFailed(ctx, cm) }) // before the config it came with
+	}
 	if m.RemoteConfig != nil {
 		rc := m.RemoteConfig
 		a.enqueue(ctx, func(ctx context.Context) { a.applyRemote(ctx, rc) })
