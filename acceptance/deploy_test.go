@@ -139,13 +139,14 @@ func TestATP12RollbackToVersion(t *testing.T) {
 		if got.reported != got.desired {
 			problems = append(problems, fmt.Sprintf("host %s reports %s, desired %s", h, short(got.reported), short(got.desired)))
 		}
-		if got.running == want.running && got.desiredContent == want.desiredContent {
+		if got.running == want.running && got.desiredContent == want.desiredContent && got.reported == got.desired {
 			sameContent++
 		} else {
 			problems = append(problems, fmt.Sprintf("host %s runs other content than version 1: %v; version 1: %v", h, got, want))
 		}
 		if got.desired != want.desired {
-			problems = append(problems, fmt.Sprintf("host %s config hash %s after the rollback, version 1's was %s", h, short(got.desired), short(want.desired)))
+			problems = append(problems, fmt.Sprintf("host %s config hash %s after the rollback, version 1's was %s (lines that differ: %s)",
+				h, short(got.desired), short(want.desired), lineDiff(want.desiredYAML, got.desiredYAML)))
 		}
 	}
 	a.Figure("seconds_to_rollback", took.Seconds())
@@ -160,7 +161,7 @@ func TestATP12RollbackToVersion(t *testing.T) {
 
 // hashes are one host's config hashes: the server's desired hash, what the
 // agent reported, and the sha256 of the file the collector runs.
-type hashes struct{ desired, reported, running, desiredContent string }
+type hashes struct{ desired, reported, running, desiredContent, desiredYAML string }
 
 func (h hashes) String() string {
 	return fmt.Sprintf("desired %s reported %s; content of the desired config %s, of the collector's running file %s",
@@ -186,11 +187,11 @@ func (a *at) hostHashes(dep string, agents map[string]*harness.Agent) map[string
 		a.Require("running collector config", err)
 		running, err := harness.ContentHash(cfg)
 		a.Require("running collector config", err)
-		var dc api.DeploymentConfig
+		var dc api.HostConfig
 		a.Require("get-active-config --desired", a.cli.JSON(a.ctx, &dc, "pipeline", "get-active-config", dep, "--target-host", hs.Host, "--desired"))
-		desired, err := harness.ContentHash(dc.YAML)
+		desired, err := harness.ContentHash(dc.Desired.YAML)
 		a.Require("desired config", err)
-		out[hs.Host] = hashes{desired: hs.DesiredHash, reported: hs.ReportedHash, running: running, desiredContent: desired}
+		out[hs.Host] = hashes{desired: hs.DesiredHash, reported: hs.ReportedHash, running: running, desiredContent: desired, desiredYAML: dc.Desired.YAML}
 	}
 	if len(out) != len(agents) {
 		keys := make([]string, 0, len(out))
@@ -201,4 +202,22 @@ func (a *at) hostHashes(dep string, agents map[string]*harness.Agent) map[string
 		a.Failf("deployment %s covers %v, want all %d test hosts", dep, keys, len(agents))
 	}
 	return out
+}
+
+// lineDiff names the lines of b that a lacks, quoted.
+func lineDiff(a, b string) string {
+	have := map[string]bool{}
+	for _, l := range strings.Split(a, "\n") {
+		have[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(b, "\n") {
+		if !have[l] {
+			out = append(out, strconv.Quote(l))
+		}
+	}
+	if len(out) > 5 {
+		out = append(out[:5], fmt.Sprintf("and %d more", len(out)-5))
+	}
+	return strings.Join(out, ", ")
 }

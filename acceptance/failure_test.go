@@ -59,10 +59,10 @@ func TestATP11FailedDeploymentKeepsPreviousConfig(t *testing.T) {
 	reported := st.Hosts[0].Error
 
 	// The collector's own words: run its validate on version 2's config.
-	var dc api.DeploymentConfig
+	var dc api.HostConfig
 	a.Require("get-active-config --desired", a.cli.JSON(a.ctx, &dc, "pipeline", "get-active-config", "at-p11", "--target-host", host, "--desired"))
 	v2 := filepath.Join(s.dir, "at-p11-v2.yaml")
-	a.Require("write v2", os.WriteFile(v2, []byte(dc.YAML), 0o600))
+	a.Require("write v2", os.WriteFile(v2, []byte(dc.Desired.YAML), 0o600))
 	own, _ := exec.Command(old, "validate", "--config="+v2).CombinedOutput()
 	key := collectorError(string(own))
 	if key == "" {
@@ -90,8 +90,8 @@ func TestATP11FailedDeploymentKeepsPreviousConfig(t *testing.T) {
 	sc := a.scrapes(host, after, 2, time.Minute, 3*time.Second)
 	a.Figure("seconds_to_failed", took.Seconds())
 	a.Figure("scrapes_after_failure", float64(len(sc)))
-	a.Measured("version 2 (topk) on a host whose collector lacks topk: failed after %.1f s with %q (the collector's `validate` says %q); collector pid %d unchanged, running config and effective hash those of version 1 (%s), %d new scrapes with %d series in Prometheus after the failure",
-		took.Seconds(), trim(reported, 200), key, pid1, short(ag2.EffectiveConfigHash), len(sc), len(sc[len(sc)-1].Series))
+	a.Measured("version 2 (topk) on a host whose collector lacks topk: failed after %.1f s with «%s» (the collector's own `validate` says: %s); collector pid %d unchanged, running config and effective hash those of version 1 (%s), %d new scrapes with %d series in Prometheus after the failure",
+		took.Seconds(), trim(strings.Join(strings.Fields(reported), " "), 220), key, pid1, short(ag2.EffectiveConfigHash), len(sc), len(sc[len(sc)-1].Series))
 }
 
 // collectorError picks the collector's error line out of its output.
@@ -99,7 +99,9 @@ func collectorError(out string) string {
 	for _, l := range strings.Split(out, "\n") {
 		l = strings.TrimSpace(l)
 		if i := strings.Index(l, "unknown type"); i >= 0 {
-			return strings.TrimSpace(l[i:])
+			// The list of valid values that follows is in map order.
+			l, _, _ = strings.Cut(l[i:], " (valid values")
+			return strings.TrimSpace(l)
 		}
 	}
 	for _, l := range strings.Split(out, "\n") {

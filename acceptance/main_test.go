@@ -96,6 +96,7 @@ func setup(ctx context.Context) {
 		return
 	}
 	s.cli = harness.NewCLI(bins.CLI, s.server, s.dir)
+	s.cli.Dir = s.root
 	bin, err := harness.PrometheusBinary()
 	if err != nil {
 		s.promErr = err

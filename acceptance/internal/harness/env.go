@@ -117,7 +117,10 @@ func (s *Server) EnrollmentTokenFile() string { return filepath.Join(s.DataDir, 
 // CLI runs bin/phoenix against one server, as a user would: a child process
 // with PHOENIX_SERVER, PHOENIX_TOKEN and its own config file.
 type CLI struct {
-	Bin    string
+	Bin string
+	// Dir is the working directory of every command (the repository root,
+	// so that files are named relative to it, as a user would).
+	Dir    string
 	server *Server
 	config string
 	// Log receives every command line and its output (never the token).
@@ -145,6 +148,7 @@ func (r Result) String() string {
 // Run runs `phoenix args...` and returns its output and exit code.
 func (c *CLI) Run(ctx context.Context, args ...string) Result {
 	cmd := exec.CommandContext(ctx, c.Bin, args...)
+	cmd.Dir = c.Dir
 	cmd.Env = append(os.Environ(), "PHOENIX_SERVER="+c.server.APIURL, "PHOENIX_TOKEN="+c.server.apiToken,
 		"PHOENIX_CONFIG="+c.config, "NO_COLOR=1", "TERM=dumb")
 	var out, errb bytes.Buffer
