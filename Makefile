@@ -23,7 +23,7 @@ OTELCOL_VERSION := $(VERSION)+$(COMMIT).$(DATE_COMPACT)
 
 export PHOENIX_OTELCOL := $(BIN)/phoenix-otelcol
 
-.PHONY: all build console console-test otelcol test vet bench bench-scale catalog-docs run clean
+.PHONY: all build console console-test otelcol test acceptance vet bench bench-scale catalog-docs run clean
 
 all: build
 
@@ -72,6 +72,12 @@ vet:
 ## test: vet and the race-enabled test suite over everything (builds the collector first)
 test: build vet console-test
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## acceptance: the acceptance suite AT-P01..AT-P13 against real processes and a real
+## Prometheus (acceptance/README.md); writes acceptance/report/report.{md,json}.
+## FAULT=AT-Pxx injects that test's deliberate fault (the run must fail it).
+acceptance: build
+	PHOENIX_ACCEPTANCE=1 PHOENIX_ACCEPTANCE_FAULT=$(FAULT) $(GO) test -count=1 -timeout 25m ./acceptance/
 
 ## bench: the benchmarks (go test -bench) of every package, with allocations
 bench:
