@@ -261,6 +261,8 @@ type MetricQuery struct {
 type Store interface {
 	// LoadSimStore keeps load simulation jobs (loadsim.go).
 	LoadSimStore
+	// ExperimentStore keeps experiments and their samples (experiment.go).
+	ExperimentStore
 	// IdentityStore keeps agents' credentials and host bindings (identity.go).
 	IdentityStore
 

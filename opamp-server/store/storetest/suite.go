@@ -51,6 +51,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Generation", func(t *testing.T) { testGeneration(t, f) })
 	t.Run("ReopenKeepsState", func(t *testing.T) { testReopen(t, f) })
 	t.Run("LoadSimJobs", func(t *testing.T) { testLoadSimJobs(t, f) })
+	t.Run("Experiments", func(t *testing.T) { testExperiments(t, f) })
 	t.Run("Identity", func(t *testing.T) { testIdentity(t, f) })
 }
 
