@@ -113,6 +113,16 @@ type ExperimentSpec struct {
 	ID        string `json:"id"`
 	Baseline  Spec   `json:"baseline"`
 	Candidate Spec   `json:"candidate"`
+	// More are further candidates (up to three more), each a pipeline of its
+	// own on the same receiver, named by its variant.
+	More []NamedSpec `json:"more,omitempty"`
+}
+
+// NamedSpec is a further candidate of an experiment: its variant name (a
+// label: lower-case letters, digits, '-') and its spec.
+type NamedSpec struct {
+	Variant string `json:"variant"`
+	Spec    Spec   `json:"spec"`
 }
 
 // Variant names of an experiment.
@@ -179,6 +189,24 @@ func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
 	if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[VariantCandidate]; bi != ci {
 		return Rendered{}, &ParamError{Template: exp.Candidate.Template, Param: "candidate.collection_interval",
 			Reason: fmt.Sprintf("%s differs from the baseline's %s, but both variants share one receiver", ci, bi), Accepted: bi}
+	}
+	for _, m := range exp.More {
+		if m.Variant == VariantBaseline || m.Variant == VariantCandidate || cfg.intervals[m.Variant] != "" {
+			return Rendered{}, &ParamError{Param: "more.variant", Reason: fmt.Sprintf("variant name %q is used twice", m.Variant)}
+		}
+		if err := checkLabel("variant", m.Variant, true); err != nil {
+			return Rendered{}, err
+		}
+		if m.Spec.Input != (Input{}) && !sameInput(m.Spec.Input, in) {
+			return Rendered{}, &ParamError{Param: m.Variant + ".input", Reason: "an experiment has one receiver: every variant's input must be empty or equal to the baseline's"}
+		}
+		if err := cfg.addPipeline(m.Spec, m.Variant, exp.ID); err != nil {
+			return Rendered{}, prefixErr(m.Variant, err)
+		}
+		if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[m.Variant]; bi != ci {
+			return Rendered{}, &ParamError{Template: m.Spec.Template, Param: m.Variant + ".collection_interval",
+				Reason: fmt.Sprintf("%s differs from the baseline's %s, but all variants share one receiver", ci, bi), Accepted: bi}
+		}
 	}
 	return cfg.render(headerFor(ctx, fmt.Sprintf("experiment %s: baseline %s, candidate %s", exp.ID, exp.Baseline.Template, exp.Candidate.Template)))
 }
