@@ -796,14 +796,16 @@ func (a *Agent) setHealth(healthy bool, status, lastErr string) {
 	if ls := a.loadsim.health(); ls != nil {
 		h.ComponentHealthMap["loadsim"] = ls
 	}
+	// Failing exports (from the collector's log, exportwatch.go): the
+	// collector runs, but the data does not arrive.
+	if k, ex := exportHealth(a.proc, time.Now(), a.cfg.ExportFailureWindow); ex != nil {
+		h.ComponentHealthMap[k] = ex
+	}
 	a.mu.Lock()
 	old := a.health
 	a.health = h
 	a.mu.Unlock()
-	if old != nil && old.Healthy == h.Healthy && old.Status == h.Status && old.LastError == h.LastError &&
-		old.StartTimeUnixNano == h.StartTimeUnixNano && len(old.ComponentHealthMap) == len(h.ComponentHealthMap) &&
-		old.ComponentHealthMap["collector"].GetStatus() == coll.Status &&
-		old.ComponentHealthMap["loadsim"].GetStatus() == h.ComponentHealthMap["loadsim"].GetStatus() {
+	if old != nil && healthKey(old) == healthKey(h) {
 		return // unchanged: do not resend
 	}
 	if a.client != nil {

@@ -42,6 +42,10 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// MaxLoadProcesses caps the real processes a load simulation may start.
 	MaxLoadProcesses int
+	// ExportFailureWindow: the collector's exporters count as failing for
+	// this long after the last "Exporting failed" line in its log (it logs
+	// failures, not successes), and the host reads degraded.
+	ExportFailureWindow time.Duration
 
 	Logger *slog.Logger
 }
@@ -54,6 +58,7 @@ const (
 	DefaultRestartBackoffMax     = time.Minute
 	DefaultStopTimeout           = 10 * time.Second
 	DefaultMaxLoadProcesses      = 2000
+	DefaultExportFailureWindow   = time.Minute
 )
 
 func (c *Config) setDefaults() {
@@ -74,6 +79,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxLoadProcesses == 0 {
 		c.MaxLoadProcesses = DefaultMaxLoadProcesses
+	}
+	if c.ExportFailureWindow == 0 {
+		c.ExportFailureWindow = DefaultExportFailureWindow
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
