@@ -73,6 +73,7 @@ with the collector's own error when the new config does not come up.`,
 	f.StringArrayVar(&labels, "label", nil, "user label k=v, repeatable (reported as "+agent.LabelAttributePrefix+"k)")
 	f.DurationVar(&cfg.ApplyTimeout, "apply-timeout", agent.DefaultApplyTimeout, "time for a new config to validate, start and become healthy before it is rolled back")
 	f.DurationVar(&cfg.HealthInterval, "health-interval", agent.DefaultHealthInterval, "how often the collector's health is checked")
+	f.DurationVar(&cfg.ExportFailureWindow, "export-failure-window", agent.DefaultExportFailureWindow, "an exporter counts as failing (host degraded) until this long after the collector last logged a failed export")
 	f.DurationVar(&cfg.RestartBackoffInitial, "restart-backoff-initial", agent.DefaultRestartBackoffInitial, "delay before restarting a crashed collector; doubles per consecutive crash")
 	f.DurationVar(&cfg.RestartBackoffMax, "restart-backoff-max", agent.DefaultRestartBackoffMax, "cap of the restart delay")
 	f.DurationVar(&cfg.StopTimeout, "stop-timeout", agent.DefaultStopTimeout, "time the collector gets to exit after SIGTERM before SIGKILL")
