@@ -20,6 +20,8 @@ import (
 	"github.com/open-telemetry/opamp-go/client"
 	"github.com/open-telemetry/opamp-go/client/types"
 	"github.com/open-telemetry/opamp-go/protobufs"
+
+	"github.com/phoenix-otel/phoenix/internal/agentsecrets"
 )
 
 // Capabilities is what phoenix-agent tells the server it does.
@@ -30,7 +32,8 @@ const Capabilities = protobufs.AgentCapabilities_AgentCapabilities_ReportsStatus
 	protobufs.AgentCapabilities_AgentCapabilities_ReportsHealth |
 	protobufs.AgentCapabilities_AgentCapabilities_ReportsOwnMetrics |
 	protobufs.AgentCapabilities_AgentCapabilities_AcceptsRestartCommand |
-	protobufs.AgentCapabilities_AgentCapabilities_ReportsHeartbeat
+	protobufs.AgentCapabilities_AgentCapabilities_ReportsHeartbeat |
+	protobufs.AgentCapabilities_AgentCapabilities_AcceptsOpAMPConnectionSettings
 
 // ownMetricsPeriod is how often the collector pushes its own metrics.
 const ownMetricsPeriod = 10 * time.Second
@@ -63,6 +66,7 @@ type Agent struct {
 	metricsPeriod  time.Duration
 	health         *protobufs.ComponentHealth
 	status         storedStatus
+	credential     string // the agent's own credential (credential.go)
 }
 
 // New prepares an agent: it validates cfg, opens the data directory and
@@ -123,6 +127,10 @@ func load(cfg Config, dd *dataDir, uid uuid.UUID) (*Agent, error) {
 		a.ownMetrics = &om
 	}
 	if _, err := dd.readJSON(&a.status, "state", "remote_config_status.json"); err != nil {
+		return nil, err
+	}
+	var err error
+	if a.credential, err = dd.loadCredential(); err != nil {
 		return nil, err
 	}
 	a.loadsim = newLoadSim(a)
@@ -239,13 +247,16 @@ func (a *Agent) startClient(ctx context.Context) error {
 	if err := c.SetCapabilities(&caps); err != nil {
 		return err
 	}
-	header := http.Header{}
-	if a.cfg.Token != "" {
-		header.Set("Authorization", "Bearer "+a.cfg.Token)
-	}
 	settings := types.StartSettings{
-		OpAMPServerURL:     a.cfg.ServerURL,
-		Header:             header,
+		OpAMPServerURL: a.cfg.ServerURL,
+		// Called on every dial: the credential once enrolled, else the
+		// enrollment token.
+		HeaderFunc: func(h http.Header) http.Header {
+			if tok := a.authorization(); tok != "" {
+				h.Set("Authorization", "Bearer "+tok)
+			}
+			return h
+		},
 		InstanceUid:        types.InstanceUid(a.uid),
 		RemoteConfigStatus: a.startupRemoteConfigStatus(),
 		Callbacks: types.Callbacks{
@@ -256,8 +267,9 @@ func (a *Agent) startClient(ctx context.Context) error {
 			OnError: func(_ context.Context, e *protobufs.ServerErrorResponse) {
 				a.log.Warn("server error response", "type", e.GetType().String(), "message", e.GetErrorMessage())
 			},
-			OnMessage:          func(_ context.Context, m *types.MessageData) { a.onMessage(ctx, m) },
-			GetEffectiveConfig: func(context.Context) (*protobufs.EffectiveConfig, error) { return a.effectiveConfig(), nil },
+			OnMessage:                 func(_ context.Context, m *types.MessageData) { a.onMessage(ctx, m) },
+			OnOpampConnectionSettings: a.onOpampConnectionSettings,
+			GetEffectiveConfig:        func(context.Context) (*protobufs.EffectiveConfig, error) { return a.effectiveConfig(), nil },
 			OnCommand: func(_ context.Context, cmd *protobufs.ServerToAgentCommand) error {
 				if cmd.GetType() == protobufs.CommandType_CommandType_Restart {
 					a.log.Info("server asked for a restart")
@@ -351,6 +363,9 @@ func (a *Agent) effectiveConfig() *protobufs.EffectiveConfig {
 	}
 	m := make(map[string]*protobufs.AgentConfigFile, len(a.effectiveFiles))
 	for name, body := range a.effectiveFiles {
+		if name == agentsecrets.FileName {
+			continue // secrets are never reported
+		}
 		m[name] = &protobufs.AgentConfigFile{Body: []byte(body), ContentType: "text/yaml"}
 	}
 	return &protobufs.EffectiveConfig{ConfigMap: &protobufs.AgentConfigMap{ConfigMap: m}}
@@ -442,7 +457,7 @@ func (a *Agent) applyRemote(ctx context.Context, rc *protobufs.AgentRemoteConfig
 		return
 	}
 	vctx, cancel := context.WithTimeout(ctx, a.cfg.ApplyTimeout)
-	err = validateConfig(vctx, a.cfg.CollectorPath, candPath)
+	err = validateConfig(vctx, a.cfg.CollectorPath, candPath, a.collectorEnv(cand))
 	cancel()
 	if err != nil {
 		fail("invalid config (phoenix-otelcol validate): " + err.Error())
@@ -537,7 +552,7 @@ func (a *Agent) start(c *storedConfig, body []byte, endpoint string) (*collector
 	if err := writeFileAtomic(path, body); err != nil {
 		return nil, err
 	}
-	p, err := startCollector(a.cfg.CollectorPath, a.dd.root, path, endpoint, a.dd.path("logs", "collector.log"))
+	p, err := startCollector(a.cfg.CollectorPath, a.dd.root, path, endpoint, a.dd.path("logs", "collector.log"), a.collectorEnv(c))
 	if err != nil {
 		return nil, err
 	}
@@ -743,7 +758,7 @@ func (a *Agent) applyOwnMetrics(ctx context.Context, s *protobufs.TelemetryConne
 		candPath := a.dd.path("config", "candidate.yaml")
 		if err = writeFileAtomic(candPath, body); err == nil {
 			vctx, cancel := context.WithTimeout(ctx, a.cfg.ApplyTimeout)
-			err = validateConfig(vctx, a.cfg.CollectorPath, candPath)
+			err = validateConfig(vctx, a.cfg.CollectorPath, candPath, a.collectorEnv(c))
 			cancel()
 		}
 	}

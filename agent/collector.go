@@ -27,9 +27,11 @@ func collectorArgs(configPath string) []string {
 
 // validateConfig runs `phoenix-otelcol validate` on a config file and returns
 // the validator's own message when it rejects it.
-func validateConfig(ctx context.Context, bin, configPath string) error {
+// env is added to the agent's environment (secrets the config refers to).
+func validateConfig(ctx context.Context, bin, configPath string, env []string) error {
 	cmd := exec.CommandContext(ctx, bin, append([]string{"validate"}, collectorArgs(configPath)...)...)
 	cmd.SysProcAttr = childSysProcAttr()
+	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -71,7 +73,9 @@ type collectorProc struct {
 
 // startCollector starts the collector on configPath, in directory dir. Its output goes to the
 // log tail and to logPath (the previous run's log is kept as logPath.1).
-func startCollector(bin, dir, configPath, healthEndpoint, logPath string) (*collectorProc, error) {
+// env is added to the agent's environment: the secrets and the credential
+// the config refers to as ${env:...}, which never go into the config file.
+func startCollector(bin, dir, configPath, healthEndpoint, logPath string, env []string) (*collectorProc, error) {
 	_ = os.Rename(logPath, logPath+".1")
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -81,6 +85,7 @@ func startCollector(bin, dir, configPath, healthEndpoint, logPath string) (*coll
 	w := io.MultiWriter(f, tail)
 	cmd := exec.Command(bin, collectorArgs(configPath)...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = w
 	cmd.Stderr = w
 	cmd.SysProcAttr = childSysProcAttr()

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/phoenix-otel/phoenix/internal/agentsecrets"
 )
 
 // healthExtensionID is the health_check extension the agent adds to every
@@ -42,6 +44,13 @@ func mergeConfigFiles(files map[string]string) (map[string]any, error) {
 	sort.Strings(names)
 	out := map[string]any{}
 	for _, n := range names {
+		if n == agentsecrets.FileName {
+			// Secrets reach the collector through its environment.
+			if _, err := agentsecrets.Decode([]byte(files[n])); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		var m map[string]any
 		if err := yaml.Unmarshal([]byte(files[n]), &m); err != nil {
 			return nil, fmt.Errorf("config file %q is not valid YAML: %w", n, err)
@@ -224,8 +233,10 @@ func ownMetricsReader(inj injection) map[string]any {
 		}
 		sort.Strings(keys)
 		hs := make([]any, 0, len(keys))
-		for _, k := range keys {
-			hs = append(hs, map[string]any{"name": k, "value": inj.OwnMetrics.Headers[k]})
+		for i, k := range keys {
+			// The value (the agent's credential) goes through the
+			// collector's environment, never into the config file.
+			hs = append(hs, map[string]any{"name": k, "value": agentsecrets.Ref(ownMetricsHeaderEnv(i))})
 		}
 		otlp["headers"] = hs
 	}
@@ -237,6 +248,27 @@ func ownMetricsReader(inj injection) map[string]any {
 		"interval": int(period / time.Millisecond),
 		"exporter": map[string]any{"otlp": otlp},
 	}}
+}
+
+// ownMetricsHeaderEnv names the environment variable that carries the
+// value of the i-th own_metrics header (in key order) to the collector.
+func ownMetricsHeaderEnv(i int) string { return fmt.Sprintf("PHOENIX_OWN_METRICS_HEADER_%d", i) }
+
+// ownMetricsEnv is the collector environment that ownMetricsReader refers to.
+func ownMetricsEnv(o *ownMetricsDest) []string {
+	if o == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(o.Headers))
+	for k := range o.Headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	env := make([]string, 0, len(keys))
+	for i, k := range keys {
+		env = append(env, ownMetricsHeaderEnv(i)+"="+o.Headers[k])
+	}
+	return env
 }
 
 // normalizeMetricsEndpoint turns an OpAMP own_metrics destination into the

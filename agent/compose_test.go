@@ -115,8 +115,12 @@ func TestComposeOwnMetricsReader(t *testing.T) {
 		t.Fatalf("otlp exporter = %v", otlp)
 	}
 	hs := otlp["headers"].([]any)
-	if h := hs[0].(map[string]any); h["name"] != "Authorization" || h["value"] != "Bearer x" {
+	// The credential goes through the collector's environment, never into the file.
+	if h := hs[0].(map[string]any); h["name"] != "Authorization" || h["value"] != "${env:PHOENIX_OWN_METRICS_HEADER_0}" {
 		t.Fatalf("headers = %v", hs)
+	}
+	if env := ownMetricsEnv(&ownMetricsDest{Headers: map[string]string{"Authorization": "Bearer x"}}); len(env) != 1 || env[0] != "PHOENIX_OWN_METRICS_HEADER_0=Bearer x" {
+		t.Fatalf("collector env = %v", env)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,10 @@ type opampServer struct {
 	pushes      map[string]int // how many times each hash was sent
 	ownMetrics  *protobufs.TelemetryConnectionSettings
 	disconnects int
+	// credential is accepted beside the token once offered (offerCredential);
+	// auths are the Authorization headers of every connection attempt.
+	credential string
+	auths      []string
 }
 
 func newOpAMPServer(t testing.TB, token string) *opampServer {
@@ -73,10 +78,15 @@ func (s *opampServer) start() {
 			CustomCapabilities: []string{"io.phoenix.loadsim"},
 			Callbacks: types.Callbacks{
 				OnConnecting: func(r *http.Request) types.ConnectionResponse {
-					if r.Header.Get("Authorization") != "Bearer "+s.token {
-						s.mu.Lock()
+					auth := r.Header.Get("Authorization")
+					s.mu.Lock()
+					s.auths = append(s.auths, auth)
+					ok := auth == "Bearer "+s.token || (s.credential != "" && auth == "Bearer "+s.credential)
+					if !ok {
 						s.rejected++
-						s.mu.Unlock()
+					}
+					s.mu.Unlock()
+					if !ok {
 						return types.ConnectionResponse{Accept: false, HTTPStatusCode: http.StatusUnauthorized}
 					}
 					return types.ConnectionResponse{Accept: true, ConnectionCallbacks: types.ConnectionCallbacks{
@@ -231,6 +241,66 @@ func (s *opampServer) offerOwnMetrics(endpoint string) {
 	s.send(conn, &protobufs.ServerToAgent{ConnectionSettings: &protobufs.ConnectionSettingsOffers{
 		Hash: []byte(endpoint), OwnMetrics: &protobufs.TelemetryConnectionSettings{DestinationEndpoint: endpoint},
 	}})
+}
+
+// offerCredential issues the agent its own credential, as phoenix-server
+// does on enrolment, and accepts it from then on.
+func (s *opampServer) offerCredential(tok string) {
+	s.mu.Lock()
+	s.credential = tok
+	conn := s.conn
+	s.mu.Unlock()
+	s.send(conn, &protobufs.ServerToAgent{ConnectionSettings: &protobufs.ConnectionSettingsOffers{
+		Hash:  []byte("credential:" + tok),
+		Opamp: &protobufs.OpAMPConnectionSettings{Headers: &protobufs.Headers{Headers: []*protobufs.Header{{Key: "Authorization", Value: "Bearer " + tok}}}},
+	}})
+}
+
+// offerOwnMetricsWithHeaders offers an own_metrics destination with headers.
+func (s *opampServer) offerOwnMetricsWithHeaders(endpoint string, headers map[string]string) {
+	om := &protobufs.TelemetryConnectionSettings{DestinationEndpoint: endpoint, Headers: &protobufs.Headers{}}
+	for k, v := range headers {
+		om.Headers.Headers = append(om.Headers.Headers, &protobufs.Header{Key: k, Value: v})
+	}
+	s.mu.Lock()
+	s.ownMetrics = om
+	conn := s.conn
+	s.mu.Unlock()
+	s.send(conn, &protobufs.ServerToAgent{ConnectionSettings: &protobufs.ConnectionSettingsOffers{Hash: []byte("om:" + endpoint), OwnMetrics: om}})
+}
+
+// pushFiles sends a config of several files (e.g. the secrets entry).
+func (s *opampServer) pushFiles(files map[string]string) []byte {
+	h := sha256.New()
+	m := map[string]*protobufs.AgentConfigFile{}
+	for _, n := range sortedNames(files) {
+		h.Write([]byte(n + "\x00" + files[n] + "\x00"))
+		m[n] = &protobufs.AgentConfigFile{Body: []byte(files[n])}
+	}
+	sum := h.Sum(nil)
+	rc := &protobufs.AgentRemoteConfig{Config: &protobufs.AgentConfigMap{ConfigMap: m}, ConfigHash: sum}
+	s.mu.Lock()
+	s.desired = rc
+	conn := s.conn
+	s.pushes[string(sum)]++
+	s.mu.Unlock()
+	s.send(conn, &protobufs.ServerToAgent{RemoteConfig: rc})
+	return sum
+}
+
+func sortedNames(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *opampServer) authsSeen() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.auths...)
 }
 
 func (s *opampServer) sendCustom(typ string, data []byte) {

@@ -260,6 +260,9 @@ func (a *Agent) Restartable() Options {
 	o := a.opts
 	a.mu.Lock()
 	o.RemoteConfigStatus, o.Effective = a.status, append([]byte(nil), a.effective...)
+	if a.credential != "" {
+		o.Token = a.credential // as phoenix-agent keeps it in its data dir
+	}
 	a.mu.Unlock()
 	return o
 }

@@ -230,6 +230,19 @@ func (r *Registry) Admit(ctx context.Context, p Principal, uid, host string) (is
 	return tok, nil
 }
 
+// Enrolled reports whether uid holds a credential (or was revoked): the
+// enrollment token can no longer act for it.
+func (r *Registry) Enrolled(ctx context.Context, uid string) (bool, error) {
+	c, err := r.st.GetCredential(ctx, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return c.TokenHash != "" || c.Revoked(), nil
+}
+
 // Claim is the outcome of an agent claiming a host name.
 type Claim struct {
 	// Bound: the host name is bound to this agent; it may get config.

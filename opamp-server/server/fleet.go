@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,10 +69,27 @@ type fleet struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	conns    map[types.Connection]*session
+
+	// writer batches the agent-record writes (agentwriter.go).
+	writer *agentWriter
+	// gen is the store's deployments generation this replica last loaded.
+	gen atomic.Int64
 }
 
 func newFleet(s *Server) *fleet {
-	return &fleet{s: s, sessions: map[string]*session{}, conns: map[types.Connection]*session{}}
+	f := &fleet{s: s, sessions: map[string]*session{}, conns: map[types.Connection]*session{}}
+	f.writer = newAgentWriter(s.store, s.cfg.ServerID, s.log, s.cfg.AgentStateFlush, s.cfg.AgentLivenessFlush, f.sessionList)
+	return f
+}
+
+func (f *fleet) sessionList() []*session {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*session, 0, len(f.sessions))
+	for _, s := range f.sessions {
+		out = append(out, s)
+	}
+	return out
 }
 
 func (f *fleet) callbacks() types.Callbacks {
@@ -141,7 +159,7 @@ func (f *fleet) onMessage(ctx context.Context, conn types.Connection, msg *proto
 
 	if msg.GetAgentDisconnect() != nil {
 		sess.agent.Connected = false
-		f.store(ctx, sess, true)
+		f.storeNow(ctx, sess, true)
 		return resp
 	}
 
@@ -169,9 +187,10 @@ func (f *fleet) onMessage(ctx context.Context, conn types.Connection, msg *proto
 		resp.RemoteConfig = rc
 		changed = true
 	}
-	now := time.Now()
-	if changed || now.Sub(sess.lastStored) > 30*time.Second {
-		f.store(ctx, sess, changed)
+	if changed {
+		// Liveness alone is not written here: the writer flushes it in
+		// batches (agentwriter.go).
+		f.store(ctx, sess, true)
 	}
 	return resp
 }
@@ -414,10 +433,16 @@ func (f *fleet) ownMetricsOffer(sess *session) *protobufs.ConnectionSettingsOffe
 	}
 }
 
-// store writes the agent record; called with sess.mu held.
-func (f *fleet) store(ctx context.Context, sess *session, notify bool) {
-	sess.lastStored = time.Now()
-	if err := f.s.store.UpsertAgent(ctx, sess.agent, notify); err != nil {
+// store queues the agent record for the next batch of the writer (at most
+// StateFlush behind); called with sess.mu held.
+func (f *fleet) store(_ context.Context, sess *session, notify bool) {
+	f.writer.mark(sess, notify)
+}
+
+// storeNow writes the agent record at once (an operator's action, a
+// disconnect); called with sess.mu held.
+func (f *fleet) storeNow(ctx context.Context, sess *session, notify bool) {
+	if err := f.writer.flushNow(ctx, sess, notify); err != nil {
 		f.s.log.Error("store agent", "agent", sess.uid, "err", err)
 	}
 }
@@ -445,6 +470,12 @@ func (f *fleet) onClose(conn types.Connection) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sess.agent.Connected = false
+	if f.writer.forget(sess) {
+		// Its queued state goes out with the disconnect, in one write.
+		sess.agent.LastSeen = time.Now().UTC()
+		f.storeNow(ctx, sess, true)
+		return
+	}
 	if err := f.s.store.MarkDisconnected(ctx, sess.uid, f.s.cfg.ServerID, time.Now().UTC()); err != nil {
 		f.s.log.Error("mark agent disconnected", "agent", sess.uid, "err", err)
 	}
@@ -512,7 +543,7 @@ func (f *fleet) watchChanges(ctx context.Context, changes <-chan store.Change) {
 	for c := range changes {
 		switch c.Kind {
 		case store.ChangeDeployment, store.ChangeResync:
-			if err := f.loadDeployments(ctx); err != nil {
+			if err := f.reload(ctx); err != nil {
 				f.s.log.Error("reload deployments", "err", err)
 				continue
 			}
@@ -560,7 +591,7 @@ func (f *fleet) clearFailed(ctx context.Context, uid string) error {
 		sess.mu.Lock()
 		sess.agent.FailedConfigs = nil
 		sess.sentHash = ""
-		f.store(ctx, sess, true)
+		f.storeNow(ctx, sess, true)
 		sess.mu.Unlock()
 		f.push(ctx, sess)
 		return nil
@@ -573,17 +604,41 @@ func (f *fleet) clearFailed(ctx context.Context, uid string) error {
 	return f.s.store.UpsertAgent(ctx, a, true)
 }
 
-// resyncLoop reloads deployments now and then: a safety net for changes a
-// subscriber dropped.
+// resyncEvery is how often a replica compares the store's deployments
+// generation with the one it loaded: one single-row read, so a change whose
+// notification was lost (a dropped LISTEN connection) is picked up within
+// this time, and nothing is reloaded or re-rendered while nothing changed.
+const resyncEvery = 15 * time.Second
+
+// reload loads the deployments and remembers the generation they are at
+// (read first: a write in between only causes one more reload).
+func (f *fleet) reload(ctx context.Context) error {
+	g, err := f.s.store.DeploymentsGeneration(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f.loadDeployments(ctx); err != nil {
+		return err
+	}
+	f.gen.Store(g)
+	return nil
+}
+
+// resyncLoop is the safety net beside the change notifications: it reloads
+// and reconciles only when the generation moved without a notification.
 func (f *fleet) resyncLoop(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(resyncEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := f.loadDeployments(ctx); err == nil {
+			g, err := f.s.store.DeploymentsGeneration(ctx)
+			if err != nil || g == f.gen.Load() {
+				continue
+			}
+			if err := f.reload(ctx); err == nil {
 				f.pushAll(ctx)
 			}
 		}

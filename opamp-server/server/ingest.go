@@ -1,89 +1,68 @@
 package server
 
 import (
-	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/identity"
+	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
 
-const maxOTLPBody = 16 << 20
-
-// Own-metric names kept from the agents' telemetry: the Phoenix processors'
-// figures and the collector's process figures. The rest is dropped.
-var keptPrefixes = []string{"phoenix.", "phoenix_", "otelcol_process_", "otelcol.process."}
-
-// Attributes that identify a series' pipeline, stage and variant.
-const (
-	attrPipeline = "phoenix.pipeline"
-	attrStage    = "phoenix.stage"
-	attrVariant  = "phoenix.variant"
-)
-
-// Attributes that are not part of a series' identity.
-var droppedAttrs = map[string]bool{attrPipeline: true, attrStage: true, attrVariant: true, "phoenix.estimated": true, "phoenix.experiment.id": true}
-
-func kept(name string) bool {
-	for _, p := range keptPrefixes {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // ingest is the OTLP/HTTP metrics receiver (/v1/metrics) the own_metrics
-// offer points agents at. It takes protobuf or JSON, gzip or not, the
-// enrollment token, and attributes the figures to the agent named by the
-// X-Phoenix-Agent-Id header (the offer sets it) or by service.instance.id.
+// offer points agents at. It takes protobuf or JSON, gzip or not, and only
+// an enrolled agent's own credential: the figures are that agent's, whatever
+// the request says. An X-Phoenix-Agent-Id header or a resource
+// service.instance.id naming another agent is refused (403), and the
+// per-agent series caps answer 413 (one request) or 429 (the agent's total).
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
-	tok := bearer(r)
-	if !tokenEqual(tok, s.enrollToken) && !tokenEqual(tok, s.apiToken) {
+	p, err := s.identity.Authenticate(r.Context(), bearer(r))
+	if err != nil || p.Enrolling() {
 		s.metrics.authFailures.WithLabelValues("otlp").Inc()
 		w.Header().Set("WWW-Authenticate", `Bearer realm="phoenix-otlp"`)
-		return &apiError{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: "OTLP ingest needs 'Authorization: Bearer <enrollment token>', as offered in own_metrics"}
-	}
-	var body io.Reader = io.LimitReader(r.Body, maxOTLPBody+1)
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		gz, err := gzip.NewReader(body)
-		if err != nil {
-			return badRequest("Content-Encoding gzip: " + err.Error())
+		detail := "OTLP ingest needs 'Authorization: Bearer <the agent's own credential>', as offered in own_metrics"
+		switch {
+		case err == nil:
+			detail = "the enrollment token only enrols an agent; OTLP ingest needs the agent's own credential, as offered in own_metrics"
+		case errors.Is(err, identity.ErrRevoked):
+			detail = "this agent's credential was revoked"
 		}
-		defer gz.Close()
-		body = io.LimitReader(gz, maxOTLPBody+1)
+		return &apiError{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: detail}
 	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return badRequest("reading the OTLP body: " + err.Error())
+	uid := p.UID
+	if h := r.Header.Get(HeaderAgentID); h != "" && h != uid {
+		return &apiError{Status: http.StatusForbidden, Title: "Forbidden", Field: HeaderAgentID,
+			Detail: fmt.Sprintf("%s %q names another agent than the credential's (%s): figures are attributed to the credential's agent only", HeaderAgentID, h, uid)}
 	}
-	if len(data) > maxOTLPBody {
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Title: "Body too large", Detail: fmt.Sprintf("OTLP bodies are limited to %d bytes", maxOTLPBody)}
-	}
-	req := pmetricotlp.NewExportRequest()
-	ct := r.Header.Get("Content-Type")
+	req, err := otlpingest.Decode(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), r.Body)
 	switch {
-	case strings.HasPrefix(ct, "application/x-protobuf"):
-		err = req.UnmarshalProto(data)
-	case strings.HasPrefix(ct, "application/json"):
-		err = req.UnmarshalJSON(data)
-	default:
-		return &apiError{Status: http.StatusUnsupportedMediaType, Title: "Unsupported media type", Detail: fmt.Sprintf("Content-Type %q: send application/x-protobuf or application/json (OTLP/HTTP)", ct)}
+	case errors.Is(err, otlpingest.ErrTooLarge):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Title: "Body too large", Detail: err.Error()}
+	case errors.Is(err, otlpingest.ErrUnsupportedMedia):
+		return &apiError{Status: http.StatusUnsupportedMediaType, Title: "Unsupported media type", Detail: err.Error()}
+	case err != nil:
+		return badRequest(err.Error())
 	}
-	if err != nil {
-		return badRequest("the body is not an OTLP metrics export request: " + err.Error())
+	if err := otlpingest.CheckInstance(uid, req.Metrics()); err != nil {
+		return &apiError{Status: http.StatusForbidden, Title: "Forbidden", Field: "resource.service.instance.id", Detail: err.Error()}
 	}
-	points, skipped := s.convert(r.Header.Get(HeaderAgentID), req.Metrics())
+	points, skipped := otlpingest.Convert(uid, req.Metrics(), time.Now())
+	if err := s.ingestLimits.Admit(uid, points, time.Now()); err != nil {
+		var le *otlpingest.LimitError
+		if errors.As(err, &le) && le.Scope == "agent" {
+			w.Header().Set("Retry-After", strconv.Itoa(int(le.ResetIn.Seconds())+1))
+			return &apiError{Status: http.StatusTooManyRequests, Title: "Series cap reached", Detail: err.Error()}
+		}
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Title: "Too many series in one request", Detail: err.Error()}
+	}
 	if len(points) > 0 {
 		if err := s.store.WriteMetrics(r.Context(), points, s.cfg.MetricResolutions); err != nil {
 			s.metrics.ingestPoints.WithLabelValues("error").Add(float64(len(points)))
@@ -95,6 +74,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.ingestPoints.WithLabelValues("skipped").Add(float64(skipped))
 	resp := pmetricotlp.NewExportResponse()
 	var out []byte
+	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/json") {
 		out, _ = resp.MarshalJSON()
 	} else {
@@ -122,114 +102,9 @@ func (s *Server) publishMetrics(points []store.MetricPoint) {
 	}
 }
 
-// convert turns kept metrics into points. Attributes other than pipeline,
-// stage and variant become part of the series name (name{k="v"}), so two
-// series never fold into one.
-func (s *Server) convert(agentHeader string, md pmetric.Metrics) ([]store.MetricPoint, int) {
-	var out []store.MetricPoint
-	skipped := 0
-	now := time.Now()
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		res := rm.Resource().Attributes()
-		uid := agentHeader
-		if uid == "" {
-			if v, ok := res.Get("service.instance.id"); ok {
-				uid = v.AsString()
-			}
-		}
-		resAttr := func(k string) string {
-			if v, ok := res.Get(k); ok {
-				return v.AsString()
-			}
-			return ""
-		}
-		sms := rm.ScopeMetrics()
-		for j := 0; j < sms.Len(); j++ {
-			ms := sms.At(j).Metrics()
-			for k := 0; k < ms.Len(); k++ {
-				m := ms.At(k)
-				if uid == "" || !kept(m.Name()) {
-					skipped += dataPointCount(m)
-					continue
-				}
-				add := func(name string, attrs pcommon.Map, ts pcommon.Timestamp, v float64) {
-					p := store.MetricPoint{AgentUID: uid, Name: seriesName(name, attrs), Value: v, Time: ts.AsTime()}
-					if ts == 0 {
-						p.Time = now
-					}
-					p.Pipeline, p.Stage, p.Variant = attrOr(attrs, attrPipeline, resAttr), attrOr(attrs, attrStage, resAttr), attrOr(attrs, attrVariant, resAttr)
-					out = append(out, p)
-				}
-				switch m.Type() {
-				case pmetric.MetricTypeGauge:
-					numberPoints(m.Name(), m.Gauge().DataPoints(), add)
-				case pmetric.MetricTypeSum:
-					numberPoints(m.Name(), m.Sum().DataPoints(), add)
-				case pmetric.MetricTypeHistogram:
-					dps := m.Histogram().DataPoints()
-					for x := 0; x < dps.Len(); x++ {
-						dp := dps.At(x)
-						add(m.Name()+".count", dp.Attributes(), dp.Timestamp(), float64(dp.Count()))
-						add(m.Name()+".sum", dp.Attributes(), dp.Timestamp(), dp.Sum())
-					}
-				default:
-					skipped += dataPointCount(m)
-				}
-			}
-		}
-	}
-	return out, skipped
-}
-
-func numberPoints(name string, dps pmetric.NumberDataPointSlice, add func(string, pcommon.Map, pcommon.Timestamp, float64)) {
-	for x := 0; x < dps.Len(); x++ {
-		dp := dps.At(x)
-		v := dp.DoubleValue()
-		if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
-			v = float64(dp.IntValue())
-		}
-		add(name, dp.Attributes(), dp.Timestamp(), v)
-	}
-}
-
-func attrOr(attrs pcommon.Map, key string, res func(string) string) string {
-	if v, ok := attrs.Get(key); ok {
-		return v.AsString()
-	}
-	return res(key)
-}
-
-func seriesName(name string, attrs pcommon.Map) string {
-	var parts []string
-	attrs.Range(func(k string, v pcommon.Value) bool {
-		if !droppedAttrs[k] {
-			parts = append(parts, k+"="+strconv.Quote(v.AsString()))
-		}
-		return true
-	})
-	if len(parts) == 0 {
-		return name
-	}
-	sort.Strings(parts)
-	return name + "{" + strings.Join(parts, ",") + "}"
-}
-
-func dataPointCount(m pmetric.Metric) int {
-	switch m.Type() {
-	case pmetric.MetricTypeGauge:
-		return m.Gauge().DataPoints().Len()
-	case pmetric.MetricTypeSum:
-		return m.Sum().DataPoints().Len()
-	case pmetric.MetricTypeHistogram:
-		return m.Histogram().DataPoints().Len()
-	case pmetric.MetricTypeExponentialHistogram:
-		return m.ExponentialHistogram().DataPoints().Len()
-	case pmetric.MetricTypeSummary:
-		return m.Summary().DataPoints().Len()
-	}
-	return 0
+// convert is otlpingest.Convert (kept for the server's benchmark).
+func (s *Server) convert(uid string, md pmetric.Metrics) ([]store.MetricPoint, int) {
+	return otlpingest.Convert(uid, md, time.Now())
 }
 
 // querySeries serves stored own-metric buckets. Query: agent or host, name,

@@ -471,12 +471,13 @@ func TestFullStateAndCapabilities(t *testing.T) {
 	ts := startServer(t, newConfig(t))
 	url := strings.Replace(ts.OpAMPURL(), "ws://", "http://", 1)
 	uid := uuid.Must(uuid.NewV7())
+	token := ts.EnrollmentToken()
 	send := func(msg *protobufs.AgentToServer) *protobufs.ServerToAgent {
 		t.Helper()
 		b, _ := proto.Marshal(msg)
 		req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/x-protobuf")
-		req.Header.Set("Authorization", "Bearer "+ts.EnrollmentToken())
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -506,6 +507,16 @@ func TestFullStateAndCapabilities(t *testing.T) {
 	if r.ConnectionSettings.GetOwnMetrics().GetDestinationEndpoint() != ts.APIURL()+"/v1/metrics" {
 		t.Fatalf("own_metrics offer %v", r.ConnectionSettings)
 	}
+	// Enrolled: the agent's own credential from now on (each HTTP poll is a
+	// new connection, and the enrollment token no longer acts for uid).
+	cred := agentsim.HeaderValue(&protobufs.TelemetryConnectionSettings{Headers: r.ConnectionSettings.GetOpamp().GetHeaders()}, "Authorization")
+	if !strings.HasPrefix(cred, "Bearer phx_agent_") {
+		t.Fatalf("no credential offered on enrolment: %v", r.ConnectionSettings)
+	}
+	if r := send(&protobufs.AgentToServer{InstanceUid: uid[:], SequenceNum: 1}); r.ErrorResponse == nil {
+		t.Fatal("the enrollment token still acts for an enrolled agent")
+	}
+	token = strings.TrimPrefix(cred, "Bearer ")
 	if r := send(&protobufs.AgentToServer{InstanceUid: uid[:], SequenceNum: 1}); r.Flags&full != 0 {
 		t.Fatal("full state asked without a gap")
 	}
@@ -513,6 +524,7 @@ func TestFullStateAndCapabilities(t *testing.T) {
 		t.Fatal("no full state asked after a sequence gap 1 -> 5")
 	}
 	other := uuid.Must(uuid.NewV7())
+	token = ts.EnrollmentToken()
 	if r := send(&protobufs.AgentToServer{InstanceUid: other[:], SequenceNum: 9}); r.Flags&full == 0 {
 		t.Fatal("no full state asked of an unknown agent sending a compressed status")
 	}
@@ -529,7 +541,7 @@ func TestOwnMetricsIngest(t *testing.T) {
 	a := ts.agent(t, "web-1", nil)
 	eventually(t, "own_metrics offer", func() (bool, string) { return a.OwnMetrics() != nil, "" })
 	om := a.OwnMetrics()
-	if om.GetDestinationEndpoint() != ts.APIURL()+"/v1/metrics" || agentsim.HeaderValue(om, server.HeaderAgentID) != a.UID().String() {
+	if om.GetDestinationEndpoint() != ts.APIURL()+"/v1/metrics" || agentsim.HeaderValue(om, "Authorization") != "Bearer "+a.Credential() || a.Credential() == "" {
 		t.Fatalf("offer %v", om)
 	}
 	md := pmetric.NewMetrics()
@@ -567,8 +579,10 @@ func TestOwnMetricsIngest(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := post("wrong"); code != 401 {
-		t.Fatalf("ingest with a bad token: %d", code)
+	for _, tok := range []string{"wrong", ts.EnrollmentToken(), ts.APIToken()} {
+		if code := post(tok); code != 401 {
+			t.Fatalf("ingest with token %.12s...: %d, want 401", tok, code)
+		}
 	}
 	if code := post(""); code != 200 {
 		t.Fatalf("ingest: %d", code)

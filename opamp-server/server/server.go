@@ -57,6 +57,12 @@ type Config struct {
 	ServerID string
 	// AgentStaleAfter marks HTTP-polling agents offline after this silence (default 2m).
 	AgentStaleAfter time.Duration
+	// AgentStateFlush bounds how long an agent's state change waits in
+	// memory before its batch is written (default 250ms).
+	AgentStateFlush time.Duration
+	// AgentLivenessFlush is how often agents' last_seen is written, in one
+	// batch (default 1m, at most a third of AgentStaleAfter).
+	AgentLivenessFlush time.Duration
 	// MetricResolutions are the own-metrics downsampling levels (default 1m
 	// for 24h and 15m for 14 days).
 	MetricResolutions []store.Resolution
@@ -84,6 +90,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentStaleAfter == 0 {
 		c.AgentStaleAfter = 2 * time.Minute
+	}
+	if c.AgentStateFlush == 0 {
+		c.AgentStateFlush = defaultStateFlush
+	}
+	if c.AgentLivenessFlush == 0 {
+		c.AgentLivenessFlush = min(defaultLivenessFlush, c.AgentStaleAfter/3)
 	}
 	if len(c.MetricResolutions) == 0 {
 		c.MetricResolutions = []store.Resolution{{Step: time.Minute, Retention: 24 * time.Hour}, {Step: 15 * time.Minute, Retention: 14 * 24 * time.Hour}}
@@ -207,8 +219,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics()
 	s.hub = newHub(s.metrics)
+	s.fleet = newFleet(s) // its writer writes to the store itself
+	s.store = readYourWrites{Store: s.store, w: s.fleet.writer}
 	s.deployments = deployment.New(s.store, cfg.AgentStaleAfter)
-	s.fleet = newFleet(s)
 	s.loadsim = s.newLoadSim()
 	s.deployments.SetLayers(s.loadSimLayer())
 	return s, nil
@@ -233,7 +246,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.store.MarkServerDisconnected(ctx, s.cfg.ServerID); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if err := s.fleet.loadDeployments(ctx); err != nil {
+	if err := s.fleet.reload(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	var err error
@@ -263,6 +276,8 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() { defer s.wg.Done(); s.statusLoop(bg) }()
 	go func() { defer s.wg.Done(); s.retentionLoop(bg) }()
 	go func() { defer s.wg.Done(); s.fleet.resyncLoop(bg) }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.fleet.writer.run(bg) }()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.loadsim.Run(bg) }()
 	for _, pair := range []struct {

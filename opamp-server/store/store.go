@@ -148,6 +148,7 @@ type FailedConfig struct {
 type Agent struct {
 	InstanceUID      string            `json:"instance_uid"`
 	HostName         string            `json:"host_name"`
+	PendingHost      string            `json:"pending_host,omitempty"` // claimed while another agent holds it (HostName is then "")
 	OS               string            `json:"os,omitempty"`
 	Arch             string            `json:"arch,omitempty"`
 	AgentVersion     string            `json:"agent_version,omitempty"`
