@@ -78,6 +78,9 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "acceptance: writing the report:", err)
 		return 1
 	}
+	if md, err := os.ReadFile(filepath.Join(outDir, "report.md")); err == nil {
+		os.Stdout.Write(md)
+	}
 	sum := s.rep.Summary()
 	fmt.Printf("acceptance: %d passed, %d failed, %d skipped; report: %s\n", sum[report.Passed], sum[report.Failed], sum[report.Skipped], filepath.Join(outDir, "report.md"))
 	return code

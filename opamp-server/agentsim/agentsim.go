@@ -67,6 +67,7 @@ type Agent struct {
 	received   []Received
 	status     *protobufs.RemoteConfigStatus
 	ownMetrics *protobufs.TelemetryConnectionSettings
+	credential string // issued by the server on enrolment; presented from then on
 	connected  bool
 	fullState  int
 	connectErr error
@@ -89,14 +90,28 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	}
 	_ = a.client.SetHealth(&protobufs.ComponentHealth{Healthy: true, StartTimeUnixNano: uint64(time.Now().UnixNano()), Status: "running"})
 	settings := types.StartSettings{
-		OpAMPServerURL:     opts.URL,
-		Header:             http.Header{"Authorization": []string{"Bearer " + opts.Token}},
+		OpAMPServerURL: opts.URL,
+		HeaderFunc: func(h http.Header) http.Header {
+			h.Set("Authorization", "Bearer "+a.Token())
+			return h
+		},
 		TLSConfig:          opts.TLSConfig,
 		InstanceUid:        types.InstanceUid(opts.UID),
 		Capabilities:       Capabilities,
 		RemoteConfigStatus: opts.RemoteConfigStatus,
 		Callbacks: types.Callbacks{
-			OnConnect:       func(context.Context) { a.mu.Lock(); a.connected, a.connectErr = true, nil; a.mu.Unlock() },
+			OnConnect: func(context.Context) { a.mu.Lock(); a.connected, a.connectErr = true, nil; a.mu.Unlock() },
+			// Like phoenix-agent: take the credential the server issues.
+			OnOpampConnectionSettings: func(_ context.Context, s *protobufs.OpAMPConnectionSettings) error {
+				for _, h := range s.GetHeaders().GetHeaders() {
+					if v, ok := strings.CutPrefix(h.GetValue(), "Bearer "); ok && strings.EqualFold(h.GetKey(), "Authorization") {
+						a.mu.Lock()
+						a.credential = v
+						a.mu.Unlock()
+					}
+				}
+				return nil
+			},
 			OnConnectFailed: func(_ context.Context, err error) { a.mu.Lock(); a.connected, a.connectErr = false, err; a.mu.Unlock() },
 			OnMessage:       a.onMessage,
 			GetEffectiveConfig: func(context.Context) (*protobufs.EffectiveConfig, error) {
@@ -231,6 +246,24 @@ func (a *Agent) Status() *protobufs.RemoteConfigStatus {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.status
+}
+
+// Token is what the agent presents: its credential once issued, else the
+// enrollment token.
+func (a *Agent) Token() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.credential != "" {
+		return a.credential
+	}
+	return a.opts.Token
+}
+
+// Credential is the credential the server issued ("" before enrolment).
+func (a *Agent) Credential() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.credential
 }
 
 // OwnMetrics is the own_metrics offer, if any.

@@ -41,8 +41,9 @@ const (
 	labelPrefix          = "phoenix.label."
 )
 
-// HeaderAgentID is the header the own_metrics offer asks agents to send, so
-// ingested figures are attributed to the agent that sent them.
+// HeaderAgentID is the agent-id header older offers asked agents to send.
+// Ingest attributes figures to the agent whose credential sent them; a
+// request whose header names another agent is refused (403).
 const HeaderAgentID = "X-Phoenix-Agent-Id"
 
 // session is this replica's view of one connected agent.
@@ -61,6 +62,7 @@ type session struct {
 	offeredOM  bool
 	advertise  string // base URL for own_metrics, from the OpAMP request
 	lastStored time.Time
+	id         sessionIdentity // who the agent is (identity.go)
 }
 
 type fleet struct {
@@ -96,16 +98,21 @@ func (f *fleet) callbacks() types.Callbacks {
 	return types.Callbacks{OnConnecting: f.onConnecting}
 }
 
+// onConnecting accepts the enrollment token (an agent that may enrol) or an
+// enrolled agent's own credential; each message is then admitted for its
+// instance uid (identity.go).
 func (f *fleet) onConnecting(r *http.Request) types.ConnectionResponse {
-	if !tokenEqual(bearer(r), f.s.enrollToken) {
-		f.s.metrics.authFailures.WithLabelValues("opamp").Inc()
-		f.s.log.Warn("OpAMP connection refused: missing or bad enrollment token", "remote", r.RemoteAddr)
-		return types.ConnectionResponse{Accept: false, HTTPStatusCode: http.StatusUnauthorized,
-			HTTPResponseHeader: map[string]string{"WWW-Authenticate": `Bearer realm="phoenix-opamp"`}}
+	tok := bearer(r)
+	p, err := f.s.identity.Authenticate(r.Context(), tok)
+	if err != nil {
+		return f.refuseConnecting(r, err)
 	}
 	advertise := f.advertiseURL(r)
 	return types.ConnectionResponse{Accept: true, ConnectionCallbacks: types.ConnectionCallbacks{
 		OnMessage: func(ctx context.Context, conn types.Connection, msg *protobufs.AgentToServer) *protobufs.ServerToAgent {
+			if refused, ok := f.admit(ctx, conn, msg, p, tok); !ok {
+				return refused
+			}
 			return f.onMessage(ctx, conn, msg, advertise)
 		},
 		OnConnectionClose: f.onClose,
@@ -179,9 +186,11 @@ func (f *fleet) onMessage(ctx context.Context, conn types.Connection, msg *proto
 	}
 
 	changed := f.merge(sess, msg, ws)
+	f.redactReported(sess)
+	f.settleHost(ctx, sess)
 	f.s.loadsim.Receive(sess.uid, msg.GetCustomMessage())
-	if om := f.ownMetricsOffer(sess); om != nil {
-		resp.ConnectionSettings = om
+	if cs := f.connectionOffers(sess); cs != nil {
+		resp.ConnectionSettings = cs
 	}
 	if rc := f.reconcile(sess); rc != nil {
 		resp.RemoteConfig = rc
@@ -405,34 +414,6 @@ func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 	return &protobufs.AgentRemoteConfig{Config: &protobufs.AgentConfigMap{ConfigMap: files}, ConfigHash: raw}
 }
 
-// ownMetricsOffer offers the OTLP ingest once per connection to agents that
-// report their own metrics.
-func (f *fleet) ownMetricsOffer(sess *session) *protobufs.ConnectionSettingsOffers {
-	if sess.offeredOM || sess.agent.Capabilities&capReportsOwnMetrics == 0 {
-		return nil
-	}
-	sess.offeredOM = true
-	endpoint := sess.advertise + "/v1/metrics"
-	headers := []*protobufs.Header{
-		{Key: "Authorization", Value: "Bearer " + f.s.enrollToken},
-		{Key: HeaderAgentID, Value: sess.uid},
-	}
-	h := sha256.New()
-	h.Write([]byte(endpoint))
-	for _, hd := range headers {
-		h.Write([]byte{0})
-		h.Write([]byte(hd.Key + "=" + hd.Value))
-	}
-	f.s.metrics.ownMetricsOffers.Inc()
-	return &protobufs.ConnectionSettingsOffers{
-		Hash: h.Sum(nil),
-		OwnMetrics: &protobufs.TelemetryConnectionSettings{
-			DestinationEndpoint: endpoint,
-			Headers:             &protobufs.Headers{Headers: headers},
-		},
-	}
-}
-
 // store queues the agent record for the next batch of the writer (at most
 // StateFlush behind); called with sess.mu held.
 func (f *fleet) store(_ context.Context, sess *session, notify bool) {
@@ -551,6 +532,8 @@ func (f *fleet) watchChanges(ctx context.Context, changes <-chan store.Change) {
 			if c.Kind == store.ChangeDeployment {
 				f.s.deploymentEvent(ctx, c)
 			}
+		case store.ChangeIdentity:
+			f.identityChanged(ctx, c.Key)
 		case store.ChangeAgent:
 			if c.Origin != f.s.cfg.ServerID {
 				f.reloadFailed(ctx, c.Key)

@@ -23,7 +23,9 @@ import (
 	opampserver "github.com/open-telemetry/opamp-go/server"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/deployment"
+	"github.com/phoenix-otel/phoenix/opamp-server/identity"
 	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
+	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/sqlite"
@@ -66,6 +68,9 @@ type Config struct {
 	// MetricResolutions are the own-metrics downsampling levels (default 1m
 	// for 24h and 15m for 14 days).
 	MetricResolutions []store.Resolution
+	// IngestLimits cap the own-metrics ingest per agent: series per request
+	// and series per agent (defaults in otlpingest).
+	IngestLimits otlpingest.Limits
 	// Logger (default: text on stderr).
 	Logger *slog.Logger
 	// Store, when set, is used instead of opening StoreDSN (tests).
@@ -127,6 +132,9 @@ func (c *Config) Validate() error {
 	if c.AdvertiseURL != "" && !strings.HasPrefix(c.AdvertiseURL, "http://") && !strings.HasPrefix(c.AdvertiseURL, "https://") {
 		errs = append(errs, fmt.Errorf("--advertise-url %q: must start with http:// or https://", c.AdvertiseURL))
 	}
+	if c.IngestLimits.MaxSeriesPerRequest < 0 || c.IngestLimits.MaxSeriesPerAgent < 0 || c.IngestLimits.Window < 0 {
+		errs = append(errs, errors.New("--ingest-max-series-per-request and --ingest-max-series-per-agent must not be negative"))
+	}
 	for _, r := range c.MetricResolutions {
 		if r.Step < time.Second || r.Retention < r.Step {
 			errs = append(errs, fmt.Errorf("metric resolution %s/%s: the step must be at least 1s and the retention at least one step", r.Step, r.Retention))
@@ -174,6 +182,10 @@ type Server struct {
 	metrics   *metrics
 	hub       *hub
 	fleet     *fleet
+	// identity authenticates agents and keeps host bindings; ingestLimits
+	// caps what each agent may write (identity.go, ingest.go).
+	identity     *identity.Registry
+	ingestLimits *otlpingest.Limiter
 	// deployments is the deployment domain: it computes each host's
 	// desired state through its chain of layers.
 	deployments *deployment.Service
@@ -201,6 +213,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.enrollToken, err = loadOrCreateToken(cfg.EnrollmentTokenFile, "phx_enroll_"); err != nil {
 		return nil, err
 	}
+	// The data dir holds the tokens and the database: the owner's only.
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
 	if cfg.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
 		if err != nil {
@@ -217,6 +233,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.ownsDB = true
 	}
+	s.identity = identity.New(s.store, s.enrollToken, cfg.EnrollmentTokenFile)
+	s.ingestLimits = otlpingest.NewLimiter(cfg.IngestLimits)
 	s.metrics = newMetrics()
 	s.hub = newHub(s.metrics)
 	s.fleet = newFleet(s) // its writer writes to the store itself
@@ -236,8 +254,12 @@ func (s *Server) Store() store.Store { return s.store }
 // APIToken is the bearer token of the REST API.
 func (s *Server) APIToken() string { return s.apiToken }
 
-// EnrollmentToken is the token agents present to OpAMP and the OTLP ingest.
-func (s *Server) EnrollmentToken() string { return s.enrollToken }
+// EnrollmentToken is the token agents present to OpAMP once, to enrol (the
+// one in force: the file is re-read when it changes).
+func (s *Server) EnrollmentToken() string { return s.identity.EnrollmentToken() }
+
+// Identity is the server's agent identity registry.
+func (s *Server) Identity() *identity.Registry { return s.identity }
 
 // Start listens on both ports and serves until Stop.
 func (s *Server) Start(ctx context.Context) error {
