@@ -75,6 +75,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/hosts/{host}/retry", true, s.retryHost)
 	handle("GET /api/v1/metrics/series", true, s.querySeries)
 	handle("GET /api/v1/stream", true, s.stream)
+	s.identityRoutes(handle) // agents_api.go
 	mux.Handle("/api/v1/loadsim/", s.requireAPIToken(s.loadsim.Handler()))
 	handle("/api/v1/", true, func(w http.ResponseWriter, r *http.Request) error {
 		return notFound(fmt.Sprintf("no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path))
