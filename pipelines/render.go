@@ -25,6 +25,12 @@ type Context struct {
 	// (resource processor, upsert), so several hosts can share a backend.
 	// Empty: the resource_detection processor reads the OS host name.
 	HostName string `json:"host_name,omitempty"`
+	// HostNameFromEnv renders host.name as ${env:PHOENIX_HOST_NAME}
+	// (EnvHostName), which phoenix-agent sets in its collector's
+	// environment, instead of HostName: the config is then the same bytes on
+	// every host of a deployment version, so one render and one hash serve
+	// the whole fleet.
+	HostNameFromEnv bool `json:"host_name_from_env,omitempty"`
 	// Labels are the agent's labels; they are recorded in the config's
 	// header comment, not added to the data (a label change must not
 	// change the identity of every series).
@@ -33,6 +39,10 @@ type Context struct {
 	DeploymentID      string `json:"deployment_id,omitempty"`
 	DeploymentVersion int    `json:"deployment_version,omitempty"`
 }
+
+// EnvHostName is the environment variable phoenix-agent sets to its host
+// name for the collector (see Context.HostNameFromEnv).
+const EnvHostName = "PHOENIX_HOST_NAME"
 
 // Destination chooses the exporter.
 type Destination struct {
@@ -489,7 +499,7 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 	if rp := c.resourceProcessor(variant, experimentID); rp != nil {
 		add(id("resource", variant, "phoenix"), rp)
 	}
-	if c.ctx.HostName == "" {
+	if c.ctx.HostName == "" && !c.ctx.HostNameFromEnv {
 		add(id("resource_detection", variant, "host"), map[string]any{
 			"detectors": []any{"system"},
 			"override":  true,
@@ -540,7 +550,10 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 
 func (c *config) resourceProcessor(variant, experimentID string) map[string]any {
 	var attrs []any
-	if c.ctx.HostName != "" {
+	switch {
+	case c.ctx.HostNameFromEnv:
+		attrs = append(attrs, map[string]any{"key": "host.name", "value": "${env:" + EnvHostName + "}", "action": "upsert"})
+	case c.ctx.HostName != "":
 		attrs = append(attrs, map[string]any{"key": "host.name", "value": c.ctx.HostName, "action": "upsert"})
 	}
 	if variant != "" {
