@@ -649,6 +649,21 @@ func exporter(d Destination, variant string) (string, map[string]any, error) {
 		if d.Insecure {
 			cfg["tls"] = map[string]any{"insecure": true}
 		}
+		// A process is a resource, and remote write has no resources: every
+		// series carries only its metric's labels unless resource attributes
+		// are turned into labels. Without this, all processes collapse into
+		// one series per metric (each write overwriting the last process's
+		// value) and nothing reports an error. Every resource attribute goes
+		// onto every series (host.name, process.pid, executable name,
+		// command, command line, owner, phoenix.*), so each process is its
+		// own series with no join. The target_info route cannot work here:
+		// the exporter emits target_info only for resources with
+		// service.name/service.instance.id (job/instance), which process
+		// resources do not have, and every query would need a join on it.
+		// target_info is off: it would duplicate labels already on every
+		// series.
+		cfg["resource_constant_labels"] = map[string]any{"included": []any{"*"}}
+		cfg["target_info"] = map[string]any{"enabled": false}
 		return "prometheus_remote_write/" + name, cfg, nil
 	}
 }
