@@ -75,6 +75,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/hosts/{host}/retry", true, s.retryHost)
 	handle("GET /api/v1/metrics/series", true, s.querySeries)
 	handle("GET /api/v1/stream", true, s.stream)
+	s.experimentRoutes(handle)
 	s.identityRoutes(handle) // agents_api.go
 	mux.Handle("/api/v1/loadsim/", s.requireAPIToken(s.loadsim.Handler()))
 	handle("/api/v1/", true, func(w http.ResponseWriter, r *http.Request) error {

@@ -23,6 +23,7 @@ import (
 	opampserver "github.com/open-telemetry/opamp-go/server"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/deployment"
+	"github.com/phoenix-otel/phoenix/opamp-server/experiment"
 	"github.com/phoenix-otel/phoenix/opamp-server/identity"
 	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
@@ -189,6 +190,7 @@ type Server struct {
 	// deployments is the deployment domain: it computes each host's
 	// desired state through its chain of layers.
 	deployments *deployment.Service
+	experiments *experiment.Manager
 	loadsim     *loadsim.Manager
 	ready       atomic.Bool
 	cancel      context.CancelFunc
@@ -241,7 +243,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.store = readYourWrites{Store: s.store, w: s.fleet.writer}
 	s.deployments = deployment.New(s.store, cfg.AgentStaleAfter)
 	s.loadsim = s.newLoadSim()
-	s.deployments.SetLayers(s.loadSimLayer())
+	s.experiments = s.newExperiments()
+	// A host's desired state: deployment -> experiment -> load simulation.
+	s.deployments.SetLayers(s.experiments.Layer(), s.loadSimLayer())
 	return s, nil
 }
 
@@ -302,6 +306,9 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() { defer s.wg.Done(); s.fleet.writer.run(bg) }()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.loadsim.Run(bg) }()
+	expChanges := s.store.Subscribe(bg)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.experiments.Run(bg, expChanges) }()
 	for _, pair := range []struct {
 		srv *http.Server
 		ln  net.Listener

@@ -1,0 +1,201 @@
+package experiment
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
+	"github.com/phoenix-otel/phoenix/opamp-server/experiment/stats"
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
+)
+
+// month is the period of the cost estimate (30 days).
+const month = 30 * 24 * time.Hour
+
+// skewLimit is the |skewness| of the paired differences above which the
+// rank test decides instead of the paired t-test.
+const skewLimit = 1.0
+
+// table is the samples summed over the hosts: interval -> variant -> KPI ->
+// value, with how many hosts contributed.
+type table struct {
+	intervals []int
+	times     map[int]time.Time
+	sum       map[int]map[string]map[string]float64
+	hosts     map[int]map[string]map[string]int
+	minRet    map[string]float64 // variant -> lowest critical retention %
+}
+
+func tabulate(ss []store.ExperimentSample) *table {
+	t := &table{times: map[int]time.Time{}, sum: map[int]map[string]map[string]float64{}, hosts: map[int]map[string]map[string]int{}, minRet: map[string]float64{}}
+	type hk struct {
+		k             int
+		host, variant string
+	}
+	crit := map[hk][2]float64{}
+	for _, s := range ss {
+		if t.sum[s.Interval] == nil {
+			t.sum[s.Interval], t.hosts[s.Interval] = map[string]map[string]float64{}, map[string]map[string]int{}
+			t.intervals = append(t.intervals, s.Interval)
+			t.times[s.Interval] = s.Time
+		}
+		if t.sum[s.Interval][s.Variant] == nil {
+			t.sum[s.Interval][s.Variant], t.hosts[s.Interval][s.Variant] = map[string]float64{}, map[string]int{}
+		}
+		t.sum[s.Interval][s.Variant][s.KPI] += s.Value
+		t.hosts[s.Interval][s.Variant][s.KPI]++
+		c := crit[hk{s.Interval, s.Host, s.Variant}]
+		switch s.KPI {
+		case KPICriticalIn:
+			c[0] = s.Value
+		case KPICriticalOut:
+			c[1] = s.Value
+		}
+		crit[hk{s.Interval, s.Host, s.Variant}] = c
+	}
+	sort.Ints(t.intervals)
+	for k, c := range crit {
+		ret := 100.0
+		if c[0] > 0 {
+			ret = 100 * c[1] / c[0]
+		}
+		if cur, ok := t.minRet[k.variant]; !ok || ret < cur {
+			t.minRet[k.variant] = ret
+		}
+	}
+	return t
+}
+
+// paired returns the interval-paired values of a KPI for two variants,
+// keeping intervals where both have it from the same number of hosts.
+func (t *table) paired(a, b, kpi string) ([]float64, []float64) {
+	var xs, ys []float64
+	for _, k := range t.intervals {
+		na, nb := t.hosts[k][a][kpi], t.hosts[k][b][kpi]
+		if na == 0 || na != nb {
+			continue
+		}
+		xs, ys = append(xs, t.sum[k][a][kpi]), append(ys, t.sum[k][b][kpi])
+	}
+	return xs, ys
+}
+
+func kpiTest(kpi, unit string, a, b []float64) api.KPITest {
+	w, p, r := stats.Welch(a, b), stats.Paired(a, b), stats.WilcoxonSignedRank(a, b)
+	out := api.KPITest{KPI: kpi, Unit: unit, BaselineMean: stats.Summarize(a).Mean, CandidateMean: stats.Summarize(b).Mean, N: len(a),
+		Diff: p.Diff, CILow: p.CILow, CIHigh: p.CIHigh, PWelch: w.P, PPaired: p.P, PRank: r.P, Method: p.Method}
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = b[i] - a[i]
+	}
+	chosen := p.P
+	if math.Abs(stats.Skewness(d)) > skewLimit && r.Valid {
+		chosen, out.Method = r.P, r.Method
+	}
+	out.PAdjusted = chosen
+	return out
+}
+
+// Analyze judges every candidate against the baseline on the samples.
+func Analyze(e api.Experiment, ss []store.ExperimentSample) []api.Result {
+	if len(e.Variants) < 2 {
+		return nil
+	}
+	t := tabulate(ss)
+	iv, _ := time.ParseDuration(e.Interval)
+	if iv <= 0 {
+		iv = DefaultInterval
+	}
+	perMonth := float64(month) / float64(iv)
+	base := e.Variants[0].Name
+	cost := func(series, dps float64) float64 {
+		return dps*perMonth/1e6*e.Prices.PerMillionDataPoints + series*e.Prices.PerActiveSeries
+	}
+	results := make([]api.Result, 0, len(e.Variants)-1)
+	var ps []float64
+	for _, v := range e.Variants[1:] {
+		a, b := t.paired(base, v.Name, KPIOutputSeries)
+		da, db := t.paired(base, v.Name, KPIOutputDataPoints)
+		res := api.Result{Variant: v.Name, Intervals: len(a)}
+		ot := kpiTest(KPIOutputSeries, "series", a, b)
+		res.KPIs = append(res.KPIs, ot, kpiTest(KPIOutputDataPoints, "data points per interval", da, db))
+		if ot.BaselineMean > 0 {
+			res.ReductionPct = 100 * (ot.BaselineMean - ot.CandidateMean) / ot.BaselineMean
+		}
+		res.CriticalRetentionPct = 100
+		if r, ok := t.minRet[v.Name]; ok {
+			res.CriticalRetentionPct = r
+		}
+		// Input identity: same series and processes at the input, per interval.
+		ia, ib := t.paired(base, v.Name, KPIInputSeries)
+		pa, pb := t.paired(base, v.Name, KPIInputProcesses)
+		for i := range ia {
+			if ia[i] == ib[i] && (i >= len(pa) || pa[i] == pb[i]) {
+				res.InputIdentical++
+			}
+		}
+		res.BaselineCostMonth = cost(ot.BaselineMean, stats.Summarize(da).Mean)
+		res.CandidateCostMonth = cost(ot.CandidateMean, stats.Summarize(db).Mean)
+		results = append(results, res)
+		ps = append(ps, ot.PAdjusted)
+	}
+	adj := stats.Holm(ps)
+	for i := range results {
+		r := &results[i]
+		r.KPIs[0].PAdjusted = adj[i]
+		decide(r, e.Criteria, adj[i], len(ps))
+	}
+	return results
+}
+
+func decide(r *api.Result, c api.Criteria, p float64, m int) {
+	ot := r.KPIs[0]
+	measured := fmt.Sprintf("output series %.1f -> %.1f (%.1f%% reduction, 95%% CI of the difference %.1f..%.1f), %s p=%.3g (Holm over %d), critical retention %.1f%%, input identical in %d of %d intervals",
+		ot.BaselineMean, ot.CandidateMean, r.ReductionPct, ot.CILow, ot.CIHigh, ot.Method, p, m, r.CriticalRetentionPct, r.InputIdentical, r.Intervals)
+	r.Detail = measured
+	switch {
+	case r.Intervals < c.MinSamples:
+		r.Verdict, r.Criterion = api.VerdictInconclusive, fmt.Sprintf("min_samples: %d of %d paired intervals", r.Intervals, c.MinSamples)
+	case r.CriticalRetentionPct < c.CriticalRetentionPct:
+		r.Verdict, r.Criterion = api.VerdictReject, fmt.Sprintf("critical_retention: %.1f%% < %.0f%%", r.CriticalRetentionPct, c.CriticalRetentionPct)
+	case p >= c.Alpha:
+		r.Verdict, r.Criterion = api.VerdictInconclusive, fmt.Sprintf("significance: output series difference p=%.3g >= alpha %.3g", p, c.Alpha)
+	case r.ReductionPct < c.MinReductionPct:
+		r.Verdict, r.Criterion = api.VerdictReject, fmt.Sprintf("min_reduction: %.1f%% < %.1f%% (p=%.3g)", r.ReductionPct, c.MinReductionPct, p)
+	default:
+		r.Verdict, r.Criterion = api.VerdictPromote, fmt.Sprintf("min_reduction: %.1f%% >= %.1f%% at p=%.3g < alpha %.3g", r.ReductionPct, c.MinReductionPct, p, c.Alpha)
+	}
+}
+
+// Series is every KPI of every variant over time, summed over the hosts.
+func Series(e api.Experiment, ss []store.ExperimentSample) []api.Series {
+	t := tabulate(ss)
+	var out []api.Series
+	names := []string{}
+	for _, v := range e.Variants {
+		names = append(names, v.Name)
+	}
+	for _, kpi := range []string{KPIOutputSeries, KPIInputSeries, KPIOutputDataPoints, KPIInputProcesses, KPICriticalOut} {
+		for _, v := range names {
+			s := api.Series{KPI: kpi, Variant: v}
+			for _, k := range t.intervals {
+				if n := t.hosts[k][v][kpi]; n > 0 {
+					s.Points = append(s.Points, api.Point{Interval: k, Time: t.times[k], Value: t.sum[k][v][kpi]})
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	for _, kpi := range []string{KPICollectorCPU, KPICollectorMemory} {
+		s := api.Series{KPI: kpi, Variant: "collector"}
+		for _, k := range t.intervals {
+			if n := t.hosts[k][""][kpi]; n > 0 {
+				s.Points = append(s.Points, api.Point{Interval: k, Time: t.times[k], Value: t.sum[k][""][kpi]})
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}

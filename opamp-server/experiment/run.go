@@ -1,0 +1,348 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
+	"github.com/phoenix-otel/phoenix/opamp-server/deployment"
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
+)
+
+// KPI names of the samples.
+const (
+	KPIInputSeries       = "input_series"
+	KPIInputProcesses    = "input_processes"
+	KPIOutputSeries      = "output_series"
+	KPIOutputDataPoints  = "output_datapoints"
+	KPICriticalIn        = "critical_in"
+	KPICriticalOut       = "critical_out"
+	KPICollectorCPU      = "collector_cpu_seconds" // cumulative, per host (variant "")
+	KPICollectorMemory   = "collector_memory_rss"  // bytes, per host (variant "")
+	metricSeries         = "phoenix.cardinality.series"
+	metricDataPoints     = "phoenix.cardinality.datapoints"
+	metricProcesses      = "phoenix.cardinality.processes"
+	metricCritical       = "phoenix.cardinality.critical_processes"
+	stageIn, stageOut    = "input", "output"
+	leaseFor             = 15 * time.Second
+	defaultTickFraction  = 4
+	collectorCPUNames    = "otelcol_process_cpu_seconds|otelcol.process.cpu.time|otelcol_process_cpu_seconds_total"
+	collectorMemoryNames = "otelcol_process_memory_rss|otelcol.process.memory.rss|otelcol_process_memory_rss_bytes"
+)
+
+// Run advances and analyses the active experiments this replica holds the
+// lease of, and follows the store's changes (other replicas' writes) until
+// ctx ends. The tick is a quarter of the shortest active interval.
+func (m *Manager) Run(ctx context.Context, changes <-chan store.Change) {
+	if hosts, err := m.Reload(ctx); err == nil && len(hosts) > 0 {
+		m.cfg.HostsChanged(ctx, hosts)
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+			if c.Kind != store.ChangeExperiment && c.Kind != store.ChangeResync {
+				continue
+			}
+			hosts, err := m.Reload(ctx)
+			if err == nil && len(hosts) > 0 {
+				m.cfg.HostsChanged(ctx, hosts)
+			}
+			if c.Kind == store.ChangeExperiment {
+				if e, err := m.Get(ctx, c.Key); err == nil {
+					m.cfg.Publish(e)
+				} else if c.Deleted {
+					m.cfg.Publish(api.Experiment{Name: c.Key, Status: "deleted"})
+				}
+			}
+		case <-t.C:
+			t.Reset(m.Tick(ctx))
+		}
+	}
+}
+
+// Tick advances every active experiment once and returns when to tick again.
+func (m *Manager) Tick(ctx context.Context) time.Duration {
+	next := time.Second
+	recs, err := m.cfg.Store.ListExperiments(ctx, true)
+	if err != nil {
+		m.log.Warn("experiments: list", "err", err)
+		return next
+	}
+	now := m.now()
+	for _, rec := range recs {
+		var iv time.Duration
+		if r, err := m.load(ctx, rec.Name); err == nil {
+			iv, _ = time.ParseDuration(r.Interval)
+			if r.Status == api.ExperimentPending {
+				continue
+			}
+		}
+		if iv > 0 && iv/defaultTickFraction < next {
+			next = max(iv/defaultTickFraction, 50*time.Millisecond)
+		}
+		ok, err := m.cfg.Store.LeaseExperiment(ctx, rec.Name, m.cfg.Holder, now, now.Add(leaseFor))
+		if err != nil || !ok {
+			continue // another replica analyses it
+		}
+		if err := m.advance(ctx, rec.Name); err != nil {
+			m.log.Warn("experiment: advance", "experiment", rec.Name, "err", err)
+		}
+	}
+	return next
+}
+
+// advance moves one experiment along its lifecycle.
+func (m *Manager) advance(ctx context.Context, name string) error {
+	r, err := m.load(ctx, name)
+	if err != nil || !deploysConfig(r.Status) {
+		return err
+	}
+	agents, err := m.cfg.Store.ListAgents(ctx)
+	if err != nil {
+		return err
+	}
+	latest := deployment.LatestPerHost(agents)
+	now := m.now()
+	warm, _ := time.ParseDuration(r.Warmup)
+	dur, _ := time.ParseDuration(r.Duration)
+	iv, _ := time.ParseDuration(r.Interval)
+
+	// Guardrail 1: a collector failing on the experiment's config.
+	for _, h := range r.Hosts {
+		a := latest[h.Host]
+		want := m.cfg.Deployments.Desired(h.Host, a.Labels)
+		if want.Experiment != r.Name || want.Hash == "" {
+			continue
+		}
+		if f, bad := a.FailedConfigs[want.Hash]; bad {
+			return m.fail(ctx, name, fmt.Sprintf("host %s: the collector failed on the experiment's config: %s", h.Host, f.Error))
+		}
+		if want.Err != "" {
+			return m.fail(ctx, name, want.Err)
+		}
+	}
+	switch r.Status {
+	case api.ExperimentDeploying:
+		applied, hashes := 0, map[string]string{}
+		for _, h := range r.Hosts {
+			a := latest[h.Host]
+			want := m.cfg.Deployments.Desired(h.Host, a.Labels)
+			hashes[h.Host] = want.Hash
+			if want.Experiment == r.Name && a.RemoteHash == want.Hash && a.RemoteStatus == store.RemoteApplied {
+				applied++
+			}
+		}
+		if applied < len(r.Hosts) {
+			return nil
+		}
+		_, err := m.update(ctx, name, func(r *record) error {
+			if r.Status != api.ExperimentDeploying {
+				return nil
+			}
+			for i := range r.Hosts {
+				r.Hosts[i].ExperimentHash = hashes[r.Hosts[i].Host]
+				r.Hosts[i].Status = api.StatusApplied
+			}
+			r.WarmingSince = now
+			r.transition(api.ExperimentWarmingUp, now, fmt.Sprintf("all %d host(s) applied the experiment's config", len(r.Hosts)))
+			return nil
+		})
+		return err
+	case api.ExperimentWarmingUp:
+		if now.Sub(r.WarmingSince) < warm {
+			return nil
+		}
+		_, err := m.update(ctx, name, func(r *record) error {
+			if r.Status != api.ExperimentWarmingUp {
+				return nil
+			}
+			r.RunningSince = now
+			r.transition(api.ExperimentRunning, now, "")
+			return nil
+		})
+		return err
+	case api.ExperimentRunning:
+		// Collect every interval that has ended (with half an interval of
+		// grace for the collectors' telemetry export), then judge.
+		total := int(dur / iv)
+		for r.NextInterval < total {
+			k := r.NextInterval
+			start := r.RunningSince.Add(time.Duration(k) * iv)
+			end := start.Add(iv)
+			if now.Before(end.Add(iv / 2)) {
+				break
+			}
+			samples, err := m.collect(ctx, r, latest, k, start, end)
+			if err != nil {
+				return err
+			}
+			if err := m.cfg.Store.AddExperimentSamples(ctx, name, samples); err != nil {
+				return err
+			}
+			if reason := criticalLost(r, samples); reason != "" {
+				return m.fail(ctx, name, fmt.Sprintf("guardrail: %s in interval %d", reason, k))
+			}
+			r2, err := m.update(ctx, name, func(x *record) error {
+				if x.NextInterval == k {
+					x.NextInterval = k + 1
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			r = r2
+		}
+		if r.NextInterval >= total || now.Sub(r.RunningSince) > dur+2*iv {
+			return m.complete(ctx, name)
+		}
+	}
+	return nil
+}
+
+// collect reads interval k of every host from the own-metric buckets: the
+// last value of each figure per variant, per stage.
+func (m *Manager) collect(ctx context.Context, r *record, latest map[string]store.Agent, k int, start, end time.Time) ([]store.ExperimentSample, error) {
+	var out []store.ExperimentSample
+	step := m.cfg.MinInterval
+	if step <= 0 {
+		step = time.Minute
+	}
+	for _, h := range r.Hosts {
+		uid := latest[h.Host].InstanceUID
+		if uid == "" {
+			uid = h.AgentUID
+		}
+		bs, err := m.cfg.Store.QueryMetrics(ctx, store.MetricQuery{AgentUID: uid, Step: step, Since: start.Truncate(step), Limit: 100000})
+		if err != nil {
+			return nil, err
+		}
+		type key struct{ name, stage, variant string }
+		last := map[key]store.MetricBucket{}
+		for _, b := range bs {
+			if !b.Start.Before(end) {
+				continue
+			}
+			kk := key{b.Name, b.Stage, b.Variant}
+			if cur, ok := last[kk]; !ok || b.Start.After(cur.Start) {
+				last[kk] = b
+			}
+		}
+		add := func(variant, kpi string, v float64) {
+			out = append(out, store.ExperimentSample{Interval: k, Time: start, Host: h.Host, Variant: variant, KPI: kpi, Value: v})
+		}
+		for i := range r.Variants {
+			cv := configVariant(r, i)
+			for _, f := range []struct{ metric, stage, kpi string }{
+				{metricSeries, stageIn, KPIInputSeries}, {metricProcesses, stageIn, KPIInputProcesses},
+				{metricSeries, stageOut, KPIOutputSeries}, {metricDataPoints, stageOut, KPIOutputDataPoints},
+				{metricCritical, stageIn, KPICriticalIn}, {metricCritical, stageOut, KPICriticalOut},
+			} {
+				if b, ok := last[key{f.metric, f.stage, cv}]; ok {
+					add(r.Variants[i].Name, f.kpi, b.Last)
+				}
+			}
+		}
+		for _, f := range []struct{ names, kpi string }{{collectorCPUNames, KPICollectorCPU}, {collectorMemoryNames, KPICollectorMemory}} {
+			for _, n := range strings.Split(f.names, "|") {
+				if b, ok := last[key{n, "", ""}]; ok {
+					add("", f.kpi, b.Last)
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// criticalLost is the guardrail on critical processes: a candidate whose
+// output kept fewer critical processes than its input had.
+func criticalLost(r *record, samples []store.ExperimentSample) string {
+	type hv struct{ host, variant string }
+	in, outv := map[hv]float64{}, map[hv]float64{}
+	for _, s := range samples {
+		switch s.KPI {
+		case KPICriticalIn:
+			in[hv{s.Host, s.Variant}] = s.Value
+		case KPICriticalOut:
+			outv[hv{s.Host, s.Variant}] = s.Value
+		}
+	}
+	for k, n := range in {
+		if k.variant == r.Variants[0].Name {
+			continue
+		}
+		if o, ok := outv[k]; ok && o < n {
+			return fmt.Sprintf("candidate %s lost critical processes on host %s: kept %.0f of %.0f", k.variant, k.host, o, n)
+		}
+	}
+	return ""
+}
+
+func (m *Manager) fail(ctx context.Context, name, reason string) error {
+	r, err := m.update(ctx, name, func(r *record) error {
+		if !r.Active() {
+			return nil
+		}
+		r.transition(api.ExperimentFailed, m.now(), reason)
+		return nil
+	})
+	if err == nil {
+		m.log.Warn("experiment failed", "experiment", name, "reason", reason)
+		m.cfg.HostsChanged(ctx, hostNames(r))
+	}
+	return err
+}
+
+func (m *Manager) complete(ctx context.Context, name string) error {
+	ss, err := m.cfg.Store.ListExperimentSamples(ctx, name)
+	if err != nil {
+		return err
+	}
+	r, err := m.update(ctx, name, func(r *record) error {
+		if r.Status != api.ExperimentRunning {
+			return nil
+		}
+		r.Verdicts = Analyze(r.Experiment, ss)
+		var parts []string
+		for _, v := range r.Verdicts {
+			parts = append(parts, v.Variant+": "+v.Verdict+" ("+v.Criterion+")")
+		}
+		r.transition(api.ExperimentCompleted, m.now(), strings.Join(parts, "; "))
+		return nil
+	})
+	if err == nil {
+		m.cfg.HostsChanged(ctx, hostNames(r))
+	}
+	return err
+}
+
+// Compare is the comparison of an experiment: its verdicts (computed on
+// the samples so far while it runs) and its KPIs over time.
+func (m *Manager) Compare(ctx context.Context, name string) (api.Comparison, error) {
+	r, err := m.load(ctx, name)
+	if err != nil {
+		return api.Comparison{}, err
+	}
+	ss, err := m.cfg.Store.ListExperimentSamples(ctx, name)
+	if err != nil {
+		return api.Comparison{}, err
+	}
+	e := r.Experiment
+	e.Samples = countIntervals(ss)
+	res := r.Verdicts
+	if r.Status != api.ExperimentCompleted && r.Status != api.ExperimentPromoted {
+		res = Analyze(e, ss)
+	}
+	return api.Comparison{Experiment: e, Results: res, Series: Series(e, ss)}, nil
+}
