@@ -26,4 +26,3 @@ func BenchmarkConflictCheck1000Agents(b *testing.B) {
 		}
 	}
 }
-
