@@ -71,7 +71,7 @@ func TestSpawnerRealProcessesSeenByScraper(t *testing.T) {
 		}
 	}
 
-	sp.Stop()
+	stopBounded(t, sp)
 	if st := sp.Status(); st.Running || st.Live != 0 || st.Started < 200 || st.Exited != st.Started {
 		t.Fatalf("status after stop: %+v", st)
 	}
