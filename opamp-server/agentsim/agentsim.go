@@ -3,6 +3,12 @@
 // host name and labels, "applies" remote configs (APPLYING, then APPLIED or
 // FAILED), reports the effective config and health, and records what the
 // server sent. The server's integration tests and the scale benchmark use it.
+//
+// With Options.Rollback it behaves like the contrib opampsupervisor with
+// automatic_config_rollback: a config B that fails is reported
+// APPLYING(B) -> FAILED(B), then the agent goes back to the config A it ran
+// before and reports APPLIED(A). The server must then remember that B failed
+// by itself: the agent's reported hash no longer says so.
 package agentsim
 
 import (
@@ -44,7 +50,10 @@ type Options struct {
 	Fail func(body []byte) string
 	// ApplyDelay is how long "applying" takes.
 	ApplyDelay time.Duration
-	TLSConfig  *tls.Config
+	// Rollback: after FAILED(B), go back to the previous config A and
+	// report APPLIED(A) (the contrib supervisor's automatic_config_rollback).
+	Rollback  bool
+	TLSConfig *tls.Config
 	// Previous state, as a restarted agent would have persisted it.
 	RemoteConfigStatus *protobufs.RemoteConfigStatus
 	Effective          []byte
@@ -72,6 +81,11 @@ type Agent struct {
 	fullState  int
 	connectErr error
 	appliedAt  map[string]time.Time
+	// applied is the hash of the config the agent runs (what a rollback
+	// reports APPLIED again).
+	applied []byte
+	fail    func(body []byte) string
+	custom  []*protobufs.CustomMessage
 }
 
 // Start connects a simulated agent.
@@ -79,13 +93,19 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	if opts.UID == uuid.Nil {
 		opts.UID = uuid.Must(uuid.NewV7())
 	}
-	a := &Agent{opts: opts, effective: opts.Effective, status: opts.RemoteConfigStatus, appliedAt: map[string]time.Time{}}
+	a := &Agent{opts: opts, effective: opts.Effective, status: opts.RemoteConfigStatus, appliedAt: map[string]time.Time{}, fail: opts.Fail}
+	if st := opts.RemoteConfigStatus; st != nil && st.GetStatus() == protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED {
+		a.applied = st.GetLastRemoteConfigHash()
+	}
 	if opts.HTTP {
 		a.client = client.NewHTTP(nil)
 	} else {
 		a.client = client.NewWebSocket(nil)
 	}
 	if err := a.client.SetAgentDescription(a.description()); err != nil {
+		return nil, err
+	}
+	if err := a.client.SetCustomCapabilities(&protobufs.CustomCapabilities{Capabilities: []string{agent.RetryCapability}}); err != nil {
 		return nil, err
 	}
 	_ = a.client.SetHealth(&protobufs.ComponentHealth{Healthy: true, StartTimeUnixNano: uint64(time.Now().UnixNano()), Status: "running"})
@@ -95,6 +115,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			h.Set("Authorization", "Bearer "+a.Token())
 			return h
 		},
+
 		TLSConfig:          opts.TLSConfig,
 		InstanceUid:        types.InstanceUid(opts.UID),
 		Capabilities:       Capabilities,
@@ -160,6 +181,11 @@ func (a *Agent) onMessage(ctx context.Context, msg *types.MessageData) {
 		a.ownMetrics = msg.OwnMetricsConnSettings
 		a.mu.Unlock()
 	}
+	if msg.CustomMessage != nil {
+		a.mu.Lock()
+		a.custom = append(a.custom, msg.CustomMessage)
+		a.mu.Unlock()
+	}
 	rc := msg.RemoteConfig
 	if rc == nil {
 		return
@@ -186,14 +212,31 @@ func (a *Agent) onMessage(ctx context.Context, msg *types.MessageData) {
 			return
 		}
 	}
-	if a.opts.Fail != nil {
-		if why := a.opts.Fail(body); why != "" {
+	a.mu.Lock()
+	fail := a.fail
+	a.mu.Unlock()
+	if fail != nil {
+		if why := fail(body); why != "" {
 			a.setStatus(hash, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_FAILED, why)
+			a.mu.Lock()
+			prev := a.applied
+			a.mu.Unlock()
+			if a.opts.Rollback && len(prev) > 0 {
+				// The supervisor restarts its collector on the previous
+				// config; FAILED(B) goes out before APPLIED(A).
+				select {
+				case <-time.After(300 * time.Millisecond):
+				case <-ctx.Done():
+					return
+				}
+				a.setStatus(prev, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED, "")
+			}
 			return
 		}
 	}
 	a.mu.Lock()
 	a.effective = body
+	a.applied = hash
 	a.appliedAt[hex.EncodeToString(hash)] = time.Now()
 	a.mu.Unlock()
 	_ = a.client.UpdateEffectiveConfig(ctx)
@@ -206,6 +249,26 @@ func (a *Agent) setStatus(hash []byte, st protobufs.RemoteConfigStatuses, msg st
 	a.status = s
 	a.mu.Unlock()
 	_ = a.client.SetRemoteConfigStatus(s)
+}
+
+// SetFail replaces Options.Fail (e.g. the operator fixed the host).
+func (a *Agent) SetFail(fail func(body []byte) string) {
+	a.mu.Lock()
+	a.fail = fail
+	a.mu.Unlock()
+}
+
+// SetHealth reports a health as the agent's (a crash-looping collector,
+// failing exports, ...).
+func (a *Agent) SetHealth(h *protobufs.ComponentHealth) error {
+	return a.client.SetHealth(h)
+}
+
+// CustomMessages lists the custom messages the server sent, in order.
+func (a *Agent) CustomMessages() []*protobufs.CustomMessage {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]*protobufs.CustomMessage(nil), a.custom...)
 }
 
 // UID is the agent's instance uid.

@@ -8,6 +8,17 @@ type Health struct {
 	Status    string    `json:"status,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
 	StartTime time.Time `json:"start_time,omitzero"`
+	// Components are the sub-components the agent reports unhealthy, by
+	// path: "exporter:otlp_http" (phoenix-agent), or the contrib opamp
+	// extension's "pipeline:metrics > exporter:otlp".
+	Components map[string]ComponentHealth `json:"components,omitempty"`
+}
+
+// ComponentHealth is one unhealthy sub-component of an agent.
+type ComponentHealth struct {
+	Status    string    `json:"status,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	At        time.Time `json:"at,omitzero"`
 }
 
 // FailedConfig is a config hash an agent reported FAILED; the server never

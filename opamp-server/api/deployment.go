@@ -48,6 +48,9 @@ const (
 	StatusApplying = "applying"
 	StatusApplied  = "applied"
 	StatusFailed   = "failed"
+	// StatusDegraded: the config is applied, but the agent reports exports
+	// or receivers failing (Error is the last such error).
+	StatusDegraded = "degraded"
 	StatusOffline  = "offline"
 	StatusNone     = "none" // the host has no deployment and runs no remote config
 )
@@ -70,6 +73,9 @@ type HostStatus struct {
 	PushedAt          time.Time `json:"pushed_at,omitzero"`
 	AppliedAt         time.Time `json:"applied_at,omitzero"`
 	EffectiveConfigSH string    `json:"effective_config_hash,omitempty"`
+	// Health is what the agent reports of its collector (nil when it
+	// reports nothing); Unhealthy lists its failing components.
+	Health *Health `json:"health,omitempty"`
 }
 
 // DeploymentStatus aggregates a deployment's hosts. Deployment, Version and
@@ -87,7 +93,7 @@ type DeploymentStatus struct {
 
 // IsFinal reports whether a deployment's status will not change by itself.
 func (d DeploymentStatus) IsFinal() bool {
-	return d.Status == StatusApplied || d.Status == StatusFailed
+	return d.Status == StatusApplied || d.Status == StatusFailed || d.Status == StatusDegraded
 }
 
 // Deployment is a deployment with its current version.

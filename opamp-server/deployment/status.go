@@ -34,7 +34,8 @@ func (s *Service) HostStatus(a store.Agent) api.HostStatus {
 
 func (s *Service) hostStatus(a store.Agent, d Desired) api.HostStatus {
 	hs := api.HostStatus{
-		Host: a.HostName, AgentUID: a.InstanceUID, Deployment: d.Deployment, Version: d.Version, Experiment: d.Experiment,
+		Health: ViewHealth(a.Health),
+		Host:   a.HostName, AgentUID: a.InstanceUID, Deployment: d.Deployment, Version: d.Version, Experiment: d.Experiment,
 		Connected: s.Online(a), LastSeen: a.LastSeen, DesiredHash: d.Hash, ReportedHash: a.RemoteHash,
 		RemoteStatus: a.RemoteStatus, PushedAt: a.PushedAt, AppliedAt: a.AppliedAt, EffectiveConfigSH: a.EffectiveConfigHash,
 	}
@@ -44,6 +45,10 @@ func (s *Service) hostStatus(a store.Agent, d Desired) api.HostStatus {
 			hs.Status = api.StatusNone
 			if !hs.Connected {
 				hs.Status = api.StatusOffline
+			} else if h := a.Health; h != nil && !h.Healthy {
+				// The contrib supervisor stops its collector on an empty
+				// config: say so rather than look healthy.
+				hs.Detail = "no deployment; the agent reports its collector not running (" + h.Status + ")"
 			}
 			return hs
 		}
@@ -71,6 +76,7 @@ func (s *Service) hostStatus(a store.Agent, d Desired) api.HostStatus {
 		}
 	case a.RemoteHash == want && a.RemoteStatus == store.RemoteApplied:
 		hs.Status = api.StatusApplied
+		qualifyByHealth(&hs, a.Health)
 	case a.RemoteHash == want && a.RemoteStatus == store.RemoteApplying:
 		hs.Status = api.StatusApplying
 	case a.RemoteHash == want && a.RemoteStatus == store.RemoteFailed:
@@ -86,14 +92,21 @@ func (s *Service) hostStatus(a store.Agent, d Desired) api.HostStatus {
 	return hs
 }
 
-// LatestPerHost keeps the most recently seen agent of each host name.
+// LatestPerHost keeps one agent per host name: a connected one before any
+// that is not (an old instance uid, marked offline, never shadows the live
+// agent), then the most recently seen. The fleet marks idle polling agents
+// disconnected, so a stale one does not stay "connected" here.
 func LatestPerHost(agents []store.Agent) map[string]store.Agent {
 	m := map[string]store.Agent{}
 	for _, a := range agents {
 		if a.HostName == "" {
 			continue
 		}
-		if cur, ok := m[a.HostName]; !ok || a.LastSeen.After(cur.LastSeen) || (!cur.Connected && a.Connected) {
+		cur, ok := m[a.HostName]
+		switch {
+		case !ok, a.Connected && !cur.Connected:
+			m[a.HostName] = a
+		case a.Connected == cur.Connected && a.LastSeen.After(cur.LastSeen):
 			m[a.HostName] = a
 		}
 	}
@@ -138,6 +151,9 @@ func (s *Service) Status(d store.Deployment, agents []store.Agent, withHosts boo
 		st.Status = api.StatusPending
 	case st.Counts[api.StatusOffline] > 0:
 		st.Status = api.StatusOffline
+	case st.Counts[api.StatusDegraded] > 0:
+		st.Status = api.StatusDegraded
+		st.Detail = "the config is applied, but some hosts report exports or receivers failing (see each host's error)"
 	default:
 		st.Status = api.StatusApplied
 	}

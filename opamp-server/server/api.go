@@ -595,9 +595,7 @@ func (s *Server) viewAgent(a store.Agent) api.Agent {
 		PushedHash: a.PushedHash, PushedAt: a.PushedAt, AppliedAt: a.AppliedAt,
 		Online: s.deployments.Online(a), Status: s.deployments.HostStatus(a),
 	}
-	if a.Health != nil {
-		v.Health = &api.Health{Healthy: a.Health.Healthy, Status: a.Health.Status, LastError: a.Health.LastError, StartTime: a.Health.StartTime}
-	}
+	v.Health = deployment.ViewHealth(a.Health)
 	if len(a.FailedConfigs) > 0 {
 		v.FailedConfigs = make(map[string]api.FailedConfig, len(a.FailedConfigs))
 		for h, f := range a.FailedConfigs {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,9 +57,11 @@ type session struct {
 	lastSeq uint64
 	// sentHash/sentAt: the config sent on this connection (or, for
 	// polling, recently), so it is not sent again before the agent answers.
-	sentHash   string
-	sentAt     time.Time
-	pushedAt   map[string]time.Time
+	sentHash string
+	sentAt   time.Time
+	pushedAt map[string]time.Time
+	// retryMsg goes out with the config a retry pushes (reconcile sets it).
+	retryMsg   *protobufs.CustomMessage
 	offeredOM  bool
 	advertise  string // base URL for own_metrics, from the OpAMP request
 	lastStored time.Time
@@ -194,6 +197,9 @@ func (f *fleet) onMessage(ctx context.Context, conn types.Connection, msg *proto
 	}
 	if rc := f.reconcile(sess); rc != nil {
 		resp.RemoteConfig = rc
+		if sess.retryMsg != nil {
+			resp.CustomMessage, sess.retryMsg = sess.retryMsg, nil
+		}
 		changed = true
 	}
 	if changed {
@@ -306,11 +312,8 @@ func (f *fleet) merge(sess *session, msg *protobufs.AgentToServer, ws bool) bool
 		a.Capabilities, changed = msg.Capabilities, true
 	}
 	if h := msg.GetHealth(); h != nil {
-		nh := &store.Health{Healthy: h.GetHealthy(), Status: h.GetStatus(), LastError: h.GetLastError()}
-		if h.GetStartTimeUnixNano() > 0 {
-			nh.StartTime = time.Unix(0, int64(h.GetStartTimeUnixNano())).UTC()
-		}
-		if a.Health == nil || *a.Health != *nh {
+		nh := healthFrom(h)
+		if !reflect.DeepEqual(a.Health, nh) {
 			a.Health, changed = nh, true
 		}
 	}
@@ -393,7 +396,15 @@ func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 		}
 		hash, body = emptyConfigHash, nil
 	}
-	if hash == "" || hash == a.RemoteHash {
+	if hash == "" {
+		return nil
+	}
+	// A retry (POST .../retry) pushes the desired config even when the
+	// agent reports that very hash FAILED: the hash comparison alone would
+	// send nothing.
+	retry := a.RetryPending
+	a.RetryPending = false
+	if hash == a.RemoteHash {
 		return nil
 	}
 	if _, failed := a.FailedConfigs[hash]; failed {
@@ -403,6 +414,10 @@ func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 		return nil // sent on this connection; waiting for the agent's answer
 	}
 	raw, _ := hex.DecodeString(hash)
+	sess.retryMsg = nil
+	if retry {
+		sess.retryMsg = &protobufs.CustomMessage{Capability: retryCapability, Type: retryType, Data: []byte(hash)}
+	}
 	sess.sentHash, sess.sentAt = hash, time.Now()
 	sess.pushedAt[hash] = sess.sentAt
 	a.PushedHash, a.PushedAt = hash, sess.sentAt.UTC()
@@ -500,7 +515,8 @@ func (f *fleet) push(ctx context.Context, sess *session) {
 		return
 	}
 	f.store(ctx, sess, true)
-	msg := &protobufs.ServerToAgent{InstanceUid: uuidBytes(sess.uid), Capabilities: serverCapabilities, RemoteConfig: rc}
+	msg := &protobufs.ServerToAgent{InstanceUid: uuidBytes(sess.uid), Capabilities: serverCapabilities, RemoteConfig: rc, CustomMessage: sess.retryMsg}
+	sess.retryMsg = nil
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sess.conn.Send(sctx, msg); err != nil {
@@ -557,8 +573,9 @@ func (f *fleet) reloadFailed(ctx context.Context, uid string) {
 		return
 	}
 	sess.mu.Lock()
-	if len(a.FailedConfigs) < len(sess.agent.FailedConfigs) {
+	if len(a.FailedConfigs) < len(sess.agent.FailedConfigs) || a.RetryPending && !sess.agent.RetryPending {
 		sess.agent.FailedConfigs = a.FailedConfigs
+		sess.agent.RetryPending = sess.agent.RetryPending || a.RetryPending
 		sess.sentHash = ""
 	}
 	sess.mu.Unlock()
@@ -573,6 +590,7 @@ func (f *fleet) clearFailed(ctx context.Context, uid string) error {
 	if ok {
 		sess.mu.Lock()
 		sess.agent.FailedConfigs = nil
+		sess.agent.RetryPending = true
 		sess.sentHash = ""
 		f.storeNow(ctx, sess, true)
 		sess.mu.Unlock()
@@ -584,6 +602,7 @@ func (f *fleet) clearFailed(ctx context.Context, uid string) error {
 		return err
 	}
 	a.FailedConfigs = nil
+	a.RetryPending = true // pushed when the agent is next heard from
 	return f.s.store.UpsertAgent(ctx, a, true)
 }
 

@@ -135,6 +135,16 @@ type Health struct {
 	Status    string    `json:"status,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
 	StartTime time.Time `json:"start_time,omitzero"`
+	// Components are the sub-components the agent reports unhealthy
+	// (OpAMP ComponentHealthMap, flattened to "a > b" paths; bounded).
+	Components map[string]ComponentHealth `json:"components,omitempty"`
+}
+
+// ComponentHealth is one unhealthy sub-component of an agent.
+type ComponentHealth struct {
+	Status    string    `json:"status,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	At        time.Time `json:"at,omitzero"`
 }
 
 // FailedConfig records a config hash an agent reported FAILED. The server
@@ -183,6 +193,10 @@ type Agent struct {
 	AppliedAt         time.Time `json:"applied_at,omitzero"`
 
 	FailedConfigs map[string]FailedConfig `json:"failed_configs,omitempty"`
+	// RetryPending: an operator asked to retry (POST .../retry); the next
+	// reconcile pushes the desired config even if the agent reports it
+	// FAILED, with the io.phoenix.retry message.
+	RetryPending bool `json:"retry_pending,omitempty"`
 }
 
 // Change is a notification that something changed, delivered to every
