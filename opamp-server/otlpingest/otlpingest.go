@@ -72,8 +72,13 @@ func Decode(contentType, contentEncoding string, body io.Reader) (pmetricotlp.Ex
 }
 
 // Own-metric names kept from the agents' telemetry: the Phoenix processors'
-// figures and the collector's process figures. The rest is dropped.
-var keptPrefixes = []string{"phoenix.", "phoenix_", "otelcol_process_", "otelcol.process."}
+// figures, the collector's process figures, and its exporters' and
+// receivers' sent/failed/refused counts (so failing exports show as
+// figures, beside the degraded host status). The rest is dropped.
+var keptPrefixes = []string{"phoenix.", "phoenix_", "otelcol_process_", "otelcol.process.",
+	"otelcol_exporter_sent_", "otelcol_exporter_send_failed_", "otelcol_exporter_enqueue_failed_",
+	"otelcol_receiver_accepted_", "otelcol_receiver_refused_", "otelcol_receiver_failed_",
+	"otelcol.exporter.sent", "otelcol.exporter.send_failed", "otelcol.receiver.refused", "otelcol.receiver.failed"}
 
 // Attributes that identify a series' pipeline, stage and variant.
 const (
