@@ -35,7 +35,10 @@ type Context struct {
 	// header comment, not added to the data (a label change must not
 	// change the identity of every series).
 	Labels map[string]string `json:"labels,omitempty"`
-	// DeploymentID and DeploymentVersion are recorded in the header comment.
+	// DeploymentID is recorded in the header comment. DeploymentVersion is
+	// not rendered: the same spec renders the same bytes at every version, so
+	// a rollback to version N returns exactly version N's hash and an
+	// identical redeploy changes nothing on the hosts.
 	DeploymentID      string `json:"deployment_id,omitempty"`
 	DeploymentVersion int    `json:"deployment_version,omitempty"`
 }
@@ -734,7 +737,7 @@ func headerFor(ctx Context, what string) string {
 		fmt.Fprintf(&b, "# host: %s\n", ctx.HostName)
 	}
 	if ctx.DeploymentID != "" {
-		fmt.Fprintf(&b, "# deployment: %s version %d\n", oneLine(ctx.DeploymentID), ctx.DeploymentVersion)
+		fmt.Fprintf(&b, "# deployment: %s\n", oneLine(ctx.DeploymentID))
 	}
 	if len(ctx.Labels) > 0 {
 		var kv []string

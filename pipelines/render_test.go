@@ -80,7 +80,7 @@ func TestRenderSharedParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := decode(t, r)
-	for _, want := range []string{"# deployment: dep-x version 2", "# host: db-7", "# labels: env=prod"} {
+	for _, want := range []string{"# deployment: dep-x\n", "# host: db-7", "# labels: env=prod"} {
 		if !strings.Contains(string(r.YAML), want) {
 			t.Errorf("header lacks %q", want)
 		}
@@ -327,5 +327,22 @@ func TestBadDestinationsNameTheField(t *testing.T) {
 	var pe *ParamError
 	if _, err := Render(Spec{Template: TemplateBaseline}, Context{HostName: "bad host\nname"}); !errors.As(err, &pe) || pe.Param != "context.host_name" {
 		t.Errorf("bad host name: %v", err)
+	}
+}
+
+// A rollback to version N is a new version with N's spec: it must render
+// N's bytes exactly, so the version number stays out of the config.
+func TestRenderIsIndependentOfVersion(t *testing.T) {
+	spec := Spec{Template: TemplateTopK, Params: map[string]any{"k": 7}}
+	v1, err := Render(spec, Context{HostName: "web-1", DeploymentID: "d", DeploymentVersion: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v3, err := Render(spec, Context{HostName: "web-1", DeploymentID: "d", DeploymentVersion: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.SHA256 != v3.SHA256 {
+		t.Fatalf("version 1 and version 3 of one spec render different configs:\n%s\n---\n%s", v1.YAML, v3.YAML)
 	}
 }

@@ -151,7 +151,7 @@ func TestEndToEnd(t *testing.T) {
 	v1 := c.must("pipeline", "get-active-config", "--target-host", host).out
 	running := collectorConfig(t, agentDir)
 	sameAsRunning(t, v1, running)
-	if !strings.Contains(running, templateProcessor) || !strings.Contains(v1, "# deployment: e2e version 1") {
+	if !strings.Contains(running, templateProcessor) || !strings.Contains(v1, "# deployment: e2e\n") {
 		t.Fatalf("the collector does not run the deployment:\n%s", running)
 	}
 	// Data flows from the real scraper through topk to the destination.
