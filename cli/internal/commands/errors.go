@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 )
 
 // Exit codes that scripts can rely on.
@@ -48,6 +49,9 @@ func classify(err error, fromRun bool, server string) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if ce, ok := errors.AsType[*cmdutil.ExitError](err); ok {
+		return &Error{Code: ce.Code, Err: ce.Err, Hint: ce.Hint}
 	}
 	var api *client.APIError
 	if errors.As(err, &api) {

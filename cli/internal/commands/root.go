@@ -16,6 +16,8 @@ import (
 
 	"github.com/phoenix-otel/phoenix/cli/internal/cliconfig"
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmd/experiment"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/internal/buildinfo"
 )
@@ -125,7 +127,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 validation failed.`,
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	// `phoenix experiment ...` (A/B experiments) slots in here, in "main".
+	exp := experiment.NewCmd(app.factory())
+	exp.GroupID = "main"
+	root.AddCommand(exp)
 	for _, c := range []*cobra.Command{newAgentCmd(app)} {
 		c.GroupID = "fleet"
 		root.AddCommand(c)
@@ -227,6 +231,12 @@ func (app *App) serverForHint() string {
 		return app.flags.Server
 	}
 	return s.Server.Value
+}
+
+// factory is what the command packages under cli/internal/cmd get.
+func (app *App) factory() *cmdutil.Factory {
+	return &cmdutil.Factory{In: app.In, Out: app.Out, Err: app.Err, Client: app.client, Printer: app.printer,
+		OutputFlag: func() string { return app.outputFlag }}
 }
 
 // printer returns the printer for -o.
