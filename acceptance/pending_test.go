@@ -36,19 +36,6 @@ func TestATP07ExperimentBadInput(t *testing.T) {
 	a.Skipf("experiments are in the tree but this test is not written yet")
 }
 
-// AT-P08: the console's deployed-pipelines view in a real browser.
-func TestATP08ConsoleDeployedPipelines(t *testing.T) {
-	a := begin(t, "AT-P08", "The console's deployed-pipelines view shows every host's pipeline, status and reduction, in a real browser",
-		"every host of the fleet with its pipeline, status and reduction, read from the page in Chromium", false)
-	if why := pathMissing("console/e2e", "the console's browser tests: issue 14"); why != "" {
-		a.Skipf("%s", why)
-	}
-	if why := chromiumMissing(); why != "" {
-		a.SkipOrFail("%s", why)
-	}
-	a.Skipf("the console is in the tree but this test is not written yet")
-}
-
 // AT-P09: the console's experiment view in a real browser.
 func TestATP09ConsoleExperiment(t *testing.T) {
 	a := begin(t, "AT-P09", "The console's experiment view shows both variants' KPIs and the verdict, in a real browser",

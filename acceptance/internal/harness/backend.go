@@ -12,7 +12,7 @@ import (
 
 // Backend is where deployments export and where the tests count: a real
 // Prometheus, written to either directly (destination prometheusremotewrite,
-// once the rendered exporter keeps process identity) or through a relay, a
+// when the rendered exporter keeps process identity) or through a relay, a
 // second collector whose OTLP receiver forwards to the same Prometheus with
 // resource_to_telemetry_conversion on. Either way every resource attribute
 // (host.name, process.pid, process.executable.name, ...) is a label in
@@ -99,14 +99,18 @@ func NewBackend(ctx context.Context, dir string, bins Bins, cli *CLI, prom *Prom
 	}
 	return &Backend{Prom: prom, Relay: p, Destination: fmt.Sprintf("otlphttp=http://127.0.0.1:%d", port),
 		Path: "destination otlphttp into a second phoenix-otelcol (OTLP receiver -> prometheus_remote_write with resource_to_telemetry_conversion) into " + prom.Version +
-			" (the catalog's prometheusremotewrite destination does not yet render resource_to_telemetry_conversion; issue 12 item 1)"}, nil
+			" (the catalog's prometheusremotewrite destination does not render resource attributes as labels in this tree)"}, nil
 }
 
 // rendersIdentity reports whether a rendered remote-write exporter turns
-// resource attributes into labels.
+// resource attributes into labels: resource_to_telemetry_conversion on, or
+// resource_constant_labels including every attribute ("*").
 func rendersIdentity(yaml string) bool {
-	i := strings.Index(yaml, "resource_to_telemetry_conversion")
-	return i >= 0 && strings.Contains(yaml[i:min(len(yaml), i+120)], "enabled: true")
+	if i := strings.Index(yaml, "resource_to_telemetry_conversion"); i >= 0 && strings.Contains(yaml[i:min(len(yaml), i+120)], "enabled: true") {
+		return true
+	}
+	i := strings.Index(yaml, "resource_constant_labels")
+	return i >= 0 && strings.Contains(yaml[i:min(len(yaml), i+120)], `"*"`) || i >= 0 && strings.Contains(yaml[i:min(len(yaml), i+120)], "'*'")
 }
 
 // HostSelector selects the process series of one host.
