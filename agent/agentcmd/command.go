@@ -14,6 +14,7 @@ import (
 
 	"github.com/phoenix-otel/phoenix/agent"
 	"github.com/phoenix-otel/phoenix/internal/buildinfo"
+	"github.com/phoenix-otel/phoenix/internal/configfile"
 )
 
 // TokenEnv is read when neither --token nor --token-file is given.
@@ -80,6 +81,7 @@ with the collector's own error when the new config does not come up.`,
 	f.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", 0, "OpAMP heartbeat interval (0: opamp-go default, 30s)")
 	f.IntVar(&cfg.MaxLoadProcesses, "max-load-processes", agent.DefaultMaxLoadProcesses, "cap on the real processes a load simulation may start")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	configfile.Register(cmd) // --config /etc/phoenix/agent.yaml (deploy/)
 	return cmd
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/internal/buildinfo"
+	"github.com/phoenix-otel/phoenix/internal/configfile"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
 )
 
@@ -75,6 +76,7 @@ token (for agents) into the data directory and prints where they are.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this address; off when empty; no authentication: use loopback (127.0.0.1:6060)")
 	f.StringVar(&memLimit, "memory-limit", "", "Go soft memory limit, as GOMEMLIMIT (e.g. 512MiB): the heap is collected harder near it; empty: GOMEMLIMIT or none")
+	configfile.Register(cmd) // --config /etc/phoenix/server.yaml (deploy/)
 	return cmd
 }
 
