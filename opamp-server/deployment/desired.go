@@ -78,7 +78,7 @@ func (s *Service) deploymentDesired(host string, labels map[string]string) Desir
 	}
 	spec := d.Current.Spec
 	out := Desired{Deployment: d.Name, Version: d.Version, Spec: &spec, Conflicts: conflicts}
-	r, err := s.renders.render(d, host, labels)
+	r, err := s.renders.render(d)
 	if err != nil {
 		out.Err = fmt.Sprintf("deployment %q version %d does not render for host %q: %v", d.Name, d.Version, host, err)
 		return out
@@ -126,22 +126,56 @@ func PipelinesSpec(spec store.DeploymentSpec) pipelines.Spec {
 	}
 }
 
-// renderCache memoises renders per (deployment, version, host, labels): an
-// agent's desired state is computed on every message it sends.
+// RenderContext is how a deployment version is rendered: once for all its
+// hosts, the host name coming from each agent's environment
+// (${env:PHOENIX_HOST_NAME}), so every host of a version gets the same bytes
+// and the same hash.
+func RenderContext(name string, version int) pipelines.Context {
+	return pipelines.Context{HostNameFromEnv: true, DeploymentID: name, DeploymentVersion: version}
+}
+
+// renderCache holds one render per (deployment, version). Entries of
+// versions that are no longer current are dropped on reload; nothing is
+// re-rendered while its inputs stay the same.
 type renderCache struct {
 	mu sync.Mutex
-	m  map[string]pipelines.Rendered
-	e  map[string]error
+	m  map[renderKey]renderEntry
+}
+
+type renderKey struct {
+	name    string
+	version int
+}
+
+type renderEntry struct {
+	r   pipelines.Rendered
+	err error
 }
 
 func newRenderCache() *renderCache {
-	return &renderCache{m: map[string]pipelines.Rendered{}, e: map[string]error{}}
+	return &renderCache{m: map[renderKey]renderEntry{}}
 }
 
-func (c *renderCache) reset() {
+// keep drops the entries of every version not in deps.
+func (c *renderCache) keep(deps []store.Deployment) {
+	cur := make(map[renderKey]bool, len(deps))
+	for _, d := range deps {
+		cur[renderKey{d.Name, d.Version}] = true
+	}
 	c.mu.Lock()
-	c.m, c.e = map[string]pipelines.Rendered{}, map[string]error{}
+	for k := range c.m {
+		if !cur[k] {
+			delete(c.m, k)
+		}
+	}
 	c.mu.Unlock()
+}
+
+// size is the number of cached renders (tests).
+func (c *renderCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
 }
 
 // LabelsKey is a canonical string of a label set (map order does not count).
@@ -161,28 +195,21 @@ func LabelsKey(labels map[string]string) string {
 	return b.String()
 }
 
-func (c *renderCache) render(d *store.Deployment, host string, labels map[string]string) (pipelines.Rendered, error) {
-	key := fmt.Sprintf("%s\x00%d\x00%s\x00%s", d.Name, d.Version, host, LabelsKey(labels))
+func (c *renderCache) render(d *store.Deployment) (pipelines.Rendered, error) {
+	key := renderKey{d.Name, d.Version}
 	c.mu.Lock()
-	r, ok := c.m[key]
-	err := c.e[key]
+	e, ok := c.m[key]
 	c.mu.Unlock()
-	if ok || err != nil {
-		return r, err
+	if ok {
+		return e.r, e.err
 	}
-	r, err = pipelines.Render(PipelinesSpec(d.Current.Spec), pipelines.Context{
-		HostName: host, Labels: labels, DeploymentID: d.Name, DeploymentVersion: d.Version,
-	})
+	r, err := pipelines.Render(PipelinesSpec(d.Current.Spec), RenderContext(d.Name, d.Version))
 	if err == nil {
 		// Identify the config by the bytes we send, whatever the renderer says.
 		r.SHA256 = SHA256Hex(r.YAML)
 	}
 	c.mu.Lock()
-	if err != nil {
-		c.e[key] = err
-	} else {
-		c.m[key] = r
-	}
+	c.m[key] = renderEntry{r, err}
 	c.mu.Unlock()
 	return r, err
 }

@@ -51,7 +51,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	s.mu.Lock()
 	s.deps = deps
 	s.mu.Unlock()
-	s.renders.reset()
+	s.renders.keep(deps)
 	return nil
 }
 

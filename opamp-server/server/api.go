@@ -554,27 +554,25 @@ func (s *Server) getDeploymentConfig(w http.ResponseWriter, r *http.Request) err
 		spec, version = v.Spec, v.Version
 	}
 	host := r.URL.Query().Get("host")
-	var labels map[string]string
 	agents, err := s.store.ListAgents(r.Context())
 	if err != nil {
 		return err
 	}
 	hosts := deployment.LatestPerHost(agents)
 	if host != "" {
-		a, ok := hosts[host]
-		if !ok {
+		if _, ok := hosts[host]; !ok {
 			return notFound(fmt.Sprintf("no agent has reported host %q", host))
 		}
-		labels = a.Labels
 	} else {
 		for _, a := range agents {
 			if spec.Target.Matches(a.HostName, a.Labels) {
-				host, labels = a.HostName, a.Labels
+				host = a.HostName
 				break
 			}
 		}
 	}
-	out, err := pipelines.Render(deployment.PipelinesSpec(spec), pipelines.Context{HostName: host, Labels: labels, DeploymentID: name, DeploymentVersion: version})
+	// Every host of a version gets the same bytes (deployment.RenderContext).
+	out, err := pipelines.Render(deployment.PipelinesSpec(spec), deployment.RenderContext(name, version))
 	if err != nil {
 		return deployment.RenderError(err)
 	}

@@ -71,8 +71,13 @@ func TestDeployReachesApplied(t *testing.T) {
 		if rec[0].Hash != hexSHA(rec[0].Body) {
 			t.Fatalf("%s: config hash %s is not the sha256 of its body", a.Host(), rec[0].Hash)
 		}
-		if !strings.Contains(string(rec[0].Body), a.Host()) {
-			t.Fatalf("%s: config not rendered for its host:\n%s", a.Host(), rec[0].Body)
+		// One render serves the deployment version: the host name comes
+		// from the agent's environment, and both hosts get the same bytes.
+		if !strings.Contains(string(rec[0].Body), "${env:PHOENIX_HOST_NAME}") || strings.Contains(string(rec[0].Body), a.Host()) {
+			t.Fatalf("%s: config does not take the host name from the agent's environment:\n%s", a.Host(), rec[0].Body)
+		}
+		if other := poll.Received(); len(other) != 1 || other[0].Hash != rec[0].Hash {
+			t.Fatalf("%s and %s got different configs for one deployment version", a.Host(), poll.Host())
 		}
 		// The active config of the host is what the agent really runs.
 		cfg := ts.mustCall(t, "GET", "/api/v1/hosts/"+a.Host()+"/config", nil, 200)
