@@ -77,7 +77,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/stream", true, s.stream)
 	s.experimentRoutes(handle)
 	s.identityRoutes(handle) // agents_api.go
-	mux.Handle("/api/v1/loadsim/", s.requireAPIToken(s.loadsim.Handler()))
+	s.loadSimRoutes(handle)
 	handle("/api/v1/", true, func(w http.ResponseWriter, r *http.Request) error {
 		return notFound(fmt.Sprintf("no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path))
 	})

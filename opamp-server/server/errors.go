@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/domainerr"
+	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 )
 
 // apiError is an error with an HTTP status and, for validation errors, the
@@ -39,7 +40,16 @@ func httpError(err error) (*apiError, bool) {
 	var inv *domainerr.Invalid
 	var nf *domainerr.NotFound
 	var cf *domainerr.Conflict
+	var lf *loadsim.FieldError
+	var lnf *loadsim.NotFoundError
+	var lc *loadsim.ConflictError
 	switch {
+	case errors.As(err, &lf):
+		return &apiError{Status: http.StatusUnprocessableEntity, Title: "Invalid load simulation", Field: lf.Field, Detail: lf.Error()}, true
+	case errors.As(err, &lnf):
+		return notFound(lnf.Error()), true
+	case errors.As(err, &lc):
+		return &apiError{Status: http.StatusConflict, Title: "Conflict", Detail: lc.Error()}, true
 	case errors.As(err, &ae):
 		return ae, true
 	case errors.As(err, &inv):
