@@ -28,7 +28,7 @@ type consoleRow struct {
 // phoenix-server, shows each host's pipeline, status and reduction: the
 // same pipeline and status as the server says, a reduction consistent with
 // the figures beside it, and output series of the order Prometheus counts.
-func TestATP08ConsoleDeployedPipelines(t *testing.T) {
+func atP08ConsoleDeployedPipelines(t *testing.T) {
 	a := begin(t, "AT-P08", "The console's deployed-pipelines view shows every host's pipeline, status and reduction, in a real browser",
 		"every test host's row in Chromium: pipeline and version and status = the server's; reduction shown = 1 − output/input series; output series within 0.5–2× Prometheus's per-scrape count", true)
 	exe, err := harness.ChromiumPath()
@@ -67,7 +67,9 @@ func TestATP08ConsoleDeployedPipelines(t *testing.T) {
 	if err := b.Run(30*time.Second, chromedp.WaitVisible(`[data-testid=pipelines-table]`, chromedp.ByQuery)); err != nil {
 		a.Failf("no deployed-pipelines table after sign-in (is the console built into bin/phoenix-server? make build): %v", err)
 	}
-	row := func(h string) string { return `document.querySelector('tr[data-host=' + CSS.escape(` + jsString(h) + `) + ']')` }
+	row := func(h string) string {
+		return `document.querySelector('tr[data-host=' + CSS.escape(` + jsString(h) + `) + ']')`
+	}
 	var shown []string
 	for h, dep := range hosts {
 		// Wait for the row to be applied and to carry figures (the

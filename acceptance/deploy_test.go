@@ -17,7 +17,7 @@ import (
 // AT-P01: the baseline pipeline deployed with `phoenix pipeline deploy`,
 // applied by the host's agent, and its metrics stored in Prometheus, timed
 // from the moment the command starts.
-func TestATP01BaselineDeployedAndArriving(t *testing.T) {
+func atP01BaselineDeployedAndArriving(t *testing.T) {
 	a := begin(t, "AT-P01",
 		"`process-baseline-v1` deployed to a host, applied, and its metrics arriving in the backend within 10 minutes of `phoenix pipeline deploy`",
 		"first sample in Prometheus < 10 min after the deploy command starts", true)
@@ -94,7 +94,7 @@ func TestATP01BaselineDeployedAndArriving(t *testing.T) {
 // --to-version 1 brings both hosts back to exactly version 1's config: the
 // same hash at the server, in the agent's report, and in the file the
 // collector runs.
-func TestATP12RollbackToVersion(t *testing.T) {
+func atP12RollbackToVersion(t *testing.T) {
 	a := begin(t, "AT-P12",
 		"`pipeline rollback --to-version N` returns every host to exactly version N's config hash",
 		"every host's desired, reported and running config hash after the rollback = its hash at version N", false)

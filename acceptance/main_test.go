@@ -66,7 +66,9 @@ func run(m *testing.M) int {
 	s.dir = dir
 	defer os.RemoveAll(dir)
 	setup(ctx)
+	startBackground()
 	code := m.Run()
+	stopExperiment()
 	teardown()
 	keepLogs(filepath.Join(outDir, "logs"))
 	if s.backend != nil {
@@ -115,6 +117,16 @@ func setup(ctx context.Context) {
 	if err != nil {
 		s.promErr = err
 	}
+}
+
+// startBackground starts the shared experiment once the set-up is done.
+func startBackground() {
+	if s.setupErr != nil {
+		exp.why = "set-up: " + s.setupErr.Error()
+		close(exp.done)
+		return
+	}
+	startExperiment()
 }
 
 func teardown() {

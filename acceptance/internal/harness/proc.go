@@ -3,8 +3,8 @@ package harness
 import (
 	"bytes"
 	"context"
-	"net"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
