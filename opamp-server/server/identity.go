@@ -12,6 +12,7 @@ import (
 	"github.com/open-telemetry/opamp-go/protobufs"
 	"github.com/open-telemetry/opamp-go/server/types"
 
+	"github.com/phoenix-otel/phoenix/internal/agentsecrets"
 	"github.com/phoenix-otel/phoenix/opamp-server/identity"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
@@ -198,7 +199,7 @@ func (f *fleet) connectionOffers(sess *session) *protobufs.ConnectionSettingsOff
 // agent such as the contrib supervisor reports its merged config, own
 // metrics Authorization header included. Called with sess.mu held.
 func (f *fleet) redactReported(sess *session) {
-	secrets := []string{sess.id.token, f.s.identity.EnrollmentToken()}
+	secrets := append([]string{sess.id.token, f.s.identity.EnrollmentToken()}, f.s.secrets.Values()...)
 	red := func(s string) string {
 		for _, sec := range secrets {
 			if len(sec) >= 8 && strings.Contains(s, sec) {
@@ -263,4 +264,18 @@ func (f *fleet) identityChanged(ctx context.Context, uid string) {
 		s.mu.Unlock()
 		f.push(ctx, s)
 	}
+}
+
+// secretsFile is the config map entry with the values of the destination
+// secrets that body refers to (${env:PHOENIX_SECRET_...}): the agent puts
+// them in its collector's environment, never in a config file.
+func (f *fleet) secretsFile(sess *session, body []byte) *protobufs.AgentConfigFile {
+	vals, missing := f.s.secrets.Resolve(body)
+	if len(missing) > 0 {
+		f.s.log.Error("config refers to secrets this replica cannot resolve", "agent", sess.uid, "names", missing)
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	return &protobufs.AgentConfigFile{Body: agentsecrets.Encode(vals), ContentType: agentsecrets.ContentType}
 }

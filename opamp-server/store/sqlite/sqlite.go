@@ -27,8 +27,20 @@ func Open(ctx context.Context, dataDir, serverID string) (*sqlstore.Store, error
 	return OpenFile(ctx, filepath.Join(dataDir, FileName), serverID)
 }
 
-// OpenFile opens the database at path.
+// OpenFile opens the database at path. The file, and so its WAL and shared
+// memory files (SQLite gives them the database file's mode), are the
+// owner's only: they hold credentials' hashes and sealed secrets.
 func OpenFile(ctx context.Context, path, serverID string) (*sqlstore.Store, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("sqlite store %s: %w", p, err)
+		}
+	}
 	q := url.Values{}
 	// WAL lets readers run beside the writer; busy_timeout makes concurrent
 	// writers wait instead of failing; immediate transactions take the write

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
@@ -65,4 +66,32 @@ func BenchmarkAgentWrites(b *testing.B) {
 	}
 	defer s.Close()
 	storetest.BenchAgentWrites(b, s)
+}
+
+// The database, its WAL and its shared memory are the owner's only, even
+// under a permissive umask, and so is the directory Open creates.
+func TestFilesAreOwnersOnly(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := sqlite.Open(context.Background(), dir, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.DB().Exec(`CREATE TABLE perm_probe (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data dir mode %v %v, want 0700", fi.Mode().Perm(), err)
+	}
+	for _, name := range []string{sqlite.FileName, sqlite.FileName + "-wal", sqlite.FileName + "-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
 }
