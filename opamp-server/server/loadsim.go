@@ -32,7 +32,8 @@ func (s *Server) newLoadSim() *loadsim.Manager {
 		Publish: func(j loadsim.Job) {
 			s.hub.publish(Event{Type: EventLoadSim, Host: j.TargetHost, AgentUID: j.AgentUID, Data: j})
 		},
-		Logger: s.log,
+		Logger:  s.log,
+		Changes: s.loadSimChanges,
 	})
 }
 

@@ -61,6 +61,9 @@ type Config struct {
 	ServerID string
 	// AgentStaleAfter marks HTTP-polling agents offline after this silence (default 2m).
 	AgentStaleAfter time.Duration
+	// AgentRetention: an offline agent's record is deleted after this long
+	// without contact (default 7 days; negative keeps records forever).
+	AgentRetention time.Duration
 	// AgentStateFlush bounds how long an agent's state change waits in
 	// memory before its batch is written (default 250ms).
 	AgentStateFlush time.Duration
@@ -104,6 +107,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentStaleAfter == 0 {
 		c.AgentStaleAfter = 2 * time.Minute
+	}
+	if c.AgentRetention == 0 {
+		c.AgentRetention = DefaultAgentRetention
 	}
 	if c.AgentStateFlush == 0 {
 		c.AgentStateFlush = defaultStateFlush
@@ -201,13 +207,15 @@ type Server struct {
 	deployments *deployment.Service
 	experiments *experiment.Manager
 	loadsim     *loadsim.Manager
-	ready       atomic.Bool
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
-	stopOnce    sync.Once
-	startedAt   time.Time
-	dirtyMu     sync.Mutex
-	dirtyDeps   map[string]bool
+	// loadSimChanges feeds the store's changes to the load simulation loop.
+	loadSimChanges chan store.Change
+	ready          atomic.Bool
+	cancel         context.CancelFunc
+	wg             sync.WaitGroup
+	stopOnce       sync.Once
+	startedAt      time.Time
+	dirtyMu        sync.Mutex
+	dirtyDeps      map[string]bool
 }
 
 // New prepares a server: it opens the store and loads or creates the tokens.
@@ -260,6 +268,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.fleet = newFleet(s) // its writer writes to the store itself
 	s.store = readYourWrites{Store: s.store, w: s.fleet.writer}
 	s.deployments = deployment.New(s.store, cfg.AgentStaleAfter)
+	// The load simulation loop learns of job, agent and deployment writes
+	// (this and other replicas) through the store's notifications.
+	s.loadSimChanges = make(chan store.Change, 64)
 	s.loadsim = s.newLoadSim()
 	s.experiments = s.newExperiments()
 	// A host's desired state: deployment -> experiment -> load simulation.
@@ -324,6 +335,20 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() { defer s.wg.Done(); s.fleet.writer.run(bg) }()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.loadsim.Run(bg) }()
+	lsChanges := s.store.Subscribe(bg)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for c := range lsChanges {
+			switch c.Kind {
+			case store.ChangeLoadSim, store.ChangeAgent, store.ChangeDeployment, store.ChangeResync:
+				select {
+				case s.loadSimChanges <- c:
+				default: // the loop is busy: it reconciles everything when it gets to it
+				}
+			}
+		}
+	}()
 	expChanges := s.store.Subscribe(bg)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.experiments.Run(bg, expChanges) }()

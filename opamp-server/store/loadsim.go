@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// ChangeLoadSim announces a load simulation job write (Key: the job id), so
+// every replica's manager reconciles at once instead of polling.
+const ChangeLoadSim = "loadsim"
+
 // LoadSimJob is a load simulation job as stored: the record is the job's
 // JSON (owned by opamp-server/internal/loadsim); the other fields are
 // columns for lookups and the compare-and-set.

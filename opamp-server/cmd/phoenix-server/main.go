@@ -17,6 +17,7 @@ import (
 
 	"github.com/phoenix-otel/phoenix/internal/buildinfo"
 	"github.com/phoenix-otel/phoenix/internal/configfile"
+	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
 )
 
@@ -70,6 +71,9 @@ token (for agents) into the data directory and prints where they are.`,
 	f.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM private key of --tls-cert")
 	f.StringVar(&cfg.APITokenFile, "api-token-file", "", "API bearer token file, created on first start (default <data-dir>/api-token)")
 	f.StringVar(&cfg.EnrollmentTokenFile, "enrollment-token-file", "", "agent enrollment token file, created on first start (default <data-dir>/enrollment-token)")
+	f.StringVar(&cfg.SecretsKeyFile, "secrets-key-file", "", "AES-256 key that seals destination secrets at rest, created 0600 on first start; replicas sharing a database share it (default <data-dir>/secrets.key)")
+	f.IntVar(&cfg.IngestLimits.MaxSeriesPerRequest, "ingest-max-series-per-request", otlpingest.DefaultMaxSeriesPerRequest, "own-metrics ingest: distinct series one request may carry (413 past it)")
+	f.IntVar(&cfg.IngestLimits.MaxSeriesPerAgent, "ingest-max-series-per-agent", otlpingest.DefaultMaxSeriesPerAgent, "own-metrics ingest: distinct series one agent may write per 24 h (429 past it)")
 	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "base URL agents use to reach --http-addr, for the own_metrics offer (default: the host they dialled for OpAMP)")
 	f.StringVar(&cfg.ServerID, "server-id", "", "name of this replica; keep it stable across restarts (default <hostname>:<opamp port>)")
 	f.DurationVar(&cfg.AgentStaleAfter, "agent-stale-after", 2*time.Minute, "plain-HTTP agents silent this long are offline")

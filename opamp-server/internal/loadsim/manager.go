@@ -99,7 +99,13 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
-	// PollInterval paces the reconciliation loop (default 1s).
+	// Changes are the store's change notifications: a job, agent or
+	// deployment write (on any replica) wakes the loop at once. Without
+	// them the loop only wakes on its own deadlines and every PollInterval.
+	Changes <-chan store.Change
+	// PollInterval is the safety net of the loop when nothing is due
+	// (default 30s); deadlines (a job's end, a resend, a refresh) and
+	// change notifications wake it sooner.
 	PollInterval time.Duration
 	// ResendAfter is how long a delivered start or stop may go unanswered
 	// before the server asks the agent again (default 15s).
@@ -149,7 +155,7 @@ func New(cfg Config) *Manager {
 		cfg.Now = time.Now
 	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = time.Second
+		cfg.PollInterval = 30 * time.Second
 	}
 	if cfg.ResendAfter <= 0 {
 		cfg.ResendAfter = 15 * time.Second
@@ -797,10 +803,18 @@ func (m *Manager) AgentConnected(ctx context.Context, agentUID string) {
 // the replica that holds the agent's connection, and are asked again when
 // the agent does not answer.
 func (m *Manager) Run(ctx context.Context) {
-	t := time.NewTicker(m.cfg.PollInterval)
+	t := time.NewTimer(0)
 	defer t.Stop()
+	changes := m.cfg.Changes
 	for {
 		m.reconcile(ctx)
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(m.nextWake(ctx))
 		select {
 		case <-ctx.Done():
 			return
@@ -808,8 +822,35 @@ func (m *Manager) Run(ctx context.Context) {
 		case <-m.kick:
 		case f := <-m.inbox:
 			f(ctx)
+		case c, ok := <-changes:
+			if !ok {
+				changes = nil
+			}
+			_ = c // any job, agent or deployment change may move a job
 		}
 	}
+}
+
+// nextWake is how long the loop may sleep: until the first active job's
+// end, resend or refresh is due, and at most PollInterval.
+func (m *Manager) nextWake(ctx context.Context) time.Duration {
+	wake := m.cfg.PollInterval
+	js, err := m.cfg.Store.ListJobs(ctx, true)
+	if err != nil {
+		return time.Second
+	}
+	now := m.now()
+	for _, j := range js {
+		due := m.cfg.ResendAfter
+		if j.Status == Running {
+			due = min(due, m.cfg.RefreshEvery)
+			if j.Duration > 0 && !j.StartedAt.IsZero() {
+				due = min(due, j.StartedAt.Add(time.Duration(j.Duration)).Sub(now))
+			}
+		}
+		wake = min(wake, max(due, 10*time.Millisecond))
+	}
+	return wake
 }
 
 func (m *Manager) reconcile(ctx context.Context) {

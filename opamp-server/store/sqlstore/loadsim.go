@@ -15,16 +15,20 @@ func (s *Store) PutLoadSimJob(ctx context.Context, j store.LoadSimJob, expect in
 	if j.ID == "" {
 		return errors.New("load simulation job without id")
 	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	var res sql.Result
-	var err error
 	if expect == 0 {
 		// ON CONFLICT DO NOTHING: an existing id is a lost race, not an error
 		// of the database.
-		res, err = s.db.ExecContext(ctx, s.q(`INSERT INTO loadsim_jobs (id, target_host, status, active, revision, created_at, record)
+		res, err = tx.ExecContext(ctx, s.q(`INSERT INTO loadsim_jobs (id, target_host, status, active, revision, created_at, record)
 VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING`),
 			j.ID, j.TargetHost, j.Status, boolInt(j.Active), j.CreatedAt.UnixNano(), string(j.Record))
 	} else {
-		res, err = s.db.ExecContext(ctx, s.q(`UPDATE loadsim_jobs SET target_host = ?, status = ?, active = ?, revision = ?, record = ?
+		res, err = tx.ExecContext(ctx, s.q(`UPDATE loadsim_jobs SET target_host = ?, status = ?, active = ?, revision = ?, record = ?
 WHERE id = ? AND revision = ?`),
 			j.TargetHost, j.Status, boolInt(j.Active), expect+1, string(j.Record), j.ID, expect)
 	}
@@ -38,6 +42,14 @@ WHERE id = ? AND revision = ?`),
 	if n == 0 {
 		return fmt.Errorf("load simulation job %q is not at revision %d: %w", j.ID, expect, store.ErrVersionConflict)
 	}
+	after, err := s.announce(ctx, tx, store.Change{Kind: store.ChangeLoadSim, Key: j.ID, Version: expect + 1})
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	after()
 	return nil
 }
 
