@@ -19,7 +19,6 @@ import (
 	"github.com/open-telemetry/opamp-go/protobufs"
 	"github.com/open-telemetry/opamp-go/server/types"
 
-	"github.com/phoenix-otel/phoenix/internal/agentsecrets"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
 
@@ -405,7 +404,7 @@ func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 	// send nothing.
 	retry := a.RetryPending
 	a.RetryPending = false
-	if hash == a.RemoteHash {
+	if hash == a.RemoteHash && !(retry && a.RemoteStatus == store.RemoteFailed) {
 		return nil
 	}
 	if _, failed := a.FailedConfigs[hash]; failed {
@@ -426,9 +425,6 @@ func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 	files := map[string]*protobufs.AgentConfigFile{}
 	if body != nil {
 		files[ConfigFileName] = &protobufs.AgentConfigFile{Body: body, ContentType: "text/yaml"}
-		if sf := f.secretsFile(sess, body); sf != nil {
-			files[agentsecrets.FileName] = sf // apart from the body (identity.go)
-		}
 	}
 	return &protobufs.AgentRemoteConfig{Config: &protobufs.AgentConfigMap{ConfigMap: files}, ConfigHash: raw}
 }
@@ -633,6 +629,7 @@ func (f *fleet) reload(ctx context.Context) error {
 // resyncLoop is the safety net beside the change notifications: it reloads
 // and reconciles only when the generation moved without a notification.
 func (f *fleet) resyncLoop(ctx context.Context) {
+	go f.staleLoop(ctx) // stale.go
 	t := time.NewTicker(resyncEvery)
 	defer t.Stop()
 	for {

@@ -77,6 +77,7 @@ token (for agents) into the data directory and prints where they are.`,
 	f.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "base URL agents use to reach --http-addr, for the own_metrics offer (default: the host they dialled for OpAMP)")
 	f.StringVar(&cfg.ServerID, "server-id", "", "name of this replica; keep it stable across restarts (default <hostname>:<opamp port>)")
 	f.DurationVar(&cfg.AgentStaleAfter, "agent-stale-after", 2*time.Minute, "plain-HTTP agents silent this long are offline")
+	f.DurationVar(&cfg.AgentRetention, "agent-retention", server.DefaultAgentRetention, "offline agents not heard from this long are deleted from the registry (negative: keep forever)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this address; off when empty; no authentication: use loopback (127.0.0.1:6060)")
 	f.StringVar(&memLimit, "memory-limit", "", "Go soft memory limit, as GOMEMLIMIT (e.g. 512MiB): the heap is collected harder near it; empty: GOMEMLIMIT or none")
