@@ -60,9 +60,6 @@ type Config struct {
 	ServerID string
 	// AgentStaleAfter marks HTTP-polling agents offline after this silence (default 2m).
 	AgentStaleAfter time.Duration
-	// AgentRetention: an offline agent's record is deleted after this long
-	// without contact (default 7 days; negative keeps records forever).
-	AgentRetention time.Duration
 	// AgentStateFlush bounds how long an agent's state change waits in
 	// memory before its batch is written (default 250ms).
 	AgentStateFlush time.Duration
@@ -99,9 +96,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentStaleAfter == 0 {
 		c.AgentStaleAfter = 2 * time.Minute
-	}
-	if c.AgentRetention == 0 {
-		c.AgentRetention = DefaultAgentRetention
 	}
 	if c.AgentStateFlush == 0 {
 		c.AgentStateFlush = defaultStateFlush
