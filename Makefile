@@ -79,6 +79,18 @@ test: build vet console-test
 acceptance: build
 	PHOENIX_ACCEPTANCE=1 PHOENIX_ACCEPTANCE_FAULT=$(FAULT) $(GO) test -count=1 -timeout 25m ./acceptance/
 
+## fuzz: every fuzz target for FUZZTIME each (their committed corpora run in make
+## test too): the own-metrics ingest's decoder (untrusted bytes from agents).
+## Add a target as <package>:<FuzzName>.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./opamp-server/otlpingest:FuzzDecode
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "go test -fuzz $$name -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
 ## bench: the benchmarks (go test -bench) of every package, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./... | tee bench.out
