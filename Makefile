@@ -23,7 +23,7 @@ OTELCOL_VERSION := $(VERSION)+$(COMMIT).$(DATE_COMPACT)
 
 export PHOENIX_OTELCOL := $(BIN)/phoenix-otelcol
 
-.PHONY: all build console console-test otelcol test acceptance vet bench bench-scale catalog-docs run clean
+.PHONY: all build console console-test otelcol test acceptance vet bench bench-scale catalog-docs run clean dist test-deploy mutation
 
 all: build
 
@@ -104,9 +104,43 @@ catalog-docs: otelcol
 	$(GO) test ./pipelines -run TestMeasure -count=1 -update-measurements
 	$(GO) run ./pipelines/cmd/catalogdocs
 
+## dist: release artifacts in dist/: static linux/amd64 and linux/arm64 binaries (the
+## collector cross-built from OCB's generated sources), .deb and .rpm of phoenix-agent
+## (with phoenix-otelcol) and phoenix-server, SHA256SUMS (see deploy/README.md)
+DIST       := $(ROOT)/dist
+DIST_ARCHES := amd64 arm64
+dist: $(OCB)
+	@mkdir -p build $(DIST)
+	sed 's#output_path: ./build/phoenix-otelcol#output_path: ./build/dist-otelcol#' builder-config.yaml > build/dist-builder-config.yaml
+	env 'dist.version=$(OTELCOL_VERSION)' $(OCB) --config build/dist-builder-config.yaml --skip-compilation
+	@for arch in $(DIST_ARCHES); do \
+		mkdir -p $(DIST)/linux_$$arch; \
+		for cmd in agent/cmd/phoenix-agent opamp-server/cmd/phoenix-server cli/cmd/phoenix; do \
+			echo "go build $$cmd linux/$$arch"; \
+			CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$$arch/$$(basename $$cmd) ./$$cmd || exit 1; \
+		done; \
+		echo "go build phoenix-otelcol linux/$$arch"; \
+		(cd build/dist-otelcol && CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$$arch/phoenix-otelcol .) || exit 1; \
+	done
+	cd deploy && $(GO) run ./cmd/phoenix-dist -dist $(DIST) -deploy . -version $(VERSION)
+
+## test-deploy: the packaging tests (deploy/ is its own Go module: nfpm stays out of the
+## collector's dependency graph); the install test needs `make build` first
+test-deploy:
+	cd deploy && $(GO) test -count=1 -timeout 20m ./...
+
+## mutation: gremlins mutation testing, one package at a time (slow: see docs/testing.md)
+GREMLINS_VERSION := v0.6.0
+$(BIN)/gremlins-$(GREMLINS_VERSION):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+	mv $(BIN)/gremlins $@
+mutation: $(BIN)/gremlins-$(GREMLINS_VERSION)
+	GREMLINS=$(BIN)/gremlins-$(GREMLINS_VERSION) scripts/mutation.sh
+
 ## run: the main job (see README)
 run: build
 	@scripts/run-local.sh
 
 clean:
-	rm -rf $(BIN) build data opamp-server/console/dist/app console/node_modules
+	rm -rf $(BIN) build data dist opamp-server/console/dist/app console/node_modules
