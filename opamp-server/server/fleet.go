@@ -19,6 +19,7 @@ import (
 	"github.com/open-telemetry/opamp-go/protobufs"
 	"github.com/open-telemetry/opamp-go/server/types"
 
+	"github.com/phoenix-otel/phoenix/internal/agentsecrets"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
 
@@ -425,6 +426,9 @@ func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 	files := map[string]*protobufs.AgentConfigFile{}
 	if body != nil {
 		files[ConfigFileName] = &protobufs.AgentConfigFile{Body: body, ContentType: "text/yaml"}
+		if sf := f.secretsFile(sess, body); sf != nil {
+			files[agentsecrets.FileName] = sf // apart from the body (identity.go)
+		}
 	}
 	return &protobufs.AgentRemoteConfig{Config: &protobufs.AgentConfigMap{ConfigMap: files}, ConfigHash: raw}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/phoenix-otel/phoenix/opamp-server/identity"
 	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
+	"github.com/phoenix-otel/phoenix/opamp-server/secrets"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/sqlite"
@@ -60,6 +61,9 @@ type Config struct {
 	ServerID string
 	// AgentStaleAfter marks HTTP-polling agents offline after this silence (default 2m).
 	AgentStaleAfter time.Duration
+	// AgentRetention: an offline agent's record is deleted after this long
+	// without contact (default 7 days; negative keeps records forever).
+	AgentRetention time.Duration
 	// AgentStateFlush bounds how long an agent's state change waits in
 	// memory before its batch is written (default 250ms).
 	AgentStateFlush time.Duration
@@ -69,6 +73,10 @@ type Config struct {
 	// MetricResolutions are the own-metrics downsampling levels (default 1m
 	// for 24h and 15m for 14 days).
 	MetricResolutions []store.Resolution
+	// SecretsKeyFile holds the AES-256 key that seals destination secrets at
+	// rest; generated 0600 on first start (default DataDir/secrets.key).
+	// Replicas sharing a PostgreSQL database must share this file.
+	SecretsKeyFile string
 	// IngestLimits cap the own-metrics ingest per agent: series per request
 	// and series per agent (defaults in otlpingest).
 	IngestLimits otlpingest.Limits
@@ -94,8 +102,14 @@ func (c *Config) setDefaults() {
 	if c.EnrollmentTokenFile == "" {
 		c.EnrollmentTokenFile = filepath.Join(c.DataDir, "enrollment-token")
 	}
+	if c.SecretsKeyFile == "" {
+		c.SecretsKeyFile = filepath.Join(c.DataDir, "secrets.key")
+	}
 	if c.AgentStaleAfter == 0 {
 		c.AgentStaleAfter = 2 * time.Minute
+	}
+	if c.AgentRetention == 0 {
+		c.AgentRetention = DefaultAgentRetention
 	}
 	if c.AgentStateFlush == 0 {
 		c.AgentStateFlush = defaultStateFlush
@@ -186,19 +200,22 @@ type Server struct {
 	// identity authenticates agents and keeps host bindings; ingestLimits
 	// caps what each agent may write (identity.go, ingest.go).
 	identity     *identity.Registry
+	secrets      *secrets.Box
 	ingestLimits *otlpingest.Limiter
 	// deployments is the deployment domain: it computes each host's
 	// desired state through its chain of layers.
 	deployments *deployment.Service
 	experiments *experiment.Manager
 	loadsim     *loadsim.Manager
-	ready       atomic.Bool
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
-	stopOnce    sync.Once
-	startedAt   time.Time
-	dirtyMu     sync.Mutex
-	dirtyDeps   map[string]bool
+	// loadSimChanges feeds the store's changes to the load simulation loop.
+	loadSimChanges chan store.Change
+	ready          atomic.Bool
+	cancel         context.CancelFunc
+	wg             sync.WaitGroup
+	stopOnce       sync.Once
+	startedAt      time.Time
+	dirtyMu        sync.Mutex
+	dirtyDeps      map[string]bool
 }
 
 // New prepares a server: it opens the store and loads or creates the tokens.
@@ -235,6 +252,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.ownsDB = true
 	}
+	key, err := secrets.LoadOrCreateKey(cfg.SecretsKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if s.secrets, err = secrets.NewBox(key); err != nil {
+		return nil, err
+	}
+	// Destination secrets are sealed below this point and references above.
+	s.store = secrets.WrapStore(s.store, s.secrets)
 	s.identity = identity.New(s.store, s.enrollToken, cfg.EnrollmentTokenFile)
 	s.ingestLimits = otlpingest.NewLimiter(cfg.IngestLimits)
 	s.metrics = newMetrics()
@@ -242,6 +268,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.fleet = newFleet(s) // its writer writes to the store itself
 	s.store = readYourWrites{Store: s.store, w: s.fleet.writer}
 	s.deployments = deployment.New(s.store, cfg.AgentStaleAfter)
+	// The load simulation loop learns of job, agent and deployment writes
+	// (this and other replicas) through the store's notifications.
+	s.loadSimChanges = make(chan store.Change, 64)
 	s.loadsim = s.newLoadSim()
 	s.experiments = s.newExperiments()
 	// A host's desired state: deployment -> experiment -> load simulation.
@@ -306,6 +335,20 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() { defer s.wg.Done(); s.fleet.writer.run(bg) }()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.loadsim.Run(bg) }()
+	lsChanges := s.store.Subscribe(bg)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for c := range lsChanges {
+			switch c.Kind {
+			case store.ChangeLoadSim, store.ChangeAgent, store.ChangeDeployment, store.ChangeResync:
+				select {
+				case s.loadSimChanges <- c:
+				default: // the loop is busy: it reconciles everything when it gets to it
+				}
+			}
+		}
+	}()
 	expChanges := s.store.Subscribe(bg)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.experiments.Run(bg, expChanges) }()
