@@ -27,6 +27,7 @@ import (
 	"github.com/phoenix-otel/phoenix/opamp-server/identity"
 	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
+	"github.com/phoenix-otel/phoenix/opamp-server/secrets"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/sqlite"
@@ -72,6 +73,10 @@ type Config struct {
 	// MetricResolutions are the own-metrics downsampling levels (default 1m
 	// for 24h and 15m for 14 days).
 	MetricResolutions []store.Resolution
+	// SecretsKeyFile holds the AES-256 key that seals destination secrets at
+	// rest; generated 0600 on first start (default DataDir/secrets.key).
+	// Replicas sharing a PostgreSQL database must share this file.
+	SecretsKeyFile string
 	// IngestLimits cap the own-metrics ingest per agent: series per request
 	// and series per agent (defaults in otlpingest).
 	IngestLimits otlpingest.Limits
@@ -96,6 +101,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.EnrollmentTokenFile == "" {
 		c.EnrollmentTokenFile = filepath.Join(c.DataDir, "enrollment-token")
+	}
+	if c.SecretsKeyFile == "" {
+		c.SecretsKeyFile = filepath.Join(c.DataDir, "secrets.key")
 	}
 	if c.AgentStaleAfter == 0 {
 		c.AgentStaleAfter = 2 * time.Minute
@@ -192,6 +200,7 @@ type Server struct {
 	// identity authenticates agents and keeps host bindings; ingestLimits
 	// caps what each agent may write (identity.go, ingest.go).
 	identity     *identity.Registry
+	secrets      *secrets.Box
 	ingestLimits *otlpingest.Limiter
 	// deployments is the deployment domain: it computes each host's
 	// desired state through its chain of layers.
@@ -243,6 +252,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.ownsDB = true
 	}
+	key, err := secrets.LoadOrCreateKey(cfg.SecretsKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if s.secrets, err = secrets.NewBox(key); err != nil {
+		return nil, err
+	}
+	// Destination secrets are sealed below this point and references above.
+	s.store = secrets.WrapStore(s.store, s.secrets)
 	s.identity = identity.New(s.store, s.enrollToken, cfg.EnrollmentTokenFile)
 	s.ingestLimits = otlpingest.NewLimiter(cfg.IngestLimits)
 	s.metrics = newMetrics()
