@@ -75,3 +75,15 @@ func TestAnalyzeVerdicts(t *testing.T) {
 		t.Fatalf("small reduction: %+v", r)
 	}
 }
+
+// With few pairs the rank test cannot decide (its smallest p with 3 pairs
+// is 0.18): the paired t-test does, even when the differences look skewed.
+// The figures are the first end-to-end run's (output series, 3 intervals).
+func TestFewSkewedPairsUsePairedT(t *testing.T) {
+	a := []float64{2100, 2150, 2317}
+	b := []float64{120, 122, 130}
+	k := kpiTest(KPIOutputSeries, "series", a, b)
+	if k.Method != "paired-t" || k.PAdjusted >= 0.05 || k.PRank < 0.18 {
+		t.Fatalf("%+v", k)
+	}
+}
