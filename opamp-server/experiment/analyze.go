@@ -35,7 +35,7 @@ type table struct {
 	minRet    map[string]float64 // variant -> lowest critical retention %
 }
 
-func tabulate(ss []store.ExperimentSample) *table {
+func tabulate(ss []store.ExperimentSample, baseline string) *table {
 	t := &table{times: map[int]time.Time{}, sum: map[int]map[string]map[string]float64{}, hosts: map[int]map[string]map[string]int{}, minRet: map[string]float64{}}
 	type hk struct {
 		k             int
@@ -63,10 +63,18 @@ func tabulate(ss []store.ExperimentSample) *table {
 		crit[hk{s.Interval, s.Host, s.Variant}] = c
 	}
 	sort.Ints(t.intervals)
+	// A candidate's retention is measured against the baseline's input (the
+	// reference list) or its own, whichever is larger.
 	for k, c := range crit {
+		ref := c[0]
+		if k.variant != baseline {
+			if b, ok := crit[hk{k.k, k.host, baseline}]; ok && b[0] > ref {
+				ref = b[0]
+			}
+		}
 		ret := 100.0
-		if c[0] > 0 {
-			ret = 100 * c[1] / c[0]
+		if ref > 0 {
+			ret = 100 * c[1] / ref
 		}
 		if cur, ok := t.minRet[k.variant]; !ok || ret < cur {
 			t.minRet[k.variant] = ret
@@ -110,7 +118,7 @@ func Analyze(e api.Experiment, ss []store.ExperimentSample) []api.Result {
 	if len(e.Variants) < 2 {
 		return nil
 	}
-	t := tabulate(ss)
+	t := tabulate(ss, e.Variants[0].Name)
 	iv, _ := time.ParseDuration(e.Interval)
 	if iv <= 0 {
 		iv = DefaultInterval
@@ -178,7 +186,7 @@ func decide(r *api.Result, c api.Criteria, p float64, m int) {
 
 // Series is every KPI of every variant over time, summed over the hosts.
 func Series(e api.Experiment, ss []store.ExperimentSample) []api.Series {
-	t := tabulate(ss)
+	t := tabulate(ss, e.Variants[0].Name)
 	var out []api.Series
 	names := []string{}
 	for _, v := range e.Variants {

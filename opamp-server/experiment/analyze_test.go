@@ -87,3 +87,24 @@ func TestFewSkewedPairsUsePairedT(t *testing.T) {
 		t.Fatalf("%+v", k)
 	}
 }
+
+// The guardrail's reference is the baseline's critical processes: a
+// candidate with a narrower critical list that rolls them up fails even
+// though it counts none of its own.
+func TestCriticalLostAgainstTheBaseline(t *testing.T) {
+	r := &record{Experiment: exp2()}
+	s := func(v, kpi string, x float64) store.ExperimentSample {
+		return store.ExperimentSample{Host: "h", Variant: v, KPI: kpi, Value: x}
+	}
+	ok := []store.ExperimentSample{s("baseline", KPICriticalIn, 6), s("baseline", KPICriticalOut, 6), s("candidate", KPICriticalIn, 6), s("candidate", KPICriticalOut, 6)}
+	if got := criticalLost(r, ok); got != "" {
+		t.Fatalf("kept all: %q", got)
+	}
+	narrow := []store.ExperimentSample{s("baseline", KPICriticalIn, 6), s("baseline", KPICriticalOut, 6), s("candidate", KPICriticalIn, 0), s("candidate", KPICriticalOut, 0)}
+	if got := criticalLost(r, narrow); !strings.Contains(got, "kept 0 of 6") {
+		t.Fatalf("narrower list: %q", got)
+	}
+	if ret := Analyze(exp2(), narrow)[0].CriticalRetentionPct; ret != 0 {
+		t.Fatalf("retention %v", ret)
+	}
+}

@@ -266,7 +266,10 @@ func (m *Manager) collect(ctx context.Context, r *record, latest map[string]stor
 }
 
 // criticalLost is the guardrail on critical processes: a candidate whose
-// output kept fewer critical processes than its input had.
+// output kept fewer critical processes than the baseline's input had (the
+// baseline's list is the reference: a candidate with a narrower list, or
+// one that drops them, loses the processes the team counts on), or than
+// its own input had.
 func criticalLost(r *record, samples []store.ExperimentSample) string {
 	type hv struct{ host, variant string }
 	in, outv := map[hv]float64{}, map[hv]float64{}
@@ -278,12 +281,17 @@ func criticalLost(r *record, samples []store.ExperimentSample) string {
 			outv[hv{s.Host, s.Variant}] = s.Value
 		}
 	}
-	for k, n := range in {
-		if k.variant == r.Variants[0].Name {
+	base := r.Variants[0].Name
+	for k, o := range outv {
+		if k.variant == base {
 			continue
 		}
-		if o, ok := outv[k]; ok && o < n {
-			return fmt.Sprintf("candidate %s lost critical processes on host %s: kept %.0f of %.0f", k.variant, k.host, o, n)
+		ref, ok := in[hv{k.host, base}]
+		if own, ok2 := in[k]; ok2 && (!ok || own > ref) {
+			ref, ok = own, true
+		}
+		if ok && o < ref {
+			return fmt.Sprintf("candidate %s lost critical processes on host %s: kept %.0f of %.0f", k.variant, k.host, o, ref)
 		}
 	}
 	return ""
