@@ -33,6 +33,7 @@ type FailedConfig struct {
 type Agent struct {
 	InstanceUID      string            `json:"instance_uid"`
 	HostName         string            `json:"host_name"`
+	PendingHost      string            `json:"pending_host,omitempty"` // claimed, but bound to another agent: no config until approved
 	OS               string            `json:"os,omitempty"`
 	Arch             string            `json:"arch,omitempty"`
 	AgentVersion     string            `json:"agent_version,omitempty"`

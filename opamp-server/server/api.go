@@ -584,7 +584,7 @@ func (s *Server) getDeploymentConfig(w http.ResponseWriter, r *http.Request) err
 
 func (s *Server) viewAgent(a store.Agent) api.Agent {
 	v := api.Agent{
-		InstanceUID: a.InstanceUID, HostName: a.HostName, OS: a.OS, Arch: a.Arch, AgentVersion: a.AgentVersion,
+		InstanceUID: a.InstanceUID, HostName: a.HostName, PendingHost: a.PendingHost, OS: a.OS, Arch: a.Arch, AgentVersion: a.AgentVersion,
 		CollectorVersion: a.CollectorVersion, Identifying: a.Identifying, NonIdentifying: a.NonIdentifying, Labels: a.Labels,
 		Capabilities: a.Capabilities, Transport: a.Transport, Connected: a.Connected, ServerID: a.ServerID,
 		FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, EffectiveConfigHash: a.EffectiveConfigHash,

@@ -50,6 +50,9 @@ func TestRogueAgentWithEnrollmentTokenGetsNothing(t *testing.T) {
 		}
 		return false, fmt.Sprint(out)
 	})
+	if code, out := ts.call(t, "GET", "/api/v1/agents/"+rogue.UID().String(), nil); code != 200 || out["pending_host"] != "web-1" || out["host_name"] != "" {
+		t.Fatalf("the rogue's record: %d %v", code, out)
+	}
 	// Heartbeats every 200ms for a second: the rogue never gets the config.
 	time.Sleep(time.Second)
 	if n := len(rogue.Received()); n != 0 {
