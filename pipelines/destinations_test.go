@@ -184,36 +184,55 @@ func promArrived(t *testing.T, prom *testutil.Prometheus, start time.Time) arriv
 // window is one complete window of the cardinality/out figures.
 type window struct{ series, processes float64 }
 
-var sampleLine = regexp.MustCompile(`^(phoenix_cardinality_(?:series|processes))\{([^}]*)\} ([0-9.e+]+)$`)
-
 // waitCardinality waits for the first complete window of cardinality/out.
 func waitCardinality(t *testing.T, c *testutil.Collector, url string) window {
 	t.Helper()
+	var w window
+	for _, s := range scrapeTelemetry(t, c, url, "phoenix_cardinality_series") {
+		if strings.Contains(s.labels, `phoenix_stage="output"`) {
+			w.series = s.value
+		}
+	}
+	for _, s := range scrapeTelemetry(t, c, url, "phoenix_cardinality_processes") {
+		if strings.Contains(s.labels, `phoenix_stage="output"`) {
+			w.processes = s.value
+		}
+	}
+	return w
+}
+
+type telemetrySample struct {
+	labels string
+	value  float64
+}
+
+var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\} ([-0-9.e+]+)$`)
+
+// scrapeTelemetry reads the collector's own metrics until name appears (the
+// first window has ended) and returns its samples.
+func scrapeTelemetry(t *testing.T, c *testutil.Collector, url, name string) []telemetrySample {
+	t.Helper()
 	deadline := time.Now().Add(time.Minute) // bounds a hung collector
 	for {
-		var w window
+		var out []telemetrySample
 		if resp, err := http.Get(url); err == nil {
 			sc := bufio.NewScanner(resp.Body)
 			sc.Buffer(nil, 1<<20)
 			for sc.Scan() {
 				m := sampleLine.FindStringSubmatch(sc.Text())
-				if m == nil || !strings.Contains(m[2], `phoenix_stage="output"`) {
+				if m == nil || m[1] != name {
 					continue
 				}
 				v, _ := strconv.ParseFloat(m[3], 64)
-				if m[1] == "phoenix_cardinality_series" {
-					w.series = v
-				} else {
-					w.processes = v
-				}
+				out = append(out, telemetrySample{labels: m[2], value: v})
 			}
 			resp.Body.Close()
 		}
-		if w.series > 0 && w.processes > 0 {
-			return w
+		if len(out) > 0 {
+			return out
 		}
 		if exited, err := c.Exited(); exited || time.Now().After(deadline) {
-			t.Fatalf("no cardinality/out figures at %s (exited %v: %v)\n%s", url, exited, err, c.Log())
+			t.Fatalf("no %s at %s (exited %v: %v)\n%s", name, url, exited, err, c.Log())
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

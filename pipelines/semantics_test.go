@@ -14,8 +14,8 @@ import (
 	"github.com/phoenix-otel/phoenix/loadgen"
 )
 
-// matcher mirrors matchProcess: any of the regexes on the executable name or
-// the command line.
+// matcher mirrors matchProcess: any of the regexes on the executable name,
+// the command or the command line.
 func matcher(t *testing.T, res []string) func(attrs map[string]any) bool {
 	t.Helper()
 	if len(res) == 0 {
@@ -24,8 +24,9 @@ func matcher(t *testing.T, res []string) func(attrs map[string]any) bool {
 	re := regexp.MustCompile(anyOf(res))
 	return func(attrs map[string]any) bool {
 		exe, _ := attrs[attrExe].(string)
+		cmd, _ := attrs[attrCommand].(string)
 		cl, _ := attrs[attrCmdline].(string)
-		return re.MatchString(exe) || re.MatchString(cl)
+		return (exe != "" && re.MatchString(exe)) || (cmd != "" && re.MatchString(cmd)) || (cl != "" && re.MatchString(cl))
 	}
 }
 

@@ -28,6 +28,7 @@ func buildBaseline(Template, values, string) ([]processor, error) { return nil, 
 // Resource attributes of the process scraper the templates match on.
 const (
 	attrExe     = "process.executable.name"
+	attrCommand = "process.command"
 	attrCmdline = "process.command_line"
 	attrPID     = "process.pid"
 )
@@ -47,11 +48,15 @@ func anyOf(res []string) string {
 }
 
 // matchProcess is an OTTL condition (resource context paths) true when the
-// process's executable name or command line matches any of res. IsMatch is
+// process's executable name, command (argv[0]) or command line matches any
+// of res: the same three attributes, with the same RE2 regexes, as the
+// Phoenix processors' critical matcher (components/internal/processmetrics),
+// so a process is critical to the whole pipeline or to none of it. IsMatch is
 // false on a missing attribute.
 func matchProcess(res []string) string {
 	re := ottlString(anyOf(res))
-	return fmt.Sprintf(`(IsMatch(resource.attributes[%q], %s) or IsMatch(resource.attributes[%q], %s))`, attrExe, re, attrCmdline, re)
+	return fmt.Sprintf(`(IsMatch(resource.attributes[%q], %s) or IsMatch(resource.attributes[%q], %s) or IsMatch(resource.attributes[%q], %s))`,
+		attrExe, re, attrCommand, re, attrCmdline, re)
 }
 
 // OtherName is the process.executable.name of the resources the topk

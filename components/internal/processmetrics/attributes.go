@@ -196,6 +196,8 @@ type Resource struct {
 	PID     int64
 	HasPID  bool
 	Name    string // process.executable.name
+	// Command is process.command (argv[0]), "" when absent.
+	Command string
 	// CommandLine is process.command_line, else process.command.
 	CommandLine string
 	ID          Identity
@@ -216,6 +218,7 @@ func Read(rm pmetric.ResourceMetrics, r *Resource) bool {
 	r.Host, r.HasHost = a.host, a.hasHost
 	r.PID, r.HasPID = a.pid, a.hasPID
 	r.Name = a.name
+	r.Command = a.command
 	r.CommandLine = a.cmdline
 	ReadSample(rm, &r.Sample)
 	r.ID = a.identity(r.Sample.StartTime)

@@ -161,6 +161,24 @@ func TestCriticalMatcher(t *testing.T) {
 	if m.Match(attrs) {
 		t.Error("plain java is not critical")
 	}
+	// exec -a nginx /bin/sleep: comm is sleep, only argv[0] says nginx.
+	renamed := pcommon.NewMap()
+	renamed.PutStr(AttrExecutableName, "sleep")
+	renamed.PutStr(AttrCommand, "nginx")
+	renamed.PutStr(AttrCommandLine, "nginx -c /etc/nginx/nginx.conf")
+	if m.MatchIndex(renamed) != 0 {
+		t.Error("nginx by command (argv[0])")
+	}
+	var r Resource
+	rm := pmetric.NewResourceMetrics()
+	renamed.CopyTo(rm.Resource().Attributes())
+	rm.Resource().Attributes().PutInt(AttrPID, 7)
+	if !Read(rm, &r) || r.Command != "nginx" || m.MatchResource(&r) != 0 {
+		t.Errorf("MatchResource on what Read extracted: %+v", r)
+	}
+	if m.MatchStrings("sleep", "", "sleep 100") >= 0 || m.MatchStrings("", "", "") >= 0 {
+		t.Error("empty or unrelated strings match nothing")
+	}
 	var none *CriticalMatcher
 	if none.Match(attrs) || none.Len() != 0 {
 		t.Error("nil matcher matches nothing")

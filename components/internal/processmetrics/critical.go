@@ -8,8 +8,15 @@ import (
 )
 
 // CriticalMatcher tells whether a process is critical: one of its regexes
-// matches the executable name or the command line. A nil *CriticalMatcher
-// matches nothing.
+// matches the executable name (process.executable.name, the kernel's comm),
+// the command (process.command, argv[0]) or the command line
+// (process.command_line). All three, because each misses services the
+// others catch: `exec -a nginx ...` (how supervisors name a service) changes
+// argv[0] but not comm; a JVM, Python or Node service is `java`, `python3`
+// or `node` to comm and only its command line says which service it is. The
+// templates' OTTL conditions match the same three attributes with the same
+// (RE2) regexes, so a process is critical to every part of Phoenix or to
+// none. A nil *CriticalMatcher matches nothing.
 type CriticalMatcher struct {
 	patterns []string
 	res      []*regexp.Regexp
@@ -58,21 +65,33 @@ func (m *CriticalMatcher) Pattern(i int) string { return m.patterns[i] }
 func (m *CriticalMatcher) Match(attrs pcommon.Map) bool { return m.MatchIndex(attrs) >= 0 }
 
 // MatchIndex returns the index of the first pattern matching the resource's
-// executable name or command line, or -1.
+// executable name, command or command line, or -1.
 func (m *CriticalMatcher) MatchIndex(attrs pcommon.Map) int {
 	if m == nil {
 		return -1
 	}
-	return m.MatchStrings(ExecutableName(attrs), CommandLine(attrs))
+	return m.MatchStrings(ExecutableName(attrs), strAttr(attrs, AttrCommand), strAttr(attrs, AttrCommandLine))
 }
 
-// MatchStrings is MatchIndex on already extracted strings.
-func (m *CriticalMatcher) MatchStrings(executableName, commandLine string) int {
+// MatchResource is MatchIndex on a resource [Read] already extracted.
+func (m *CriticalMatcher) MatchResource(r *Resource) int {
+	return m.MatchStrings(r.Name, r.Command, r.CommandLine)
+}
+
+// MatchStrings is MatchIndex on already extracted strings; an empty string
+// (an absent attribute) matches nothing, as in OTTL's IsMatch. A command
+// equal to the command line (a single-word command line, or the fallback
+// of [Read]) is matched once.
+func (m *CriticalMatcher) MatchStrings(executableName, command, commandLine string) int {
 	if m == nil {
 		return -1
 	}
+	if command == commandLine {
+		command = ""
+	}
 	for i, re := range m.res {
 		if (executableName != "" && re.MatchString(executableName)) ||
+			(command != "" && re.MatchString(command)) ||
 			(commandLine != "" && re.MatchString(commandLine)) {
 			return i
 		}

@@ -13,7 +13,9 @@
 //     so the identity is host + pid + start time (the StartTimestamp of its
 //     cumulative data points, which the scraper sets to the process create
 //     time), or host + pid + command line when no start time is known.
-//   - [CriticalMatcher]: regexes on the executable name or the command line.
+//   - [CriticalMatcher]: regexes on the executable name, the command
+//     (argv[0]) or the command line; the catalog's OTTL conditions match the
+//     same three attributes.
 //   - [ReadSample]: CPU time, CPU utilisation and memory of one resource.
 //   - [Tracker]: per-identity state: CPU rate from cumulative or delta CPU
 //     time (first observation, counter resets), smoothed scores (EWMA or max

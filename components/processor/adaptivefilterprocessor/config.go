@@ -51,8 +51,8 @@ type Config struct {
 	// BudgetUnit is "processes" (default) or "series".
 	BudgetUnit string `mapstructure:"budget_unit"`
 
-	// CriticalProcesses are regular expressions on the executable name or the
-	// command line. A matching process is always kept.
+	// CriticalProcesses are regular expressions on the executable name, the
+	// command (argv[0]) or the command line. A matching process is always kept.
 	CriticalProcesses []string `mapstructure:"critical_processes"`
 
 	// Thresholds are the base thresholds; the controller scales them.

@@ -299,8 +299,7 @@ func (p *adaptiveFilter) observe(pr *proc, r *processmetrics.Resource, nowTS pco
 // classify works out the name-based verdicts of a process: critical, and
 // ephemeral (when that rule is on).
 func (p *adaptiveFilter) classify(r *processmetrics.Resource) (critical, ephemeral bool) {
-	attrs := r.Resource.Resource().Attributes()
-	if p.critical.MatchStrings(r.Name, processmetrics.CommandLine(attrs)) >= 0 {
+	if p.critical.MatchResource(r) >= 0 {
 		return true, false
 	}
 	e := p.cfg.DropRules.Ephemeral

@@ -50,7 +50,7 @@ type Config struct {
 	// reported. 0 turns offender tracking off.
 	TopOffenders int `mapstructure:"top_offenders"`
 	// CriticalProcesses are regular expressions (RE2, unanchored) matched
-	// against the process executable name or command line; matching processes
+	// against the process executable name, command (argv[0]) or command line; matching processes
 	// are counted and reported by executable name.
 	CriticalProcesses []string `mapstructure:"critical_processes"`
 	// EmitMetrics also appends the figures as phoenix.* metrics to the data

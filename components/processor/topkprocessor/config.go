@@ -37,8 +37,8 @@ type Config struct {
 	// Smoothing is ewma, max or none; Window is its length in intervals.
 	Smoothing string `mapstructure:"smoothing"`
 	Window    int    `mapstructure:"window"`
-	// CriticalProcesses are RE2 regexes matched against the executable name
-	// and the command line; matching processes are always kept and do not
+	// CriticalProcesses are RE2 regexes matched against the executable name,
+	// the command (argv[0]) and the command line; matching processes are always kept and do not
 	// count against TopK.
 	CriticalProcesses []string `mapstructure:"critical_processes"`
 	// Hysteresis keeps a kept process until it has ranked at or below

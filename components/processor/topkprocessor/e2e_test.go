@@ -211,7 +211,7 @@ func e2eIntervalsByHost(batches []pmetric.Metrics) map[string][]*e2eInterval {
 				}
 			})
 			if r.HasPID {
-				iv.procs[r.PID] = e2eProc{critical: critical.MatchStrings(r.Name, r.CommandLine) >= 0, start: r.Sample.StartTime}
+				iv.procs[r.PID] = e2eProc{critical: critical.MatchResource(&r) >= 0, start: r.Sample.StartTime}
 			} else {
 				iv.other, iv.hasOther = rm, true
 			}

@@ -133,14 +133,14 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 		if e != nil {
 			if e.Ext.critical == 0 {
 				e.Ext.critical = -1
-				if p.critical.MatchStrings(p.res.Name, p.res.CommandLine) >= 0 {
+				if p.critical.MatchResource(&p.res) >= 0 {
 					e.Ext.critical = 1
 				}
 			}
 			m.critical = e.Ext.critical > 0
 		} else {
 			g.stats.untracked++
-			m.critical = p.critical.MatchStrings(p.res.Name, p.res.CommandLine) >= 0
+			m.critical = p.critical.MatchResource(&p.res) >= 0
 		}
 		g.members = append(g.members, m)
 	}
