@@ -89,6 +89,9 @@ type DeploymentStatus struct {
 	Counts     map[string]int `json:"counts"`
 	Hosts      []HostStatus   `json:"hosts,omitempty"`
 	Final      bool           `json:"final"`
+	// NextOffset, on GET .../status, is the offset of the next page of
+	// hosts (0: this page is the last).
+	NextOffset int `json:"next_offset,omitempty"`
 }
 
 // IsFinal reports whether a deployment's status will not change by itself.
@@ -108,6 +111,13 @@ type Deployment struct {
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	Status      *DeploymentStatus `json:"status,omitempty"`
+	// Unchanged, on a write: the spec equals the current version's, so no
+	// version was created (a repeated or retried deploy); Detail says so.
+	Unchanged bool   `json:"unchanged,omitempty"`
+	Detail    string `json:"detail,omitempty"`
+	// Warnings, on a write: e.g. target host names no agent has reported
+	// (the deployment waits for them).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // DeploymentList is GET /api/v1/deployments.

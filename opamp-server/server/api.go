@@ -57,10 +57,10 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/catalog/{template}/render", true, s.renderTemplate)
 	handle("POST /api/v1/validate", true, s.validate)
 	handle("GET /api/v1/deployments", true, s.listDeployments)
-	handle("POST /api/v1/deployments", true, s.createDeployment)
+	handle("POST /api/v1/deployments", true, s.idempotent(s.createDeployment))
 	handle("GET /api/v1/deployments/{name}", true, s.getDeployment)
-	handle("PUT /api/v1/deployments/{name}", true, s.updateDeployment)
-	handle("PATCH /api/v1/deployments/{name}", true, s.updateDeployment)
+	handle("PUT /api/v1/deployments/{name}", true, s.idempotent(s.updateDeployment))
+	handle("PATCH /api/v1/deployments/{name}", true, s.idempotent(s.updateDeployment))
 	handle("DELETE /api/v1/deployments/{name}", true, s.deleteDeployment)
 	handle("GET /api/v1/deployments/{name}/versions", true, s.listVersions)
 	handle("GET /api/v1/deployments/{name}/versions/{version}", true, s.getVersion)
@@ -371,15 +371,24 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.Target != nil {
 		spec.Target = fromAPITarget(*req.Target)
 	}
-	if _, err := s.deployments.Create(r.Context(), req.Name, spec); err != nil {
+	o, err := s.deployments.Deploy(r.Context(), req.Name, spec)
+	if err != nil {
 		return err
 	}
-	d, st, err := s.deployments.StatusByName(r.Context(), req.Name, true)
+	d, st, err := s.deployments.StatusByName(r.Context(), req.Name, false) // a summary: hosts are on GET .../status
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/deployments/"+req.Name)
-	writeJSON(w, http.StatusCreated, viewDeployment(d, &st))
+	view, err := s.writeView(r, d, &st, o, spec.Target)
+	if err != nil {
+		return err
+	}
+	code := http.StatusCreated
+	if o.Unchanged {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, view)
 	return nil
 }
 
@@ -424,14 +433,19 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.ExpectedVersion != 0 {
 		expect = req.ExpectedVersion
 	}
-	if _, err := s.deployments.Update(r.Context(), name, expect, spec); err != nil {
-		return err
-	}
-	d, st, err := s.deployments.StatusByName(r.Context(), name, true)
+	o, err := s.deployments.Revise(r.Context(), name, expect, spec)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 200, viewDeployment(d, &st))
+	d, st, err := s.deployments.StatusByName(r.Context(), name, false) // a summary: hosts are on GET .../status
+	if err != nil {
+		return err
+	}
+	view, err := s.writeView(r, d, &st, o, spec.Target)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, view)
 	return nil
 }
 
@@ -497,7 +511,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, st, err := s.deployments.StatusByName(r.Context(), name, true)
+	d, st, err := s.deployments.StatusByName(r.Context(), name, false) // a summary: hosts are on GET .../status
 	if err != nil {
 		return err
 	}
@@ -509,6 +523,10 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getDeploymentStatus(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
+	limit, offset, err := pageParams(r)
+	if err != nil {
+		return err
+	}
 	d, st, err := s.deployments.StatusByName(r.Context(), name, true)
 	if err != nil {
 		return err
@@ -526,11 +544,42 @@ func (s *Server) getDeploymentStatus(w http.ResponseWriter, r *http.Request) err
 		st.Hosts = hosts
 	}
 	st.Deployment, st.Version = d.Name, d.Version
+	// Hosts are sorted by name: a page is [offset, offset+limit).
+	st.Hosts = st.Hosts[min(offset, len(st.Hosts)):]
+	if len(st.Hosts) > limit {
+		st.Hosts, st.NextOffset = st.Hosts[:limit], offset+limit
+	}
 	if st.Hosts == nil {
 		st.Hosts = []api.HostStatus{}
 	}
 	writeJSON(w, 200, st)
 	return nil
+}
+
+// Pages of GET .../status.
+const (
+	defaultPageLimit = 1000
+	maxPageLimit     = 10000
+)
+
+// pageParams reads ?limit= (default 1000, at most 10000) and ?offset=.
+func pageParams(r *http.Request) (limit, offset int, err error) {
+	limit = defaultPageLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, cerr := strconv.Atoi(v)
+		if cerr != nil || n < 1 || n > maxPageLimit {
+			return 0, 0, invalid("limit", fmt.Sprintf("limit %q: want a whole number from 1 to %d", v, maxPageLimit))
+		}
+		limit = n
+	}
+	if v := r.URL.Query().Get("offset"); v != "" {
+		n, cerr := strconv.Atoi(v)
+		if cerr != nil || n < 0 {
+			return 0, 0, invalid("offset", fmt.Sprintf("offset %q: want a whole number from 0 (next_offset of the previous page)", v))
+		}
+		offset = n
+	}
+	return limit, offset, nil
 }
 
 // getDeploymentConfig renders the deployment's config: for ?host=h as that
