@@ -203,20 +203,26 @@ func newPipelineShowCmd(app *App) *cobra.Command {
 		dest       destFlags
 		hostName   string
 		showParams bool
+		remote     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "show <template>",
 		Short: "Print a template's collector YAML, rendered with its defaults or with --param",
 		Long: `Print the phoenix-otelcol config a template renders to, with its defaults
 or with the --param values given. --params prints the template's parameters
-instead. -o json/yaml prints the template and the rendered config.`,
+instead. -o json/yaml prints the template and the rendered config.
+
+It renders locally with the catalog built into this CLI and needs no server;
+--remote asks the server's catalog instead (the templates a running server
+has, if it is another version).`,
 		Example: `  phoenix pipeline show process-topk-v1
   phoenix pipeline show process-topk-v1 --param k=20 --destination otlphttp=http://gateway:4318
-  phoenix pipeline show process-topk-v1 --params`,
+  phoenix pipeline show process-topk-v1 --params
+  phoenix pipeline show process-topk-v1 --remote`,
 		Args:              exactArgs("template"),
 		ValidArgsFunction: completeTemplates,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
-			p, c, err := app.printerClient()
+			p, err := app.printer()
 			if err != nil {
 				return err
 			}
@@ -230,27 +236,67 @@ instead. -o json/yaml prints the template and the rendered config.`,
 			}
 			name := args[0]
 			var tmpl pipelines.Template
-			rawT, err := c.GetBoth(cmd.Context(), "/api/v1/catalog/"+client.Esc(name), nil, &tmpl)
-			if err != nil {
-				return hintf(err, "`phoenix pipeline list` lists the templates")
+			var r api.Rendered
+			var rawT, rawR json.RawMessage
+			if remote {
+				c, err := app.client()
+				if err != nil {
+					return err
+				}
+				if rawT, err = c.GetBoth(cmd.Context(), "/api/v1/catalog/"+client.Esc(name), nil, &tmpl); err != nil {
+					return hintf(err, "`phoenix pipeline list` lists the templates")
+				}
+			} else {
+				if tmpl, err = pipelines.Get(name); err != nil {
+					return notFoundErr(err, "`phoenix pipeline list` lists the templates")
+				}
+				// Through JSON, so that the table shows exactly what the
+				// server's catalog would (defaults as JSON values).
+				if rawT, err = json.Marshal(tmpl); err != nil {
+					return err
+				}
+				tmpl = pipelines.Template{}
+				if err := json.Unmarshal(rawT, &tmpl); err != nil {
+					return err
+				}
 			}
 			if showParams {
 				return p.Print(rawT, func(t *output.TableWriter) { paramsTable(t, tmpl) })
 			}
-			body := map[string]any{}
-			if ps != nil {
-				body["params"] = ps
-			}
-			if d != nil {
-				body["destination"] = d
-			}
-			if hostName != "" {
-				body["host_name"] = hostName
-			}
-			var r api.Rendered
-			rawR, err := c.DoBoth(cmd.Context(), http.MethodPost, "/api/v1/catalog/"+client.Esc(name)+"/render", body, &r)
-			if err != nil {
-				return err
+			if remote {
+				body := map[string]any{}
+				if ps != nil {
+					body["params"] = ps
+				}
+				if d != nil {
+					body["destination"] = d
+				}
+				if hostName != "" {
+					body["host_name"] = hostName
+				}
+				c, err := app.client()
+				if err != nil {
+					return err
+				}
+				if rawR, err = c.DoBoth(cmd.Context(), http.MethodPost, "/api/v1/catalog/"+client.Esc(name)+"/render", body, &r); err != nil {
+					return err
+				}
+			} else {
+				spec := pipelines.Spec{Template: name, Params: ps}
+				if d != nil {
+					spec.Destination = pipelines.Destination{Type: d.Type, Endpoint: d.Endpoint, Headers: d.Headers, Insecure: d.Insecure}
+				}
+				out, err := pipelines.Render(spec, pipelines.Context{HostName: hostName})
+				if err != nil {
+					if _, ok := errors.AsType[*pipelines.ParamError](err); ok {
+						return validationErr(err, "`phoenix pipeline show "+name+" --params` lists the parameters")
+					}
+					return err
+				}
+				r = api.Rendered{Template: name, YAML: string(out.YAML), SHA256: out.SHA256}
+				if rawR, err = json.Marshal(r); err != nil {
+					return err
+				}
 			}
 			if p.Format != output.Table {
 				return p.Print(map[string]json.RawMessage{"template": rawT, "rendered": rawR}, nil)
@@ -263,6 +309,7 @@ instead. -o json/yaml prints the template and the rendered config.`,
 	f.StringArrayVar(&params, "param", nil, "template parameter name=value; repeat a name for a list, or give a JSON array/object (see --params)")
 	f.StringVar(&hostName, "host-name", "", "render for this host name (sets host.name on every resource)")
 	f.BoolVar(&showParams, "params", false, "print the template's parameters, types and defaults instead of the YAML")
+	f.BoolVar(&remote, "remote", false, "render with the server's catalog instead of this CLI's")
 	dest.add(cmd)
 	return cmd
 }
