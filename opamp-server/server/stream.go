@@ -126,6 +126,9 @@ func (h *hub) closeAll() {
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize: 1024, WriteBufferSize: 4096,
+	// The console offers StreamProtocol, which is selected, and its token
+	// protocol (console.go), which is never echoed.
+	Subprotocols: []string{StreamProtocol},
 	// The stream needs the API token, so cross-origin pages without it get nothing.
 	CheckOrigin: func(*http.Request) bool { return true },
 }
