@@ -98,10 +98,19 @@ func ValidateTarget(field string, t store.Target) error {
 	if t.Empty() {
 		return domainerr.Invalidf(field, "%s is required: give %s.hosts (host names) or %s.selector (labels)", field, field, field)
 	}
+	if len(t.Hosts) > pipelines.MaxTargetHosts {
+		return domainerr.Invalidf(field+".hosts", "%d host names, over the limit of %d: use a selector for large fleets", len(t.Hosts), pipelines.MaxTargetHosts)
+	}
+	seen := make(map[string]bool, len(t.Hosts))
 	for i, h := range t.Hosts {
-		if strings.TrimSpace(h) == "" || h != strings.TrimSpace(h) {
-			return domainerr.Invalidf(fmt.Sprintf("%s.hosts[%d]", field, i), "host name %q is empty or has surrounding spaces", h)
+		f := fmt.Sprintf("%s.hosts[%d]", field, i)
+		if err := pipelines.ValidateHostName(h); err != nil {
+			return domainerr.Invalidf(f, "%v", err)
 		}
+		if seen[h] {
+			return domainerr.Invalidf(f, "host name %q is listed twice", h)
+		}
+		seen[h] = true
 	}
 	for k := range t.Selector {
 		if strings.TrimSpace(k) == "" {
@@ -158,33 +167,18 @@ func storeError(err error) error {
 	return err
 }
 
-// Create stores version 1 of a deployment.
+// Create stores version 1 of a deployment (or nothing when it exists with
+// the same spec: see Deploy).
 func (s *Service) Create(ctx context.Context, name string, spec store.DeploymentSpec) (store.DeploymentVersion, error) {
-	if err := ValidName("deployment", name); err != nil {
-		return store.DeploymentVersion{}, err
-	}
-	if err := ValidateSpec(spec); err != nil {
-		return store.DeploymentVersion{}, err
-	}
-	v, err := s.store.CreateDeployment(ctx, name, spec, conflictCheck(spec.Target))
-	if err != nil {
-		return v, storeError(err)
-	}
-	s.afterWrite(ctx)
-	return v, nil
+	o, err := s.Deploy(ctx, name, spec)
+	return o.Version, err
 }
 
-// Update stores a new version with spec; expect is the version it replaces.
+// Update stores a new version with spec; expect is the version it replaces
+// (nothing is stored when spec equals the current version: see Revise).
 func (s *Service) Update(ctx context.Context, name string, expect int, spec store.DeploymentSpec) (store.DeploymentVersion, error) {
-	if err := ValidateSpec(spec); err != nil {
-		return store.DeploymentVersion{}, err
-	}
-	v, err := s.store.AddDeploymentVersion(ctx, name, expect, spec, 0, conflictCheck(spec.Target))
-	if err != nil {
-		return v, storeError(err)
-	}
-	s.afterWrite(ctx)
-	return v, nil
+	o, err := s.Revise(ctx, name, expect, spec)
+	return o.Version, err
 }
 
 // Rollback creates a new version equal to version `to`.

@@ -216,6 +216,8 @@ type Server struct {
 	startedAt      time.Time
 	dirtyMu        sync.Mutex
 	dirtyDeps      map[string]bool
+	// idem replays answers to repeated writes with an Idempotency-Key (idempotency.go).
+	idem *idempotencyCache
 }
 
 // New prepares a server: it opens the store and loads or creates the tokens.
@@ -224,7 +226,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, dirtyDeps: map[string]bool{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, dirtyDeps: map[string]bool{}, idem: newIdempotencyCache()}
 	var err error
 	if s.apiToken, err = loadOrCreateToken(cfg.APITokenFile, "phx_api_"); err != nil {
 		return nil, err
