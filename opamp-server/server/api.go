@@ -57,10 +57,10 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/catalog/{template}/render", true, s.renderTemplate)
 	handle("POST /api/v1/validate", true, s.validate)
 	handle("GET /api/v1/deployments", true, s.listDeployments)
-	handle("POST /api/v1/deployments", true, s.idempotent(s.createDeployment))
+	handle("POST /api/v1/deployments", true, s.createDeployment)
 	handle("GET /api/v1/deployments/{name}", true, s.getDeployment)
-	handle("PUT /api/v1/deployments/{name}", true, s.idempotent(s.updateDeployment))
-	handle("PATCH /api/v1/deployments/{name}", true, s.idempotent(s.updateDeployment))
+	handle("PUT /api/v1/deployments/{name}", true, s.updateDeployment)
+	handle("PATCH /api/v1/deployments/{name}", true, s.updateDeployment)
 	handle("DELETE /api/v1/deployments/{name}", true, s.deleteDeployment)
 	handle("GET /api/v1/deployments/{name}/versions", true, s.listVersions)
 	handle("GET /api/v1/deployments/{name}/versions/{version}", true, s.getVersion)
@@ -78,7 +78,6 @@ func (s *Server) routes() http.Handler {
 	s.experimentRoutes(handle)
 	s.identityRoutes(handle) // agents_api.go
 	s.loadSimRoutes(handle)
-	mountConsole(mux)
 	handle("/api/v1/", true, func(w http.ResponseWriter, r *http.Request) error {
 		return notFound(fmt.Sprintf("no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path))
 	})
@@ -110,7 +109,7 @@ func (s *Server) requireAPIToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
 		if tok == "" && r.URL.Path == "/api/v1/stream" {
-			tok = subprotocolToken(r) // browsers cannot set headers on WebSockets; a token never goes in a URL
+			tok = r.URL.Query().Get("access_token") // browsers cannot set headers on WebSockets
 		}
 		if !tokenEqual(tok, s.apiToken) {
 			s.metrics.authFailures.WithLabelValues("api").Inc()
@@ -372,8 +371,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.Target != nil {
 		spec.Target = fromAPITarget(*req.Target)
 	}
-	o, err := s.deployments.Deploy(r.Context(), req.Name, spec)
-	if err != nil {
+	if _, err := s.deployments.Create(r.Context(), req.Name, spec); err != nil {
 		return err
 	}
 	d, st, err := s.deployments.StatusByName(r.Context(), req.Name, false) // a summary: hosts are on GET .../status
@@ -381,15 +379,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/deployments/"+req.Name)
-	view, err := s.writeView(r, d, &st, o, spec.Target)
-	if err != nil {
-		return err
-	}
-	code := http.StatusCreated
-	if o.Unchanged {
-		code = http.StatusOK
-	}
-	writeJSON(w, code, view)
+	writeJSON(w, http.StatusCreated, viewDeployment(d, &st))
 	return nil
 }
 
@@ -434,19 +424,14 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.ExpectedVersion != 0 {
 		expect = req.ExpectedVersion
 	}
-	o, err := s.deployments.Revise(r.Context(), name, expect, spec)
-	if err != nil {
+	if _, err := s.deployments.Update(r.Context(), name, expect, spec); err != nil {
 		return err
 	}
 	d, st, err := s.deployments.StatusByName(r.Context(), name, false) // a summary: hosts are on GET .../status
 	if err != nil {
 		return err
 	}
-	view, err := s.writeView(r, d, &st, o, spec.Target)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, 200, view)
+	writeJSON(w, 200, viewDeployment(d, &st))
 	return nil
 }
 
