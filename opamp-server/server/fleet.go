@@ -75,6 +75,9 @@ type fleet struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	conns    map[types.Connection]*session
+	// refused holds WebSockets whose agent was refused, until they are
+	// closed (identity.go).
+	refused sync.Map
 
 	// writer batches the agent-record writes (agentwriter.go).
 	writer *agentWriter
@@ -659,6 +662,10 @@ func (f *fleet) disconnectAll(ctx context.Context) {
 		conns = append(conns, c)
 	}
 	f.mu.Unlock()
+	f.refused.Range(func(c, _ any) bool {
+		conns = append(conns, c.(types.Connection))
+		return true
+	})
 	for _, c := range conns {
 		_ = c.Disconnect()
 	}

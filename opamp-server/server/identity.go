@@ -40,6 +40,10 @@ type sessionIdentity struct {
 	holder  string
 }
 
+// refuseHold is how long a refused agent's WebSocket is held before it is
+// closed (and the agent reconnects).
+const refuseHold = 10 * time.Second
+
 const capAcceptsOpAMPSettings = uint64(protobufs.AgentCapabilities_AgentCapabilities_AcceptsOpAMPConnectionSettings)
 
 // refuseConnecting answers an OpAMP connection whose token is neither the
@@ -63,6 +67,9 @@ func (f *fleet) admit(ctx context.Context, conn types.Connection, msg *protobufs
 	uid, err := uuid.FromBytes(msg.GetInstanceUid())
 	if err != nil {
 		return nil, true // onMessage answers the malformed uid
+	}
+	if _, ok := f.refused.Load(conn); ok {
+		return nil, false // refused already: its messages are dropped until it is closed
 	}
 	sess := f.session(ctx, uid.String())
 	sess.mu.Lock()
@@ -98,7 +105,12 @@ func (f *fleet) admit(ctx context.Context, conn types.Connection, msg *protobufs
 			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			_ = conn.Send(sctx, resp)
 			cancel()
-			_ = conn.Disconnect()
+			// opamp-go reconnects at once after a close, without backoff:
+			// hold the refused connection (its messages dropped) for a
+			// while, so a refused agent retries every refuseHold, not in a
+			// tight loop.
+			f.refused.Store(conn, struct{}{})
+			time.AfterFunc(refuseHold, func() { _ = conn.Disconnect(); f.refused.Delete(conn) })
 			return nil, false
 		}
 		return resp, false

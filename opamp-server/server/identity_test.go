@@ -38,7 +38,12 @@ func TestRogueAgentWithEnrollmentTokenGetsNothing(t *testing.T) {
 	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
 	ts.waitHosts(t, api.StatusApplied, "web-1")
 
-	rogue := ts.agent(t, "web-1", nil)
+	// The rogue and the impostor are stopped by the test (a second Stop of
+	// an opamp-go client waits out its context).
+	rogue, err := agentsim.Start(context.Background(), agentsim.Options{URL: ts.OpAMPURL(), Token: ts.EnrollmentToken(), Host: "web-1", Heartbeat: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "rogue pending", func() (bool, string) {
 		out := ts.mustCall(t, "GET", "/api/v1/identities?state=pending", nil, 200)
 		ids, _ := out["identities"].([]any)
@@ -72,7 +77,10 @@ func TestRogueAgentWithEnrollmentTokenGetsNothing(t *testing.T) {
 	}
 
 	// The enrollment token cannot act as the real agent's instance uid.
-	impostor := ts.agent(t, "web-1", nil, func(o *agentsim.Options) { o.UID = real.UID() })
+	impostor, err := agentsim.Start(context.Background(), agentsim.Options{URL: ts.OpAMPURL(), Token: ts.EnrollmentToken(), Host: "web-1", Heartbeat: 200 * time.Millisecond, UID: real.UID()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(time.Second)
 	if n := len(impostor.Received()); n != 0 || impostor.Credential() != "" {
 		t.Fatalf("an impostor of the real uid got %d configs, credential %q", n, impostor.Credential())
@@ -315,9 +323,7 @@ func TestRevokedAgentCutOff(t *testing.T) {
 		if r.GetErrorResponse() == nil || credentialOf(r) != "" || !strings.Contains(r.GetErrorResponse().GetErrorMessage(), "revoked") {
 			t.Fatalf("a revoked agent enrolled again: %v", r)
 		}
-		if err := x.untilClosed(); err != nil {
-			t.Fatal(err)
-		}
+		x.conn.Close()
 	}
 	if code, _ := postMetrics(t, ingest, cred, series("", "x", 1), nil); code != 401 {
 		t.Fatalf("ingest after revoke: %d", code)
