@@ -140,11 +140,11 @@ func (f *expFixture) run() error {
 	args := []string{"experiment", "create", expName, "--selector", f.label, "--baseline", "process-baseline-v1", "--candidate", f.candidate,
 		"--param", "baseline.collection_interval=10s", "--param", "candidate.collection_interval=10s",
 		"--duration", expDuration, "--warmup", "0s", "--interval", expInterval, "--min-samples", expSamples, "--start"}
-	switch os.Getenv(faultEnv) {
-	case "AT-P04":
+	switch {
+	case faultOn("AT-P04"):
 		f.candidate = "process-baseline-v1" // A/A: the candidate cannot be below
 		args[8] = f.candidate
-	case "AT-P05":
+	case faultOn("AT-P05"):
 		var keep []string
 		for _, re := range defaultCriticalPatterns(ctx, f.cli, f.candidate) {
 			if !strings.Contains(re, "nginx") {

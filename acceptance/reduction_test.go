@@ -27,7 +27,8 @@ type service struct {
 
 // criticalServices are nginx, java and one process of every service the
 // default critical list names, each started the way it runs on a host
-// (JVM and Erlang services run as java and beam.smp).
+// (JVM and Erlang services run as java and beam.smp, Python application
+// servers under python3).
 var criticalServices = []service{
 	{"nginx master", "nginx: master process /usr/sbin/nginx -g daemon off;", "nginx"},
 	{"nginx worker", "nginx: worker process", "nginx"},
@@ -57,16 +58,22 @@ var criticalServices = []service{
 	{"containerd", "/usr/bin/containerd", "containerd"},
 	{"dockerd", "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock", "dockerd"},
 	{"CRI-O", "/usr/bin/crio --log-level info", "crio"},
+	{"gunicorn (Python)", "/usr/bin/python3 /usr/local/bin/gunicorn orders.wsgi:application --workers 4 --bind 0.0.0.0:8000", "python3"},
+	{"uvicorn (Python)", "python3 -m uvicorn api.main:app --host 0.0.0.0 --port 8080", "python3"},
+	{"Celery worker (Python)", "/usr/bin/python3 /usr/local/bin/celery -A tasks worker --loglevel=info", "python3"},
+	{"Django runserver (Python)", "python3 manage.py runserver 0.0.0.0:8000", "python3"},
+	{"Node service", "node /srv/web/server.js --port=3000", "node"},
 }
 
-// fillers are ordinary processes no priority list names: priority-based
+// fillers are ordinary processes that neither the default critical list nor
+// a priority list names (one-off interpreters and jobs): priority-based
 // drops them, which shows the filter really filters.
 var fillers = []struct {
 	argv, exe string
 	count     int
 }{
 	{"python3 /opt/app/worker.py --queue=q{i}", "python3", 10},
-	{"node /srv/web/server.js --port=30{i}", "node", 10},
+	{"node /srv/jobs/handler.js --job={i}", "node", 10},
 	{"backup-job --target=s3://backups/{hex}", "backup-job", 5},
 	{"sleep 36{i}", "sleep", 10},
 }
