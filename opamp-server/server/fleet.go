@@ -81,6 +81,8 @@ type fleet struct {
 
 	// writer batches the agent-record writes (agentwriter.go).
 	writer *agentWriter
+	// configs holds one copy of each effective config (intern.go).
+	configs configInterner
 	// gen is the store's deployments generation this replica last loaded.
 	gen atomic.Int64
 }
@@ -341,7 +343,7 @@ func (f *fleet) merge(sess *session, msg *protobufs.AgentToServer, ws bool) bool
 		body := b.String()
 		sum := sha256.Sum256([]byte(body))
 		if h := hex.EncodeToString(sum[:]); h != a.EffectiveConfigHash {
-			a.EffectiveConfig, a.EffectiveConfigHash, changed = body, h, true
+			a.EffectiveConfig, a.EffectiveConfigHash, changed = f.configs.intern(h, body), h, true
 		}
 	}
 	if rs := msg.GetRemoteConfigStatus(); rs != nil {
