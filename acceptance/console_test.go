@@ -143,3 +143,95 @@ func consoleMissing() string {
 	}
 	return ""
 }
+
+// AT-P09: the console's page of the shared experiment, in Chromium, shows
+// the verdict and both variants' KPIs: the same verdict and the same
+// baseline and candidate means as `phoenix experiment compare`, and the
+// charts of the KPIs over time.
+func atP09ConsoleExperiment(t *testing.T) {
+	a := begin(t, "AT-P09", "The console's experiment view shows both variants' KPIs and the verdict, in a real browser",
+		"in Chromium: the verdict and, for each KPI, the baseline and candidate means = `experiment compare`'s; one chart per KPI over time", true)
+	exe, err := harness.ChromiumPath()
+	if err != nil {
+		a.SkipOrFail("%v", err)
+	}
+	if why := consoleMissing(); why != "" {
+		a.Skipf("%s", why)
+	}
+	exp.wait(a)
+	var cmp api.Comparison
+	a.Require("experiment compare -o json", a.cli.JSON(a.ctx, &cmp, "experiment", "compare", expName))
+	if len(cmp.Results) != 1 {
+		a.Failf("compare: %d results", len(cmp.Results))
+	}
+	res := cmp.Results[0]
+	if a.fault("the page is checked for the verdict of the other outcome") {
+		if res.Verdict == api.VerdictPromote {
+			res.Verdict = api.VerdictReject
+		} else {
+			res.Verdict = api.VerdictPromote
+		}
+	}
+	b, err := harness.NewBrowser(exe, filepath.Join(s.dir, "chromium-at-p09"))
+	a.Require("start Chromium", err)
+	t.Cleanup(b.Close)
+	a.Require("sign in", b.SignIn(s.server.APIURL, s.server.APIToken()))
+	verdict := `document.querySelector('[data-testid=verdict-` + res.Variant + `]')`
+	if err := b.Run(60*time.Second, chromedp.Evaluate(`location.hash = '#/experiments/`+expName+`'`, nil),
+		harness.WaitJS(verdict+` !== null && `+verdict+`.querySelectorAll('tbody tr').length > 0`, 50*time.Second)); err != nil {
+		a.Failf("the experiment page shows no verdict for %s: %v", res.Variant, err)
+	}
+	var raw string
+	a.Require("read the page", b.Run(10*time.Second, chromedp.Evaluate(`JSON.stringify({badge: `+verdict+`.querySelector('.badge')?.textContent ?? '', text: `+verdict+`.textContent,
+		rows: [...`+verdict+`.querySelectorAll('tbody tr')].map(r => [r.querySelector('th').textContent, ...[...r.querySelectorAll('td')].map(c => c.textContent)]),
+		charts: document.querySelectorAll('figure.chart canvas, figure.chart svg').length})`, &raw)))
+	var page struct {
+		Badge  string     `json:"badge"`
+		Text   string     `json:"text"`
+		Rows   [][]string `json:"rows"`
+		Charts int        `json:"charts"`
+	}
+	a.Require("decode the page", json.Unmarshal([]byte(raw), &page))
+	if page.Badge != res.Verdict {
+		a.Failf("the page's verdict %q, compare's %q", page.Badge, res.Verdict)
+	}
+	if !strings.Contains(page.Text, res.Criterion) {
+		a.Failf("the page does not name the deciding criterion %q: %s", res.Criterion, page.Text)
+	}
+	if len(page.Rows) != len(res.KPIs) {
+		a.Failf("the page shows %d KPI rows, compare %d", len(page.Rows), len(res.KPIs))
+	}
+	var shown []string
+	for i, k := range res.KPIs {
+		row := page.Rows[i]
+		if len(row) < 3 {
+			a.Failf("KPI row %v", row)
+		}
+		bm, err1 := num(row[1])
+		cm, err2 := num(row[2])
+		if err1 != nil || err2 != nil || !near(bm, k.BaselineMean) || !near(cm, k.CandidateMean) {
+			a.Failf("KPI %s: the page shows baseline %q candidate %q, compare %.3f and %.3f", k.KPI, row[1], row[2], k.BaselineMean, k.CandidateMean)
+		}
+		shown = append(shown, fmt.Sprintf("%s %s -> %s", row[0], row[1], row[2]))
+	}
+	if page.Charts < 2 {
+		a.Failf("the page shows %d charts of the KPIs over time", page.Charts)
+	}
+	a.Figure("kpis", float64(len(res.KPIs)))
+	a.Figure("charts", float64(page.Charts))
+	a.Measured("experiment page in Chromium: verdict %q (%s), %d KPI rows equal to `experiment compare` (%s), %d charts", page.Badge, res.Criterion, len(page.Rows), strings.Join(shown, "; "), page.Charts)
+}
+
+// near reports whether a figure the page rounds (3 decimals, or 3
+// significant digits in exponent form) is the value.
+func near(shown, v float64) bool {
+	d := shown - v
+	if d < 0 {
+		d = -d
+	}
+	av := v
+	if av < 0 {
+		av = -av
+	}
+	return d <= 0.0005+av*0.01
+}

@@ -256,6 +256,8 @@ func atP04ExperimentCompare(t *testing.T) {
 		"An experiment of baseline against `process-aggregated-v1`: `experiment compare` shows the candidate's output below the baseline's. Also: adaptive filter under process churn moves its output inversely with load",
 		"compare: candidate's mean output series < baseline's with Holm-adjusted p < alpha, input identical in every interval; Prometheus: candidate's series per scrape < baseline's on every host", true)
 	a.fault("the candidate is process-baseline-v1 (an A/A experiment); injected at set-up, see expFixture.run")
+	// The adaptive-filter half runs while the shared experiment collects.
+	adaptive := a.adaptiveUnderChurn()
 	exp.wait(a)
 	e := exp.final
 	if e.Status != api.ExperimentCompleted {
@@ -299,8 +301,11 @@ func atP04ExperimentCompare(t *testing.T) {
 	a.Figure("candidate_output_series", out.CandidateMean)
 	a.Figure("p_adjusted", out.PAdjusted)
 	a.Figure("intervals", float64(res.Intervals))
-	a.Measured("experiment on 2 hosts, %s intervals of %s: compare says output series %.0f (baseline) -> %.0f (%s), reduction %.1f%%, Holm-adjusted p=%.3g, verdict %s (%s), input identical in %d/%d intervals; in Prometheus (per scrape, median): %s. Adaptive filter under churn: not measured by this suite",
-		expSamples, expInterval, out.BaselineMean, out.CandidateMean, exp.candidate, res.ReductionPct, out.PAdjusted, res.Verdict, res.Criterion, res.InputIdentical, res.Intervals, strings.Join(backend, ", "))
+	a.Measured("experiment on 2 hosts, %s intervals of %s: compare says output series %.0f (baseline) -> %.0f (%s), reduction %.1f%%, Holm-adjusted p=%.3g, verdict %s (%s), input identical in %d/%d intervals; in Prometheus (per scrape, median): %s. Adaptive filter under process churn: %s",
+		expSamples, expInterval, out.BaselineMean, out.CandidateMean, exp.candidate, res.ReductionPct, out.PAdjusted, res.Verdict, res.Criterion, res.InputIdentical, res.Intervals, strings.Join(backend, ", "), adaptive.text)
+	if adaptive.problem != "" {
+		a.Failf("adaptive filter under churn: %s", adaptive.problem)
+	}
 	if !strings.Contains(table.Stdout, "output_series") {
 		a.Failf("the compare table does not show output_series:\n%s", table.Stdout)
 	}
@@ -490,4 +495,88 @@ func atP10PromoteAndOverhead(t *testing.T) {
 		a.Skipf("promote half passed (%s); overhead half: %s", promoted, why)
 	}
 	a.Skipf("promote half passed (%s); the overhead half is not run by this suite yet", promoted)
+}
+
+type adaptiveResult struct{ text, problem string }
+
+// adaptiveUnderChurn deploys process-adaptive-filter-v1 (a budget of 60
+// processes) on a host under the synthetic process-churn simulation at 60,
+// then 1,000 churning processes beside the host's real ones, and counts the
+// processes it passes per interval in Prometheus: as the load rises, the
+// share it keeps must fall and its output must not rise above the budget.
+func (a *at) adaptiveUnderChurn() adaptiveResult {
+	a.t.Helper()
+	const budget = 60
+	host := a.host("adaptive")
+	a.agent(host, harness.AgentOptions{})
+	a.deleteAtEnd("at-p04-adaptive")
+	interval := 2 * time.Second
+	a.must("pipeline", "deploy", "process-adaptive-filter-v1", "--name", "at-p04-adaptive", "--host", host, "--destination", s.backend.Destination,
+		"--param", "collection_interval=2s", "--param", "batch_timeout=500ms", "--param", "max_cardinality="+strconv.Itoa(budget), "--param", "budget_unit=processes",
+		"--param", "retention=0s", "--watch", "--timeout", "3m")
+	type level struct {
+		synthetic      int
+		in, out, share float64
+	}
+	levels := []*level{{synthetic: 60}, {synthetic: 1000}}
+	for _, lv := range levels {
+		r := a.must("loadsim", "start", "--mode", "synthetic", "--profile", "process-churn", "--process-count", strconv.Itoa(lv.synthetic),
+			"--target-host", host, "--watch", "--timeout", "2m")
+		job := regexp.MustCompile(`ls-[0-9a-f]+`).FindString(r.Stdout)
+		real := len(harness.Processes())
+		// Three intervals for the controller to settle, then count.
+		sc := a.scrapes(host, time.Now().Add(3*interval), 8, 2*time.Minute, 2*interval)
+		var outs []int
+		for _, iv := range groupIntervals(sc, interval) {
+			outs = append(outs, iv)
+		}
+		a.must("loadsim", "stop", job, "--watch", "--timeout", "1m")
+		lv.in = float64(lv.synthetic + real)
+		lv.out = median(outs)
+		lv.share = lv.out / lv.in
+	}
+	lo, hi := levels[0], levels[1]
+	res := adaptiveResult{text: fmt.Sprintf("budget %d processes; %d churning + about %.0f real processes -> %.0f kept (%.1f%%); %d churning + about %.0f real -> %.0f kept (%.1f%%)",
+		budget, lo.synthetic, lo.in-float64(lo.synthetic), lo.out, 100*lo.share, hi.synthetic, hi.in-float64(hi.synthetic), hi.out, 100*hi.share)}
+	a.Figure("adaptive_kept_low_load", lo.out)
+	a.Figure("adaptive_kept_high_load", hi.out)
+	switch {
+	case hi.share >= lo.share:
+		res.problem = "the share kept did not fall as the load rose: " + res.text
+	case hi.out > float64(budget)*1.1:
+		res.problem = "the output rose above the budget under load: " + res.text
+	case hi.out > lo.out*1.1:
+		res.problem = "the output rose with the load: " + res.text
+	}
+	return res
+}
+
+// groupIntervals counts the distinct processes (pid and executable) per
+// collection interval; the first and last interval may be partial and are
+// dropped.
+func groupIntervals(sc []harness.Scrape, interval time.Duration) []int {
+	var out []int
+	var start time.Time
+	var cur map[string]bool
+	flush := func() {
+		if cur != nil {
+			out = append(out, len(cur))
+		}
+	}
+	for _, x := range sc {
+		if cur == nil || x.T.Sub(start) >= interval*9/10 {
+			flush()
+			cur, start = map[string]bool{}, x.T
+		}
+		for _, se := range x.Series {
+			if pid := se.Labels["process_pid"]; pid != "" {
+				cur[pid+"|"+se.Labels["process_executable_name"]] = true
+			}
+		}
+	}
+	flush()
+	if len(out) > 2 {
+		out = out[1 : len(out)-1]
+	}
+	return out
 }
