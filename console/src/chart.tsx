@@ -34,6 +34,8 @@ export function Chart({ title, series, unit, height = 180 }: { title: string; se
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true }))],
       axes: [{}, { values: (_u, vals) => vals.map((v) => (unit ? unit(v) : String(v))), size: 70 }],
       legend: { show: true },
+      // At least a 15-minute window, so one or two samples do not stretch the axis over years.
+      scales: { x: { time: true, range: (_u, min, max) => (min == null || max == null ? [Date.now() / 1000 - 900, Date.now() / 1000] : [Math.min(min, max - 900), max + 30]) } },
     };
     plot.current = new uPlot(opts, align(series), el);
     const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height })) : undefined;

@@ -5,10 +5,10 @@ import type { Agent, HostStatus, MetricBucket } from './types';
 const sync = (f: () => void) => f();
 
 function host(h: string, status: string, extra: Partial<HostStatus> = {}): HostStatus {
-  return { host: h, status, connected: true, agent_uid: 'u-' + h, ...extra };
+  return { host: h, status, connected: true, agent_uid: 'u-' + h, ...extra } as HostStatus;
 }
 function agent(h: string, extra: Partial<Agent> = {}): Agent {
-  return { instance_uid: 'u-' + h, host_name: h, connected: true, ...extra };
+  return { instance_uid: 'u-' + h, host_name: h, connected: true, ...extra } as Agent;
 }
 function bucket(h: string, name: string, stage: string, last: number, start = '2026-01-01T00:01:00Z', variant?: string): MetricBucket {
   return { agent: 'u-' + h, name, stage, variant, last, start, step_seconds: 60, min: last, max: last, sum: last, count: 1 };

@@ -98,9 +98,12 @@ function ParamInput({ p, value, set }: { p: Param; value: string | boolean; set:
   else input = <input type="text" {...common} value={String(value)} onInput={(e) => set(e.currentTarget.value)} />;
   return (
     <tr>
-      <th scope="row">
+      <th scope="row" class="param-name">
         <label for={id}>{p.name}</label>
         {p.required && <span title="required"> *</span>}
+        <div id={id + '-help'} class="small muted">
+          {p.description}
+        </div>
       </th>
       <td>
         <code>{p.type}</code>
@@ -110,9 +113,6 @@ function ParamInput({ p, value, set }: { p: Param; value: string | boolean; set:
       </td>
       <td>{fmtBounds(p) || '–'}</td>
       <td>{input}</td>
-      <td id={id + '-help'} class="small">
-        {p.description}
-      </td>
     </tr>
   );
 }
@@ -191,12 +191,11 @@ function TemplateForm({ t, destTypes }: { t: Template; destTypes: string[] }) {
           <table class="data" data-testid="params-table">
             <thead>
               <tr>
-                <th scope="col">Name</th>
+                <th scope="col">Parameter</th>
                 <th scope="col">Type</th>
                 <th scope="col">Default</th>
                 <th scope="col">Bounds</th>
                 <th scope="col">Value</th>
-                <th scope="col">What it does</th>
               </tr>
             </thead>
             <tbody>

@@ -1,6 +1,6 @@
 // Fleet and load: the agents with their health, versions, labels and config
 // status; load simulations (start, stop, status); a live feed of events.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { get, post, seg } from '../api';
 import { fmtAgo } from '../format';
 import { live } from '../live';
@@ -67,21 +67,14 @@ function LoadSims({ hosts }: { hosts: string[] }) {
   const profiles = useLoad(() => get<LoadProfile[]>('/api/v1/loadsim/profiles'), []);
   const [form, setForm] = useState({ target_host: '', profile: 'realistic', mode: 'synthetic', duration: '5m', process_count: '' });
   const [msg, setMsg] = useState<{ ok?: string; error?: string }>({});
-  const last = useRef(0);
-  // The stream has no load-simulation event; the agent's own updates say
-  // when to look again, and a running job is re-read every 5 s.
+  // Jobs change by loadsim.updated events (the job itself in data).
+  const [live_, setLive] = useState<Record<string, LoadJob>>({});
   useEvents((e) => {
-    if (e.type === 'agent.updated' && Date.now() - last.current > 2000 && (jobs.data ?? []).some((j) => j.target_host === e.host)) {
-      last.current = Date.now();
-      jobs.reload();
-    }
+    const j = e.data as LoadJob | undefined;
+    if (e.type === 'loadsim.updated' && j && typeof j.id === 'string') setLive((m) => ({ ...m, [j.id]: j }));
   });
-  const active = (jobs.data ?? []).some((j) => !['stopped', 'failed', 'completed', 'done'].includes(j.status));
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => jobs.reload(), 5000);
-    return () => clearInterval(t);
-  }, [active]);
+  const known = new Set((jobs.data ?? []).map((j) => j.id));
+  const list = [...Object.values(live_).filter((j) => !known.has(j.id)), ...(jobs.data ?? []).map((j) => live_[j.id] ?? j)];
   const start = async (e: Event) => {
     e.preventDefault();
     setMsg({});
@@ -147,12 +140,12 @@ function LoadSims({ hosts }: { hosts: string[] }) {
               <th scope="col">Profile</th>
               <th scope="col">Status</th>
               <th scope="col">Processes</th>
-              <th scope="col">Updated</th>
+              <th scope="col">Since</th>
               <th scope="col">Action</th>
             </tr>
           </thead>
           <tbody>
-            {(jobs.data ?? []).map((j) => (
+            {list.map((j) => (
               <tr>
                 <th scope="row">{j.id}</th>
                 <td>{j.target_host}</td>
@@ -163,7 +156,7 @@ function LoadSims({ hosts }: { hosts: string[] }) {
                   {j.error && <div class="err-text">{j.error}</div>}
                 </td>
                 <td>{j.target_processes ? `${j.live_processes}/${j.target_processes}` : '–'}</td>
-                <td>{fmtAgo(j.updated_at)}</td>
+                <td>{fmtAgo(j.ended_at ?? j.started_at ?? j.created_at)}</td>
                 <td>
                   {!['stopped', 'failed', 'completed', 'done'].includes(j.status) && (
                     <ConfirmButton label="Stop" danger question={<>Stop load simulation {j.id} on {j.target_host}?</>} action={async () => { await post(`/api/v1/loadsim/jobs/${seg(j.id)}/stop`); jobs.reload(); }} />
