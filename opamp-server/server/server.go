@@ -320,7 +320,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(OpAMPPath, handler)
+	mux.HandleFunc(OpAMPPath, smallWSBuffers(http.HandlerFunc(handler)))
 	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelDebug) // handshake noise from scanners
 	s.opampHTTP = &http.Server{Handler: mux, ConnContext: connContext, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	s.apiHTTP = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
