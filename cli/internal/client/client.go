@@ -29,6 +29,20 @@ type Client struct {
 	HTTP  *http.Client
 	// TLS is the client TLS config (CA file), shared with the stream.
 	TLS *tls.Config
+	// header is sent with every request of this client (WithHeader).
+	header http.Header
+}
+
+// WithHeader returns a copy of the client that also sends header k: v
+// (e.g. an Idempotency-Key for one write).
+func (c *Client) WithHeader(k, v string) *Client {
+	cp := *c
+	cp.header = c.header.Clone()
+	if cp.header == nil {
+		cp.header = http.Header{}
+	}
+	cp.header.Set(k, v)
+	return &cp
 }
 
 // New returns a client for base, with the token and an optional PEM CA file.
@@ -146,6 +160,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		} else {
 			req.Header.Set("Content-Type", "application/json")
 		}
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	req.Header.Set("User-Agent", "phoenix-cli/"+buildinfo.Version)

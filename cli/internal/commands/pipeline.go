@@ -3,6 +3,8 @@ package commands
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -511,30 +513,48 @@ applied the config or failed (exit 1 when any failed).`,
 				req.Target = &api.Target{Hosts: hosts, Selector: sel}
 			}
 			ctx := cmd.Context()
+			// One key for this deploy: a retry of the same write (by the
+			// user, after a lost answer) is answered from the first one.
+			wc := c.WithHeader("Idempotency-Key", newIdempotencyKey())
 			var dep api.Deployment
 			path := "/api/v1/deployments/" + client.Esc(name)
 			err = c.Get(ctx, path, nil, &dep)
 			var raw client.Raw
-			verb := "created"
+			verb, sent := "created", false
 			switch {
 			case err == nil:
 				verb = "updated"
-				raw, err = c.DoBoth(ctx, http.MethodPut, path, req, &dep)
+				sent = true
+				raw, err = wc.DoBoth(ctx, http.MethodPut, path, req, &dep)
 			case isNotFound(err):
 				if req.Target == nil {
 					return usageErr("a new deployment needs a target: --host <name> and/or --selector key=value")
 				}
 				req.Name = name
-				raw, err = c.DoBoth(ctx, http.MethodPost, "/api/v1/deployments", req, &dep)
+				sent = true
+				raw, err = wc.DoBoth(ctx, http.MethodPost, "/api/v1/deployments", req, &dep)
+			}
+			var ce *client.ConnError
+			if errors.As(err, &ce) && sent {
+				// The request may have reached the server: do not suggest
+				// that nothing happened.
+				return &Error{Code: ExitError, Err: fmt.Errorf("the answer to the deploy was lost (%v); the deployment may have been stored and applied", ce.Err),
+					Hint: fmt.Sprintf("check with `phoenix pipeline status %s`; running the same deploy again is safe: a spec equal to the current version stores nothing", name)}
 			}
 			if err != nil {
 				return err
+			}
+			for _, w := range dep.Warnings {
+				fmt.Fprintf(app.Err, "warning: %s\n", w)
 			}
 			if p.Format != output.Table {
 				if err := p.Print(raw, nil); err != nil {
 					return err
 				}
 			} else {
+				if dep.Unchanged {
+					verb = "unchanged (this spec is already the current version; nothing was written)"
+				}
 				fmt.Fprintf(app.Out, "deployment %s %s: version %d, template %s, target %s\n", dep.Name, verb, dep.Version, dep.Template, dep.Target)
 			}
 			if w.watch {
@@ -551,6 +571,13 @@ applied the config or failed (exit 1 when any failed).`,
 	dest.add(cmd)
 	w.add(cmd, "follow the hosts until the config is applied or failed")
 	return cmd
+}
+
+// newIdempotencyKey is a random key for one write.
+func newIdempotencyKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func isNotFound(err error) bool {
@@ -580,7 +607,7 @@ func statusStyle(s string) output.Style {
 	switch s {
 	case "applied", "running", "finished", "none", "online", "healthy":
 		return output.Good
-	case "pending", "applying", "offline", "stopped":
+	case "pending", "applying", "offline", "stopped", "degraded":
 		return output.Warn
 	case "failed", "unhealthy":
 		return output.Bad
