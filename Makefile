@@ -83,7 +83,7 @@ acceptance: build
 ## test too): the own-metrics ingest's decoder (untrusted bytes from agents).
 ## Add a target as <package>:<FuzzName>.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./opamp-server/otlpingest:FuzzDecode
+FUZZ_TARGETS := ./opamp-server/otlpingest:FuzzDecode ./pipelines:FuzzParams
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
