@@ -144,7 +144,7 @@ func (s *Service) Status(d store.Deployment, agents []store.Agent, withHosts boo
 		st.Status, st.Detail = api.StatusPending, "no host matches the target yet"
 	case st.Counts[api.StatusFailed] > 0:
 		st.Status = api.StatusFailed
-		st.Detail = "failed hosts keep running their last working config; the other hosts are unaffected"
+		st.Detail = "see each failed host's error (phoenix-agent keeps running its last working config there); the other hosts are unaffected"
 	case st.Counts[api.StatusApplying] > 0:
 		st.Status = api.StatusApplying
 	case st.Counts[api.StatusPending] > 0:
