@@ -67,6 +67,7 @@ type Agent struct {
 	health         *protobufs.ComponentHealth
 	status         storedStatus
 	credential     string // the agent's own credential (credential.go)
+	credTries      int    // dials in a row with it that did not connect
 }
 
 // New prepares an agent: it validates cfg, opens the data directory and
@@ -260,7 +261,10 @@ func (a *Agent) startClient(ctx context.Context) error {
 		InstanceUid:        types.InstanceUid(a.uid),
 		RemoteConfigStatus: a.startupRemoteConfigStatus(),
 		Callbacks: types.Callbacks{
-			OnConnect: func(context.Context) { a.log.Info("connected to the OpAMP server", "url", a.cfg.ServerURL) },
+			OnConnect: func(context.Context) {
+				a.connected()
+				a.log.Info("connected to the OpAMP server", "url", a.cfg.ServerURL)
+			},
 			OnConnectFailed: func(_ context.Context, err error) {
 				a.log.Warn("cannot reach the OpAMP server; the collector keeps running, retrying with backoff", "url", a.cfg.ServerURL, "err", err)
 			},

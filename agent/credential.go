@@ -79,13 +79,33 @@ func (a *Agent) onOpampConnectionSettings(_ context.Context, s *protobufs.OpAMPC
 	return nil
 }
 
-// authorization is the bearer the agent presents: its own credential once
-// it has one, else the enrollment token.
+// triesBeforeEnrolling is how many dials in a row with the credential must
+// fail before the agent tries the enrollment token once: a server whose
+// database was reset knows no credential and enrols this instance uid again;
+// a server that knows it refuses the enrollment token for it.
+const triesBeforeEnrolling = 3
+
+// authorization is the bearer the agent presents on a dial (opamp-go calls
+// it once per dial): its own credential once it has one, else the
+// enrollment token.
 func (a *Agent) authorization() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.credential != "" {
+	if a.credential == "" {
+		return a.cfg.Token
+	}
+	if a.credTries < triesBeforeEnrolling || a.cfg.Token == "" {
+		a.credTries++
 		return a.credential
 	}
+	a.credTries = 0 // once, then the credential again
+	a.log.Warn("the server keeps refusing this agent's credential: trying the enrollment token once (a server with a new database enrols the agent again)")
 	return a.cfg.Token
+}
+
+// connected resets the count of failed dials.
+func (a *Agent) connected() {
+	a.mu.Lock()
+	a.credTries = 0
+	a.mu.Unlock()
 }

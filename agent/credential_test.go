@@ -173,3 +173,45 @@ service:
 		t.Fatalf("a restarted agent presented %q, want its credential", auths[n])
 	}
 }
+
+// A server that no longer knows the agent's credential (its database was
+// reset) refuses it; after a few refused handshakes the agent tries the
+// enrollment token once, and keeps the new credential it is issued.
+func TestCredentialRefusedFallsBackToEnrolment(t *testing.T) {
+	srv := newOpAMPServer(t, testToken)
+	dir := t.TempDir()
+	startAgent(t, testConfig(t, srv, dir))
+	srv.waitFor(t, "connect", 30*time.Second, func(sn snapshot) bool { return sn.connected })
+	srv.offerCredential("phx_agent_first")
+	waitCredentialFile(t, dir, "phx_agent_first")
+
+	srv.stop()
+	srv.mu.Lock()
+	srv.credential = "" // a new database: the credential is unknown
+	srv.mu.Unlock()
+	srv.start()
+	srv.waitFor(t, "re-enrolment with the enrollment token", 60*time.Second, func(sn snapshot) bool { return sn.connected })
+	auths := srv.authsSeen()
+	// Three dials with the credential (one may have found the server still
+	// down), then the enrollment token.
+	if n := len(auths); auths[n-1] != "Bearer "+testToken || auths[n-2] != "Bearer phx_agent_first" || srv.snap().rejected < 2 {
+		t.Fatalf("Authorization headers over time: %q (rejected %d)", auths, srv.snap().rejected)
+	}
+	srv.offerCredential("phx_agent_second")
+	waitCredentialFile(t, dir, "phx_agent_second")
+}
+
+func waitCredentialFile(t *testing.T, dir, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "credential"))
+		if err == nil && strings.TrimSpace(string(b)) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("credential file: %q %v, want %q", b, err, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -346,7 +346,11 @@ func newPipelineValidateCmd(app *App) *cobra.Command {
 		Use:   "validate <file>",
 		Short: "Check a collector YAML file; print each problem's line, column and reason (exit 4 when invalid)",
 		Long: `Check a collector YAML file (or - for stdin) with the catalog's validator:
-YAML syntax, the top-level sections, component references and pipelines.
+YAML syntax, the top-level sections, component references and pipelines,
+and the settings of the Phoenix components (topk, adaptive_filter,
+cardinality, loadgen) as phoenix-otelcol reads them: unknown keys are refused
+and each component's own Validate() runs. Files over 1 MiB are refused
+(exit 4) before they are parsed.
 Each problem is printed as file:line:column: path: reason, and the command
 exits with 4 when there is any.
 
