@@ -99,6 +99,12 @@ bench:
 bench-scale:
 	$(GO) test -run '^$$' -bench OpAMPScale -benchtime 1x -timeout 30m ./benchmarks/opamp-scale/ -agents 1000
 
+## bench-overhead: each catalog template's CPU and RSS beside the scraper floors, on real processes (see benchmarks/README.md)
+OVERHEAD_PROCS    ?= 100,500,2000
+OVERHEAD_DURATION ?= 4m
+bench-overhead: otelcol
+	$(GO) test -run TestOverhead -count=1 -timeout 120m ./benchmarks/overhead/ -procs $(OVERHEAD_PROCS) -duration $(OVERHEAD_DURATION) -write
+
 ## catalog-docs: measure every catalog template in the built collector and regenerate pipelines/README.md
 catalog-docs: otelcol
 	$(GO) test ./pipelines -run TestMeasure -count=1 -update-measurements

@@ -204,3 +204,18 @@ func (p *Prometheus) get(t testing.TB, path string, v any) {
 func unix(t time.Time) string {
 	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
 }
+
+// LabelValues returns every value of a label (for example __name__).
+func (p *Prometheus) LabelValues(t testing.TB, label string) []string {
+	t.Helper()
+	var out struct {
+		Status string   `json:"status"`
+		Data   []string `json:"data"`
+		Error  string   `json:"error"`
+	}
+	p.get(t, "/api/v1/label/"+url.PathEscape(label)+"/values", &out)
+	if out.Status != "success" {
+		t.Fatalf("prometheus label values %s: %s", label, out.Error)
+	}
+	return out.Data
+}
