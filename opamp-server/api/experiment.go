@@ -83,6 +83,8 @@ type Transition struct {
 	Status string    `json:"status"`
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason,omitempty"`
+	// By names the server replica that made the transition.
+	By string `json:"by,omitempty"`
 }
 
 // ExperimentHost is one host of an experiment.

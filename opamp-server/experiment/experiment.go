@@ -244,7 +244,7 @@ func (m *Manager) Create(ctx context.Context, req api.ExperimentRequest) (api.Ex
 	now := m.now()
 	e := api.Experiment{Name: req.Name, Status: api.ExperimentPending, Target: req.Target, Variants: variants,
 		Duration: dur.String(), Warmup: warm.String(), Interval: iv.String(), Criteria: c, Prices: p, CreatedAt: now,
-		Transitions: []api.Transition{{Status: api.ExperimentPending, At: now}}}
+		Transitions: []api.Transition{{Status: api.ExperimentPending, At: now, By: m.cfg.Holder}}}
 	for _, h := range hosts {
 		e.Hosts = append(e.Hosts, api.ExperimentHost{Host: h.Host, AgentUID: h.AgentUID})
 	}
@@ -380,9 +380,9 @@ func (m *Manager) update(ctx context.Context, name string, f func(r *record) err
 	return nil, &domainerr.Conflict{Title: "Version conflict", Detail: fmt.Sprintf("experiment %q changed while it was being written; retry", name)}
 }
 
-func (r *record) transition(status string, at time.Time, reason string) {
+func (m *Manager) transition(r *record, status, reason string) {
 	r.Status, r.Reason = status, reason
-	r.Transitions = append(r.Transitions, api.Transition{Status: status, At: at, Reason: reason})
+	r.Transitions = append(r.Transitions, api.Transition{Status: status, At: m.now(), Reason: reason, By: m.cfg.Holder})
 }
 
 // Get reads an experiment.
@@ -448,7 +448,7 @@ func (m *Manager) Start(ctx context.Context, name string) (api.Experiment, error
 				h.PreviousHash = base.Hash
 			}
 		}
-		r.transition(api.ExperimentDeploying, m.now(), "")
+		m.transition(r, api.ExperimentDeploying, "")
 		return nil
 	})
 	if err != nil {
@@ -472,7 +472,7 @@ func (m *Manager) Stop(ctx context.Context, name string) (api.Experiment, error)
 		if !r.Active() {
 			return &domainerr.Conflict{Title: "Not active", Detail: fmt.Sprintf("experiment %q is already %s", name, r.Status)}
 		}
-		r.transition(api.ExperimentStopped, m.now(), "stopped by request")
+		m.transition(r, api.ExperimentStopped, "stopped by request")
 		return nil
 	})
 	if err != nil {
@@ -574,7 +574,7 @@ func (m *Manager) Promote(ctx context.Context, name string, req api.PromoteReque
 	prom.Variant, prom.At, prom.Forced = v.Name, m.now(), r.Status != api.ExperimentCompleted
 	out, err := m.update(ctx, name, func(r *record) error {
 		r.Promoted = &prom
-		r.transition(api.ExperimentPromoted, prom.At, fmt.Sprintf("variant %s is now deployment %s version %d", prom.Variant, prom.Deployment, prom.Version))
+		m.transition(r, api.ExperimentPromoted, fmt.Sprintf("variant %s is now deployment %s version %d", prom.Variant, prom.Deployment, prom.Version))
 		return nil
 	})
 	if err != nil {

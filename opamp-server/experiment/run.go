@@ -154,7 +154,7 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 				r.Hosts[i].Status = api.StatusApplied
 			}
 			r.WarmingSince = now
-			r.transition(api.ExperimentWarmingUp, now, fmt.Sprintf("all %d host(s) applied the experiment's config", len(r.Hosts)))
+			m.transition(r, api.ExperimentWarmingUp, fmt.Sprintf("all %d host(s) applied the experiment's config", len(r.Hosts)))
 			return nil
 		})
 		return err
@@ -167,7 +167,7 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 				return nil
 			}
 			r.RunningSince = now
-			r.transition(api.ExperimentRunning, now, "")
+			m.transition(r, api.ExperimentRunning, "")
 			return nil
 		})
 		return err
@@ -302,7 +302,7 @@ func (m *Manager) fail(ctx context.Context, name, reason string) error {
 		if !r.Active() {
 			return nil
 		}
-		r.transition(api.ExperimentFailed, m.now(), reason)
+		m.transition(r, api.ExperimentFailed, reason)
 		return nil
 	})
 	if err == nil {
@@ -326,7 +326,7 @@ func (m *Manager) complete(ctx context.Context, name string) error {
 		for _, v := range r.Verdicts {
 			parts = append(parts, v.Variant+": "+v.Verdict+" ("+v.Criterion+")")
 		}
-		r.transition(api.ExperimentCompleted, m.now(), strings.Join(parts, "; "))
+		m.transition(r, api.ExperimentCompleted, strings.Join(parts, "; "))
 		return nil
 	})
 	if err == nil {

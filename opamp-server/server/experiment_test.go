@@ -20,7 +20,15 @@ import (
 // value function gives (ok=false: no point).
 type feeder struct {
 	mu    sync.Mutex
+	st    store.Store
 	value func(variant, stage, metric string) (float64, bool)
+}
+
+// to points the feeder at another store (a restarted server's).
+func (f *feeder) to(st store.Store) {
+	f.mu.Lock()
+	f.st = st
+	f.mu.Unlock()
 }
 
 func (f *feeder) set(v func(variant, stage, metric string) (float64, bool)) {
@@ -30,7 +38,7 @@ func (f *feeder) set(v func(variant, stage, metric string) (float64, bool)) {
 }
 
 func startFeeder(t *testing.T, st store.Store, uid string, res []store.Resolution, variants ...string) *feeder {
-	f := &feeder{}
+	f := &feeder{st: st}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -45,7 +53,7 @@ func startFeeder(t *testing.T, st store.Store, uid string, res []store.Resolutio
 			case <-tk.C:
 			}
 			f.mu.Lock()
-			value := f.value
+			value, st := f.value, f.st
 			f.mu.Unlock()
 			if value == nil {
 				continue
