@@ -4,7 +4,6 @@ import (
 	"testing"
 )
 
-
 // AT-P13: install on a plain VM with the packages and systemd units.
 func atP13Packages(t *testing.T) {
 	a := begin(t, "AT-P13", "Deployment to a plain VM with the packages and systemd units of the packaging issue: install, enrol, deploy, uninstall",
