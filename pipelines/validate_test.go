@@ -148,3 +148,25 @@ func BenchmarkValidateYAMLAtTheLimit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateYAMLManyComponentsAtTheLimit: close to 1 MiB of
+// component definitions (the costly shape: one YAML node per line).
+func BenchmarkValidateYAMLManyComponentsAtTheLimit(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("receivers:\n  loadgen:\nprocessors:\n")
+	for i := 0; sb.Len() < MaxConfigBytes-200; i++ {
+		fmt.Fprintf(&sb, "  batch/p%d:\n", i)
+	}
+	sb.WriteString("exporters:\n  nop:\nservice:\n  pipelines:\n    metrics:\n      receivers: [loadgen]\n      exporters: [nop]\n")
+	data := []byte(sb.String())
+	if len(data) > MaxConfigBytes {
+		b.Fatal(len(data))
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if probs := ValidateYAML(data); len(probs) != 0 {
+			b.Fatal(probs[:1])
+		}
+	}
+}
