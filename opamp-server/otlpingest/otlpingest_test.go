@@ -34,7 +34,7 @@ func export(instance string, n int) pmetric.Metrics {
 		dp.Attributes().PutStr(AttrPipeline, "metrics/process")
 		dp.Attributes().PutStr("series", fmt.Sprint(i))
 	}
-	sm.Metrics().AppendEmpty().SetName("otelcol_exporter_sent_metric_points")
+	sm.Metrics().AppendEmpty().SetName("otelcol_processor_batch_batch_send_size")
 	sm.Metrics().At(n).SetEmptySum().DataPoints().AppendEmpty().SetIntValue(1)
 	return md
 }
