@@ -11,5 +11,5 @@ func atP13Packages(t *testing.T) {
 	if why := packagesMissing(); why != "" {
 		a.Skipf("%s", why)
 	}
-	a.Skipf("packages are in the tree but this test is not written yet")
+	a.Skipf("the packages are in this tree (make dist, deploy/systemd), but this suite does not install them yet: building them (make dist, the collector cross-built) does not fit its time budget; the packaging issue's own install test (make test-deploy) is where install, enrol, deploy and removal are checked today")
 }
