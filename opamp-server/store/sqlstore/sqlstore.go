@@ -270,6 +270,17 @@ func (s *Store) writeVersion(ctx context.Context, name string, expect int, spec 
 	if err != nil {
 		return store.DeploymentVersion{}, fmt.Errorf("encode spec: %w", err)
 	}
+	// The agents are read before the lock, and without their effective
+	// configs: the lock serialises deployment writes (every committed
+	// deployment is seen), and agents come and go independently of it, so
+	// holding it (and, on SQLite, the write lock) while N agents are read
+	// would only stall the agents' own writes.
+	var agents []store.Agent
+	if check != nil {
+		if agents, err = s.listAgentTargets(ctx); err != nil {
+			return store.DeploymentVersion{}, err
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return store.DeploymentVersion{}, err
@@ -294,10 +305,6 @@ func (s *Store) writeVersion(ctx context.Context, name string, expect int, spec 
 	}
 	if check != nil {
 		others, err := s.listDeployments(ctx, tx, name)
-		if err != nil {
-			return store.DeploymentVersion{}, err
-		}
-		agents, err := s.listAgents(ctx, tx)
 		if err != nil {
 			return store.DeploymentVersion{}, err
 		}
@@ -656,6 +663,16 @@ func (s *Store) GetAgent(ctx context.Context, uid string) (store.Agent, error) {
 // ListAgents implements store.Store.
 func (s *Store) ListAgents(ctx context.Context) ([]store.Agent, error) {
 	return s.listAgents(ctx, s.db)
+}
+
+// listAgentTargets lists the agents without their effective configs (what
+// a target check needs: host names and labels).
+func (s *Store) listAgentTargets(ctx context.Context) ([]store.Agent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT instance_uid, server_id, connected, last_seen, record, '' FROM agents ORDER BY host_name, instance_uid`)
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, scanAgent)
 }
 
 func (s *Store) listAgents(ctx context.Context, q querier) ([]store.Agent, error) {
