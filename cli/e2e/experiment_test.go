@@ -155,6 +155,7 @@ func startStack(t *testing.T) *stack {
 // one receiver; samples come from the collector's own metrics through the
 // server's OTLP ingest.
 func TestExperimentEndToEnd(t *testing.T) {
+	t.Parallel() // beside the three-variant test: minutes of 1-minute samples each
 	st := startStack(t)
 	c, srv, host, uid, dir, crit, hostStatus := st.c, st.srv, st.host, st.uid, st.dir, st.crit, st.hostStatus
 
@@ -267,6 +268,7 @@ func TestExperimentEndToEnd(t *testing.T) {
 // with k=1 and a critical list that matches none of them) fails the
 // experiment at once and the host returns to its previous config.
 func TestExperimentThreeVariantsAndGuardrailEndToEnd(t *testing.T) {
+	t.Parallel()
 	st := startStack(t)
 	c, host, crit := st.c, st.host, st.crit
 	before := st.hostStatus().ReportedHash
