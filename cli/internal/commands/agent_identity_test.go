@@ -46,3 +46,36 @@ func TestAgentPendingApproveRevoke(t *testing.T) {
 		t.Fatal("the agents were never issued credentials")
 	}
 }
+
+// A destination key given to pipeline deploy never shows again: not in the
+// deploy answer, show-like listings, versions, the active config, in any
+// output format.
+func TestDestinationKeyNeverShown(t *testing.T) {
+	const secret = "s3cret-cli-destination-key-42"
+	e := newEnv(t)
+	e.agent("web-1", nil)
+	eventually(t, "web-1 known", func() (bool, string) {
+		r := e.run("agent", "list")
+		return strings.Contains(r.out, "web-1"), r.String()
+	})
+	outs := []result{e.must(0, "pipeline", "deploy", "process-topk-v1", "--name", "web", "--host", "web-1", "--destination", "otlphttp=https://metrics.example.invalid",
+		"--destination-header", "X-Api-Key="+secret, "--watch", "--timeout", "60s")}
+	for _, args := range [][]string{
+		{"pipeline", "list-deployments"}, {"pipeline", "list-deployments", "-o", "json"},
+		{"pipeline", "versions", "web"}, {"pipeline", "versions", "web", "-o", "yaml"},
+		{"pipeline", "status", "web", "-o", "json"}, {"pipeline", "get-active-config", "web"},
+		{"agent", "show", "web-1", "-o", "json"},
+	} {
+		outs = append(outs, e.must(0, args...))
+	}
+	sawRef := false
+	for _, r := range outs {
+		if strings.Contains(r.out, secret) || strings.Contains(r.err, secret) {
+			t.Fatalf("CLI output shows the destination key:\n%s", r)
+		}
+		sawRef = sawRef || strings.Contains(r.out, "PHOENIX_SECRET_X_API_KEY_")
+	}
+	if !sawRef {
+		t.Fatal("no output shows the key's reference: is the header there at all?")
+	}
+}
