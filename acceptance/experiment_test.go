@@ -256,9 +256,10 @@ func atP04ExperimentCompare(t *testing.T) {
 		"An experiment of baseline against `process-aggregated-v1`: `experiment compare` shows the candidate's output below the baseline's. Also: adaptive filter under process churn moves its output inversely with load",
 		"compare: candidate's mean output series < baseline's with Holm-adjusted p < alpha, input identical in every interval; Prometheus: candidate's series per scrape < baseline's on every host", true)
 	a.fault("the candidate is process-baseline-v1 (an A/A experiment); injected at set-up, see expFixture.run")
-	// The adaptive-filter half runs while the shared experiment collects.
-	adaptive := a.adaptiveUnderChurn()
 	exp.wait(a)
+	// The adaptive-filter half runs after the experiment: its churn would
+	// change the experiment's input between scrapes.
+	adaptive := a.adaptiveUnderChurn()
 	e := exp.final
 	if e.Status != api.ExperimentCompleted {
 		a.Failf("experiment %s ended %s: %s", expName, e.Status, e.Reason)
