@@ -69,6 +69,7 @@ type Registry struct {
 	enrollTok  string
 	enrollMod  time.Time
 	enrollSize int64
+	enrollSeen time.Time // last stat of the file: at most one a second
 	byHash     map[string]store.Credential // token hash -> live credential
 	hashOf     map[string]string           // uid -> token hash (for Forget)
 	now        func() time.Time
@@ -108,9 +109,20 @@ func (r *Registry) EnrollmentToken() string {
 }
 
 // reloadEnrollment re-reads the enrollment token file when its size or
-// modification time changed. A missing or empty file keeps the old token.
+// modification time changed (looked at once a second at most: every OpAMP
+// message asks). A missing or empty file keeps the old token.
 func (r *Registry) reloadEnrollment() {
 	if r.enrollFile == "" {
+		return
+	}
+	now := r.now()
+	r.mu.Lock()
+	recent := now.Sub(r.enrollSeen) < time.Second
+	if !recent {
+		r.enrollSeen = now
+	}
+	r.mu.Unlock()
+	if recent {
 		return
 	}
 	fi, err := os.Stat(r.enrollFile)
