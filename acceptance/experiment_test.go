@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -495,7 +496,81 @@ func atP10PromoteAndOverhead(t *testing.T) {
 	if why := pathMissing("benchmarks/overhead", "the overhead benchmark: issue 12"); why != "" {
 		a.Skipf("promote half passed (%s); overhead half: %s", promoted, why)
 	}
-	a.Skipf("promote half passed (%s); the overhead half is not run by this suite yet", promoted)
+	ov := a.overhead(500)
+	a.Measured("%s; overhead (benchmarks/overhead, 500 real processes, 10 s scrape, %s window): %s", promoted, overheadWindow, ov.text)
+	if ov.problem != "" {
+		a.Failf("overhead: %s", ov.problem)
+	}
+}
+
+const overheadWindow = "40s"
+
+// overheadRow is one collector's figures in benchmarks/overhead's table.
+type overheadRow struct{ cpu, anon, file float64 }
+
+// overhead runs the data plane's overhead benchmark (benchmarks/overhead,
+// a real go test process: the built collector per template and the two
+// floors, on n real spawned processes, CPU from /proc, RSS, Prometheus) and
+// checks process-baseline-v1 against the PRD's bound and ours.
+func (a *at) overhead(n int) adaptiveResult {
+	a.t.Helper()
+	cmd := exec.CommandContext(a.ctx, "go", "test", "-run", "TestOverhead", "-count=1", "-v", "-timeout", "10m", "./benchmarks/overhead/",
+		"-procs", strconv.Itoa(n), "-duration", overheadWindow, "-scrape", "10s")
+	cmd.Dir = s.root
+	out, err := cmd.CombinedOutput()
+	_ = os.WriteFile(filepath.Join(s.dir, "overhead-benchmark.log"), out, 0o600)
+	if err != nil {
+		a.Failf("benchmarks/overhead: %v (log: acceptance/report/logs/overhead-benchmark.log)\n%s", err, trim(string(out), 2000))
+	}
+	rows := map[string]overheadRow{}
+	prefix := fmt.Sprintf("| %d | ", n)
+	for _, line := range strings.Split(string(out), "\n") {
+		i := strings.Index(line, prefix)
+		if i < 0 {
+			continue
+		}
+		f := strings.Split(line[i:], "|")
+		// | N | collector | CPU % | ÷ prw | ÷ nop | anon | file | ...
+		if len(f) < 8 {
+			continue
+		}
+		cpu, e1 := strconv.ParseFloat(strings.TrimSpace(f[3]), 64)
+		anon, e2 := strconv.ParseFloat(strings.TrimSpace(f[6]), 64)
+		file, e3 := strconv.ParseFloat(strings.TrimSpace(f[7]), 64)
+		if e1 == nil && e2 == nil && e3 == nil {
+			rows[strings.TrimSpace(f[2])] = overheadRow{cpu, anon, file}
+		}
+	}
+	base, ok1 := rows["baseline"]
+	floor, ok2 := rows["floor: scraper + remote write"]
+	if !ok1 || !ok2 {
+		a.Failf("benchmarks/overhead printed no baseline or floor row for %d processes:\n%s", n, trim(string(out), 3000))
+	}
+	rss, floorRSS := base.anon+base.file, floor.anon+floor.file
+	a.Figure("baseline_cpu_pct_of_core", base.cpu)
+	a.Figure("baseline_rss_mib", rss)
+	a.Figure("floor_cpu_pct_of_core", floor.cpu)
+	a.Figure("floor_rss_mib", floorRSS)
+	res := adaptiveResult{text: fmt.Sprintf("process-baseline-v1 %.2f%% of a core, RSS %.1f MiB (anon %.1f + file %.1f); the scraper + remote-write floor %.2f%%, %.1f MiB",
+		base.cpu, rss, base.anon, base.file, floor.cpu, floorRSS)}
+	var bad []string
+	if base.cpu >= 2 {
+		bad = append(bad, fmt.Sprintf("CPU %.2f%% of a core >= 2%%", base.cpu))
+	}
+	if rss >= 100 {
+		bad = append(bad, fmt.Sprintf("RSS %.1f MiB >= 100 MiB", rss))
+	}
+	// "No more than the floor", with 10% for the noise of a shared machine.
+	if base.cpu > floor.cpu*1.1 {
+		bad = append(bad, fmt.Sprintf("CPU %.2f%% > 1.1 x the floor's %.2f%%", base.cpu, floor.cpu))
+	}
+	if rss > floorRSS*1.1 {
+		bad = append(bad, fmt.Sprintf("RSS %.1f MiB > 1.1 x the floor's %.1f MiB", rss, floorRSS))
+	}
+	if len(bad) > 0 {
+		res.problem = strings.Join(bad, "; ") + " (" + res.text + ")"
+	}
+	return res
 }
 
 type adaptiveResult struct{ text, problem string }
