@@ -126,10 +126,7 @@ func measure(t *testing.T, n int) Run {
 		return run
 	}
 	prom := testutil.StartPrometheus(t)
-	p, err := loadgen.Resolve(loadgen.Spec{Profile: loadgen.ProfileRealistic, Overrides: loadgen.Overrides{ProcessCount: n}, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := population(t, n)
 	sp := loadgen.NewSpawner(loadgen.SpawnerConfig{MaxProcesses: p.ProcessCount(), CPUBudget: *flagCPU, MaxMemoryPerProcess: 2 << 20})
 	if err := sp.Start(t.Context(), p); err != nil {
 		t.Fatal(err)
@@ -146,6 +143,14 @@ func measure(t *testing.T, n int) Run {
 		}
 		if edit != nil {
 			edit(m)
+		}
+		// The machine is shared and loaded: give remote write the time
+		// to answer (every exporter alike), so that no collector's cost is
+		// lowered by data it dropped.
+		for id, e := range m["exporters"].(map[string]any) {
+			if strings.HasPrefix(id, "prometheus_remote_write/") {
+				e.(map[string]any)["timeout"] = "30s"
+			}
 		}
 		// Every collector serves its own telemetry, as under the agent.
 		m["service"].(map[string]any)["telemetry"] = map[string]any{"metrics": map[string]any{"readers": []any{map[string]any{"pull": map[string]any{"exporter": map[string]any{
@@ -225,6 +230,49 @@ func measure(t *testing.T, n int) Run {
 		c.c.Stop()
 	}
 	return run
+}
+
+// population is loadgen's realistic profile with n processes: resolved by
+// loadgen up to its 200, beyond that with every group but the core services
+// scaled by the same factor (the mix stays that of the profile).
+func population(t *testing.T, n int) *loadgen.Profile {
+	const most = 200
+	p, err := loadgen.Resolve(loadgen.Spec{Profile: loadgen.ProfileRealistic, Overrides: loadgen.Overrides{ProcessCount: min(n, most)}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n <= most {
+		return p
+	}
+	core := map[string]bool{}
+	for _, g := range loadgen.CoreServices() {
+		core[g.NameTemplate] = true
+	}
+	coreN, rest := 0, 0
+	for _, g := range p.Groups {
+		if core[g.NameTemplate] {
+			coreN += g.Count
+		} else {
+			rest += g.Count
+		}
+	}
+	f := float64(n-coreN) / float64(rest)
+	total, biggest := coreN, -1
+	for i := range p.Groups {
+		if core[p.Groups[i].NameTemplate] {
+			continue
+		}
+		p.Groups[i].Count = max(1, int(float64(p.Groups[i].Count)*f))
+		total += p.Groups[i].Count
+		if biggest < 0 || p.Groups[i].Count > p.Groups[biggest].Count {
+			biggest = i
+		}
+	}
+	p.Groups[biggest].Count += n - total
+	if p.ProcessCount() != n {
+		t.Fatalf("scaled realistic profile has %d processes, want %d", p.ProcessCount(), n)
+	}
+	return p
 }
 
 // backend counts what arrived in Prometheus from one collector over the
