@@ -48,7 +48,8 @@ var (
 	flagDuration = flag.Duration("duration", 40*time.Second, "measured window per process count (after warm-up)")
 	flagScrape   = flag.Duration("scrape", 10*time.Second, "collection interval of every collector")
 	flagCPU      = flag.Float64("cpu-budget", 0.25, "cores all spawned processes burn together")
-	flagWrite    = flag.Bool("write", false, "write the table into benchmarks/README.md and the figures into benchmarks/overhead/results.json")
+	flagWrite    = flag.Bool("write", false, "write the table into benchmarks/README.md, the figures into benchmarks/overhead/results.json, and the catalog's table on real processes (pipelines/testdata/realprocesses.json, pipelines/README.md)")
+	flagReuse    = flag.Bool("from-results", false, "measure nothing: rewrite the READMEs from benchmarks/overhead/results.json")
 )
 
 func TestMain(m *testing.M) {
@@ -92,6 +93,18 @@ const (
 )
 
 func TestOverhead(t *testing.T) {
+	if *flagReuse {
+		b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "benchmarks", "overhead", "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var runs []Run
+		if err := json.Unmarshal(b, &runs); err != nil {
+			t.Fatal(err)
+		}
+		write(t, runs)
+		return
+	}
 	testutil.OtelcolBinary(t)
 	testutil.PrometheusBinary(t)
 	var runs []Run
@@ -472,4 +485,48 @@ func write(t *testing.T, runs []Run) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s and results.json", path)
+	writeCatalog(t, root, runs)
+}
+
+// writeCatalog turns the templates' figures into the catalog's table on real
+// processes and regenerates pipelines/README.md.
+func writeCatalog(t *testing.T, root string, runs []Run) {
+	dir := filepath.Join(root, "pipelines")
+	real := pipelines.RealMeasurements{Method: fmt.Sprintf("Measured by `make bench-overhead` (benchmarks/overhead, %s): each template in the built "+
+		"`phoenix-otelcol` on the real process scraper (%s scrape) of this host, with N real processes from the spawner "+
+		"(loadgen's realistic profile scaled to N, churn included) besides the host's own, all collectors at the same time, "+
+		"each exporting by remote write into one real Prometheus, where its series were counted: series per scrape is "+
+		"samples in the %s window ÷ scrapes, reduction is against `process-baseline-v1` in the same run, distinct series "+
+		"are all the series the backend holds for the window.", runs[0].Started[:10], *flagScrape, runs[0].Window)}
+	for _, run := range runs {
+		var base *Result
+		for i := range run.Results {
+			if run.Results[i].Template == pipelines.TemplateBaseline {
+				base = &run.Results[i]
+			}
+		}
+		if base == nil || base.SeriesPerScrape == 0 {
+			continue
+		}
+		for _, r := range run.Results {
+			if r.Template == "" {
+				continue
+			}
+			real.Results = append(real.Results, pipelines.RealMeasurement{Template: r.Template, Processes: run.N,
+				HostProcesses: base.ProcessesPerScrape, InputSeries: base.SeriesPerScrape, OutputSeries: r.SeriesPerScrape,
+				ReductionPct: 100 * (1 - r.SeriesPerScrape/base.SeriesPerScrape), DistinctSeries: r.DistinctSeries, Window: run.Window})
+		}
+	}
+	js, _ := json.MarshalIndent(real, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, pipelines.RealMeasurementsFile), append(js, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := pipelines.LoadMeasurements(filepath.Join(dir, pipelines.MeasurementsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), pipelines.GenerateREADME(ms, real), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s and pipelines/README.md", pipelines.RealMeasurementsFile)
 }

@@ -1,6 +1,8 @@
 // Command catalogdocs writes pipelines/README.md from the template metadata
 // (pipelines/templates/*.yaml) and the figures the measurement test wrote to
-// pipelines/testdata/measurements.json. Run it from the repository root:
+// pipelines/testdata/measurements.json, and the figures on real processes
+// that `make bench-overhead` wrote to pipelines/testdata/realprocesses.json.
+// Run it from the repository root:
 //
 //	go test ./pipelines -run TestMeasure -update-measurements
 //	go run ./pipelines/cmd/catalogdocs
@@ -24,7 +26,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "catalogdocs: %v (run `go test ./pipelines -run TestMeasure -update-measurements` first)\n", err)
 		os.Exit(1)
 	}
-	out := pipelines.GenerateREADME(ms)
+	real, err := pipelines.LoadRealMeasurements(filepath.Join(*dir, pipelines.RealMeasurementsFile))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "catalogdocs: %v\n", err)
+		os.Exit(1)
+	}
+	out := pipelines.GenerateREADME(ms, real)
 	path := filepath.Join(*dir, "README.md")
 	if *check {
 		cur, _ := os.ReadFile(path)
