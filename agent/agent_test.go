@@ -250,8 +250,8 @@ func TestIdentityAndGoodConfigApplied(t *testing.T) {
 			t.Errorf("capability %s not set", c)
 		}
 	}
-	if len(sn.customCaps) != 1 || sn.customCaps[0] != agent.LoadSimCapability {
-		t.Errorf("custom capabilities = %v, want [%s]", sn.customCaps, agent.LoadSimCapability)
+	if len(sn.customCaps) != 2 || sn.customCaps[0] != agent.LoadSimCapability || sn.customCaps[1] != agent.RetryCapability {
+		t.Errorf("custom capabilities = %v, want [%s %s]", sn.customCaps, agent.LoadSimCapability, agent.RetryCapability)
 	}
 	attrs := map[string]string{}
 	for _, kv := range append(sn.desc.GetIdentifyingAttributes(), sn.desc.GetNonIdentifyingAttributes()...) {
