@@ -74,8 +74,21 @@ type ExperimentRequest struct {
 	Interval string   `json:"interval,omitempty"`
 	Criteria Criteria `json:"criteria,omitzero"`
 	Prices   Prices   `json:"prices,omitzero"`
+	// LoadSim puts a synthetic load simulation on every host while the
+	// experiment runs: the loadgen receiver joins the one receiver, so every
+	// variant reads the same synthetic processes too.
+	LoadSim *ExperimentLoad `json:"load_sim,omitempty"`
 	// Start starts the experiment at once.
 	Start bool `json:"start,omitempty"`
+}
+
+// ExperimentLoad is an experiment's load simulation profile.
+type ExperimentLoad struct {
+	// Profile is realistic, high-cardinality or process-churn.
+	Profile      string  `json:"profile"`
+	ProcessCount int     `json:"process_count,omitempty"`
+	ChurnRate    float64 `json:"churn_rate,omitempty"`
+	Seed         int64   `json:"seed,omitempty"`
 }
 
 // Transition is one change of an experiment's status.
@@ -100,6 +113,8 @@ type ExperimentHost struct {
 	ExperimentHash string `json:"experiment_hash,omitempty"`
 	Status         string `json:"status,omitempty"`
 	Error          string `json:"error,omitempty"`
+	// LoadJob is the host's load simulation job, when the experiment has one.
+	LoadJob string `json:"load_job,omitempty"`
 }
 
 // Experiment is GET /api/v1/experiments/{name}.
@@ -114,6 +129,7 @@ type Experiment struct {
 	Interval    string           `json:"interval"`
 	Criteria    Criteria         `json:"criteria"`
 	Prices      Prices           `json:"prices"`
+	LoadSim     *ExperimentLoad  `json:"load_sim,omitempty"`
 	Hosts       []ExperimentHost `json:"hosts,omitempty"`
 	Transitions []Transition     `json:"transitions"`
 	CreatedAt   time.Time        `json:"created_at"`

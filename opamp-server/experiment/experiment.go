@@ -48,9 +48,25 @@ type Config struct {
 	HostsChanged func(ctx context.Context, hosts []string)
 	// Publish announces an experiment (experiment.updated).
 	Publish func(api.Experiment)
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Load starts and stops an experiment's load simulations; nil refuses
+	// experiments with a load_sim.
+	Load   Load
+	Logger *slog.Logger
+	Now    func() time.Time
 }
+
+// Load runs the synthetic load simulation of an experiment's host.
+type Load interface {
+	// CheckLoad validates a load simulation without starting it; a bad
+	// field is a *domainerr.Invalid naming it under "load_sim.".
+	CheckLoad(l api.ExperimentLoad) error
+	StartLoad(ctx context.Context, host string, l api.ExperimentLoad) (job string, err error)
+	StopLoad(ctx context.Context, job string) error
+}
+
+// loadProfiles are the built-in profiles an experiment may name (a custom
+// profile needs a file: start it with phoenix loadsim instead).
+var loadProfiles = []string{"realistic", "high-cardinality", "process-churn"}
 
 // Manager runs the experiments.
 type Manager struct {
@@ -228,6 +244,23 @@ func (m *Manager) Create(ctx context.Context, req api.ExperimentRequest) (api.Ex
 	if p.PerMillionDataPoints < 0 || p.PerActiveSeries < 0 {
 		return api.Experiment{}, domainerr.Invalidf("prices", "prices cannot be negative")
 	}
+	if l := req.LoadSim; l != nil {
+		ok := false
+		for _, p := range loadProfiles {
+			ok = ok || p == l.Profile
+		}
+		switch {
+		case m.cfg.Load == nil:
+			return api.Experiment{}, domainerr.Invalidf("load_sim", "this server runs no load simulations")
+		case !ok:
+			return api.Experiment{}, domainerr.Invalidf("load_sim.profile", "load profile %q: want one of %s", l.Profile, strings.Join(loadProfiles, ", "))
+		case l.ProcessCount < 0 || l.ChurnRate < 0:
+			return api.Experiment{}, domainerr.Invalidf("load_sim", "process_count and churn_rate cannot be negative")
+		}
+		if err := m.cfg.Load.CheckLoad(*l); err != nil {
+			return api.Experiment{}, err
+		}
+	}
 	hosts, err := m.resolveHosts(ctx, target)
 	if err != nil {
 		return api.Experiment{}, err
@@ -243,7 +276,7 @@ func (m *Manager) Create(ctx context.Context, req api.ExperimentRequest) (api.Ex
 	}
 	now := m.now()
 	e := api.Experiment{Name: req.Name, Status: api.ExperimentPending, Target: req.Target, Variants: variants,
-		Duration: dur.String(), Warmup: warm.String(), Interval: iv.String(), Criteria: c, Prices: p, CreatedAt: now,
+		Duration: dur.String(), Warmup: warm.String(), Interval: iv.String(), Criteria: c, Prices: p, LoadSim: req.LoadSim, CreatedAt: now,
 		Transitions: []api.Transition{{Status: api.ExperimentPending, At: now, By: m.cfg.Holder}}}
 	for _, h := range hosts {
 		e.Hosts = append(e.Hosts, api.ExperimentHost{Host: h.Host, AgentUID: h.AgentUID})
@@ -256,7 +289,12 @@ func (m *Manager) Create(ctx context.Context, req api.ExperimentRequest) (api.Ex
 		return api.Experiment{}, err
 	}
 	if req.Start {
-		return m.Start(ctx, req.Name)
+		e, err := m.Start(ctx, req.Name)
+		if err != nil { // a refused create-and-start leaves nothing behind
+			_ = m.cfg.Store.DeleteExperiment(ctx, req.Name)
+			m.forget(req.Name)
+		}
+		return e, err
 	}
 	return r.Experiment, nil
 }
@@ -426,6 +464,26 @@ func (m *Manager) Start(ctx context.Context, name string) (api.Experiment, error
 		return api.Experiment{}, err
 	}
 	latest := deployment.LatestPerHost(agents)
+	cur, err := m.load(ctx, name)
+	if err != nil {
+		return api.Experiment{}, err
+	}
+	if cur.Status != api.ExperimentPending {
+		return api.Experiment{}, &domainerr.Conflict{Title: "Not pending", Detail: fmt.Sprintf("experiment %q is %s: only a pending experiment can start", name, cur.Status)}
+	}
+	jobs := map[string]string{}
+	if cur.LoadSim != nil && m.cfg.Load != nil {
+		for _, h := range cur.Hosts {
+			id, err := m.cfg.Load.StartLoad(ctx, h.Host, *cur.LoadSim)
+			if err != nil {
+				for _, j := range jobs {
+					_ = m.cfg.Load.StopLoad(ctx, j)
+				}
+				return api.Experiment{}, err
+			}
+			jobs[h.Host] = id
+		}
+	}
 	r, err := m.update(ctx, name, func(r *record) error {
 		if r.Status != api.ExperimentPending {
 			return &domainerr.Conflict{Title: "Not pending", Detail: fmt.Sprintf("experiment %q is %s: only a pending experiment can start", name, r.Status)}
@@ -443,6 +501,7 @@ func (m *Manager) Start(ctx context.Context, name string) (api.Experiment, error
 			h.AgentUID = a.InstanceUID
 			base := m.cfg.Deployments.Desired(h.Host, a.Labels)
 			h.Deployment = base.Deployment
+			h.LoadJob = jobs[h.Host]
 			h.PreviousHash = a.RemoteHash
 			if a.RemoteStatus != store.RemoteApplied || a.RemoteHash == "" {
 				h.PreviousHash = base.Hash
@@ -452,10 +511,28 @@ func (m *Manager) Start(ctx context.Context, name string) (api.Experiment, error
 		return nil
 	})
 	if err != nil {
+		for _, j := range jobs {
+			_ = m.cfg.Load.StopLoad(ctx, j)
+		}
 		return api.Experiment{}, err
 	}
 	m.cfg.HostsChanged(ctx, hostNames(r))
 	return r.Experiment, nil
+}
+
+// stopLoad ends an experiment's load simulations (best effort: a job that
+// already ended is fine).
+func (m *Manager) stopLoad(ctx context.Context, r *record) {
+	if m.cfg.Load == nil || r == nil {
+		return
+	}
+	for _, h := range r.Hosts {
+		if h.LoadJob != "" {
+			if err := m.cfg.Load.StopLoad(ctx, h.LoadJob); err != nil {
+				m.log.Warn("experiment: stop load simulation", "experiment", r.Name, "job", h.LoadJob, "err", err)
+			}
+		}
+	}
 }
 
 func hostNames(r *record) []string {
@@ -478,6 +555,7 @@ func (m *Manager) Stop(ctx context.Context, name string) (api.Experiment, error)
 	if err != nil {
 		return api.Experiment{}, err
 	}
+	m.stopLoad(ctx, r)
 	m.cfg.HostsChanged(ctx, hostNames(r))
 	return r.Experiment, nil
 }
@@ -503,6 +581,7 @@ func (m *Manager) Delete(ctx context.Context, name string, force bool) error {
 		return err
 	}
 	m.forget(name)
+	m.stopLoad(ctx, r)
 	m.cfg.HostsChanged(ctx, hostNames(r))
 	return nil
 }
@@ -580,6 +659,7 @@ func (m *Manager) Promote(ctx context.Context, name string, req api.PromoteReque
 	if err != nil {
 		return api.Experiment{}, err
 	}
+	m.stopLoad(ctx, out)
 	m.cfg.HostsChanged(ctx, hostNames(out))
 	return out.Experiment, nil
 }

@@ -307,6 +307,7 @@ func (m *Manager) fail(ctx context.Context, name, reason string) error {
 	})
 	if err == nil {
 		m.log.Warn("experiment failed", "experiment", name, "reason", reason)
+		m.stopLoad(ctx, r)
 		m.cfg.HostsChanged(ctx, hostNames(r))
 	}
 	return err
@@ -330,6 +331,7 @@ func (m *Manager) complete(ctx context.Context, name string) error {
 		return nil
 	})
 	if err == nil {
+		m.stopLoad(ctx, r)
 		m.cfg.HostsChanged(ctx, hostNames(r))
 	}
 	return err

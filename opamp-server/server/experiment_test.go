@@ -332,3 +332,49 @@ func TestExperimentLifecycle(t *testing.T) {
 	}
 	_ = server.ConfigFileName
 }
+
+// An experiment's load simulation: a synthetic job on each host while it
+// runs; the loadgen receiver feeds every variant; stop ends the job and the
+// host returns to its previous config.
+func TestExperimentWithLoadSim(t *testing.T) {
+	ts, _ := experimentServer(t)
+	ts.agent(t, "web-1", nil)
+	ts.waitAgentKnown(t, "web-1")
+	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
+	ts.waitHosts(t, api.StatusApplied, "web-1")
+	before, _ := hostHash(t, ts, "web-1")
+	code, out := ts.call(t, "POST", "/api/v1/experiments", expBody("ls", "web-1", map[string]any{"load_sim": map[string]any{"profile": "nope"}}))
+	if code != 422 || out["field"] != "load_sim.profile" {
+		t.Fatalf("bad profile: %d %v", code, out)
+	}
+	code, out = ts.call(t, "POST", "/api/v1/experiments", expBody("ls", "web-1", map[string]any{"load_sim": map[string]any{"profile": "realistic", "process_count": 20}}))
+	if code != 422 || out["field"] != "load_sim.process_count" {
+		t.Fatalf("bad process count: %d %v", code, out)
+	}
+	ts.mustCall(t, "GET", "/api/v1/experiments/ls", nil, 404)
+	ts.mustCall(t, "POST", "/api/v1/experiments", expBody("ls", "web-1", map[string]any{"duration": "1h", "start": true,
+		"load_sim": map[string]any{"profile": "realistic", "process_count": 60, "seed": 7}}), 201)
+	e := waitExp(t, ts, "ls", api.ExperimentRunning)
+	job := e.Hosts[0].LoadJob
+	if job == "" {
+		t.Fatalf("no load job: %+v", e.Hosts)
+	}
+	j := ts.mustCall(t, "GET", "/api/v1/loadsim/jobs/"+job, nil, 200)
+	if j["status"] != "running" && j["status"] != "pending" {
+		t.Fatalf("load job %v", j)
+	}
+	hc := ts.mustCall(t, "GET", "/api/v1/hosts/web-1/config", nil, 200)
+	y := str(hc["desired"].(map[string]any)["yaml"])
+	if !strings.Contains(y, "loadgen") || !strings.Contains(y, "metrics/baseline") || !strings.Contains(y, "metrics/candidate") {
+		t.Fatalf("desired config lacks the load or a variant:\n%s", y)
+	}
+	ts.mustCall(t, "POST", "/api/v1/experiments/ls/stop", nil, 200)
+	eventually(t, "load job stopped", func() (bool, string) {
+		j := ts.mustCall(t, "GET", "/api/v1/loadsim/jobs/"+job, nil, 200)
+		return j["status"] == "stopped" || j["status"] == "finished", fmt.Sprint(j["status"])
+	})
+	eventually(t, "host back to its config", func() (bool, string) {
+		h, st := hostHash(t, ts, "web-1")
+		return h == before && st == api.StatusApplied, h + " " + st
+	})
+}

@@ -5,10 +5,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
+	"github.com/phoenix-otel/phoenix/opamp-server/domainerr"
 	"github.com/phoenix-otel/phoenix/opamp-server/experiment"
+	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 )
 
 func (s *Server) newExperiments() *experiment.Manager {
@@ -25,8 +28,38 @@ func (s *Server) newExperiments() *experiment.Manager {
 		Publish: func(e api.Experiment) {
 			s.hub.publish(Event{Type: api.EventExperiment, Data: e})
 		},
+		Load:   experimentLoad{s},
 		Logger: s.log,
 	})
+}
+
+// experimentLoad runs an experiment's synthetic load simulations through
+// the load simulation manager.
+type experimentLoad struct{ s *Server }
+
+func loadRequest(host string, x api.ExperimentLoad) loadsim.Request {
+	return loadsim.Request{TargetHost: host, Profile: x.Profile, Mode: loadsim.Synthetic, ProcessCount: x.ProcessCount, ChurnRate: x.ChurnRate, Seed: x.Seed}
+}
+
+func (l experimentLoad) CheckLoad(x api.ExperimentLoad) error {
+	req := loadRequest("check", x)
+	if _, err := req.Check(); err != nil {
+		if fe, ok := errors.AsType[*loadsim.FieldError](err); ok {
+			return &domainerr.Invalid{Field: "load_sim." + fe.Field, Detail: fe.Error()}
+		}
+		return &domainerr.Invalid{Field: "load_sim", Detail: err.Error()}
+	}
+	return nil
+}
+
+func (l experimentLoad) StartLoad(ctx context.Context, host string, x api.ExperimentLoad) (string, error) {
+	j, err := l.s.loadsim.Create(ctx, loadRequest(host, x))
+	return j.ID, err
+}
+
+func (l experimentLoad) StopLoad(ctx context.Context, job string) error {
+	_, err := l.s.loadsim.Stop(ctx, job)
+	return err
 }
 
 // Experiments is the server's experiment domain.

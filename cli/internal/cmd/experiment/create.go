@@ -29,6 +29,7 @@ type CreateOptions struct {
 	Interval   time.Duration
 	Criteria   api.Criteria
 	Prices     api.Prices
+	Load       api.ExperimentLoad
 	Start      bool
 }
 
@@ -73,6 +74,9 @@ string). A scenario file (-f) is the JSON or YAML of the API's request
 	fl.IntVar(&o.Criteria.MinSamples, "min-samples", 0, "paired intervals needed before a verdict (default 10)")
 	fl.Float64Var(&o.Prices.PerMillionDataPoints, "price-per-million-datapoints", 0, "price of a million data points (default 0.10)")
 	fl.Float64Var(&o.Prices.PerActiveSeries, "price-per-series", 0, "monthly price of an active series (default 0.002)")
+	fl.StringVar(&o.Load.Profile, "load-profile", "", "a synthetic load simulation on every host while it runs: realistic, high-cardinality or process-churn")
+	fl.IntVar(&o.Load.ProcessCount, "load-process-count", 0, "with --load-profile: live synthetic processes (0: the profile's default)")
+	fl.Int64Var(&o.Load.Seed, "load-seed", 0, "with --load-profile: random seed (the same seed reproduces the input)")
 	fl.BoolVar(&o.Start, "start", false, "start the experiment at once")
 	return cmd
 }
@@ -154,6 +158,12 @@ func (o *CreateOptions) request(cmd *cobra.Command, args []string, in io.Reader)
 	}
 	if o.Prices.PerActiveSeries != 0 {
 		req.Prices.PerActiveSeries = o.Prices.PerActiveSeries
+	}
+	if o.Load.Profile != "" {
+		l := o.Load
+		req.LoadSim = &l
+	} else if o.Load.ProcessCount != 0 || o.Load.Seed != 0 {
+		return req, cmdutil.UsageError("--load-process-count and --load-seed go with --load-profile")
 	}
 	if o.Start {
 		req.Start = true
