@@ -3,6 +3,7 @@ package loadgenreceiver
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
@@ -28,6 +29,15 @@ type Config struct {
 	// HostName, when set, adds host.name to every resource, as the
 	// resourcedetection processor would on a real host.
 	HostName string `mapstructure:"host_name"`
+	// Step is the simulated time one scrape advances the load by, and the
+	// spacing of the emitted timestamps (logical time, starting at the
+	// receiver's start). 0, the default, is the collection interval: the
+	// load runs in real time. A step longer than the interval compresses
+	// time (step 10s at a 1s interval plays an hour of 10 s scrapes in six
+	// minutes), which is how churn over long windows is measured; the
+	// processors downstream read only the data's timestamps and the
+	// batches' order, so they see the hour.
+	Step time.Duration `mapstructure:"step"`
 }
 
 // Spec is the load profile this config asks for.
@@ -40,6 +50,9 @@ func (c *Config) Spec() loadgen.Spec {
 func (c *Config) Validate() error {
 	if c.CollectionInterval <= 0 {
 		return fmt.Errorf("collection_interval: must be > 0, got %s", c.CollectionInterval)
+	}
+	if c.Step < 0 {
+		return fmt.Errorf("step: must be >= 0 (0 is the collection interval), got %s", c.Step)
 	}
 	if c.Seed < 0 {
 		return errors.New("seed: must be >= 0")

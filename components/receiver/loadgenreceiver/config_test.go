@@ -53,6 +53,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{map[string]any{"collection_interval": "0s"}, "collection_interval"},
 		{map[string]any{"seed": -3}, "seed"},
 		{map[string]any{"duration": "-1s"}, "duration"},
+		{map[string]any{"step": "-10s"}, "step: must be >= 0"},
 	} {
 		_, err := loadConfig(t, tc.raw)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -60,9 +60,15 @@ func (g *generator) scrape(context.Context) (pmetric.Metrics, error) {
 		}
 		return pmetric.NewMetrics(), nil
 	}
-	g.sim.Step(g.cfg.CollectionInterval)
+	now := time.Now()
+	if g.cfg.Step > 0 {
+		g.sim.Step(g.cfg.Step)
+		now = g.sim.Now() // logical time: see Config.Step
+	} else {
+		g.sim.Step(g.cfg.CollectionInterval)
+	}
 	md := pmetric.NewMetrics()
-	appendProcesses(md, g.sim.Processes(), g.cfg.HostName, pcommon.NewTimestampFromTime(time.Now()))
+	appendProcesses(md, g.sim.Processes(), g.cfg.HostName, pcommon.NewTimestampFromTime(now))
 	return md, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 )
@@ -73,6 +74,26 @@ func TestReceiverStopsAfterDuration(t *testing.T) {
 		if md.ResourceMetrics().Len() != want {
 			t.Fatalf("scrape %d: %d resources, want %d", i, md.ResourceMetrics().Len(), want)
 		}
+	}
+}
+
+// With step set, one scrape advances the load by step and stamps logical
+// time: 3 scrapes at step 10s span 20 s of data timestamps, whatever the
+// wall clock did.
+func TestReceiverStepCompressesTime(t *testing.T) {
+	g, err := newGenerator(&Config{ControllerConfig: createDefaultConfig().(*Config).ControllerConfig, Profile: "realistic", Seed: 1, Step: 10 * time.Second}, receivertest.NewNopSettings(componentType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.cfg.CollectionInterval = time.Second
+	_ = g.start(context.Background(), nil)
+	var stamps []pcommon.Timestamp
+	for range 3 {
+		md, _ := g.scrape(context.Background())
+		stamps = append(stamps, md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0).Timestamp())
+	}
+	if d := time.Duration(stamps[2] - stamps[0]); d != 20*time.Second || stamps[1]-stamps[0] != stamps[2]-stamps[1] {
+		t.Fatalf("timestamps %v: want 10 s apart", stamps)
 	}
 }
 
