@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"sort"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
 func newAgentCmd(app *App) *cobra.Command {

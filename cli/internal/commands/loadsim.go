@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/loadgen"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
 const jobsPath = "/api/v1/loadsim/jobs"

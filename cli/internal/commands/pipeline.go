@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
 

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"time"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
 // printerClient returns the printer and the client.
