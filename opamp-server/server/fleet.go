@@ -83,6 +83,8 @@ type fleet struct {
 	writer *agentWriter
 	// configs holds one copy of each effective config (intern.go).
 	configs configInterner
+	// rounds runs the push rounds of deployment changes (pushrounds.go).
+	rounds pushRounds
 	// gen is the store's deployments generation this replica last loaded.
 	gen atomic.Int64
 }
@@ -553,7 +555,7 @@ func (f *fleet) watchChanges(ctx context.Context, changes <-chan store.Change) {
 				f.s.log.Error("reload deployments", "err", err)
 				continue
 			}
-			f.pushAll(ctx)
+			f.rounds.schedule(ctx, &f.s.wg, c.Key, f.pushAll) // pushrounds.go
 			if c.Kind == store.ChangeDeployment {
 				f.s.deploymentEvent(ctx, c)
 			}
