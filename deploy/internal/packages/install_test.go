@@ -316,7 +316,11 @@ func TestInstallUpgradeRemoveOnCleanRoot(t *testing.T) {
 		_ = os.MkdirAll(filepath.Join(root, "bin"), 0o755)
 		for _, u := range append(append(units, slices...), "/bin/sh") {
 			if data, err := os.ReadFile(u); err == nil {
-				_ = os.WriteFile(filepath.Join(root, u), data, 0o755)
+				m := os.FileMode(0o644)
+				if u == "/bin/sh" {
+					m = 0o755
+				}
+				_ = os.WriteFile(filepath.Join(root, u), data, m)
 			}
 		}
 		for _, u := range []string{"phoenix-agent.service", "phoenix-server.service"} {
