@@ -68,7 +68,6 @@ func run(m *testing.M) int {
 	s.dir = dir
 	defer os.RemoveAll(dir)
 	setup(ctx)
-	startBackground()
 	code := m.Run()
 	stopExperiment()
 	teardown()
@@ -121,7 +120,7 @@ func setup(ctx context.Context) {
 	}
 }
 
-// startBackground starts the shared experiment once the set-up is done.
+// startBackground starts the shared experiment (TestAcceptance calls it).
 func startBackground() {
 	if s.setupErr != nil {
 		exp.why = "set-up: " + s.setupErr.Error()
@@ -153,21 +152,34 @@ func teardown() {
 func keepLogs(dir string) {
 	_ = os.RemoveAll(dir)
 	logs, _ := filepath.Glob(filepath.Join(s.dir, "*.log"))
-	if len(logs) == 0 {
+	// Each agent's collector log (logs/collector.log in its data dir).
+	cols, _ := filepath.Glob(filepath.Join(s.dir, "agent-*", "logs", "collector.log"))
+	if len(logs)+len(cols) == 0 {
 		return
 	}
 	_ = os.MkdirAll(dir, 0o755)
-	for _, l := range logs {
-		in, err := os.Open(l)
+	copyTail := func(src, dst string) {
+		in, err := os.Open(src)
 		if err != nil {
-			continue
+			return
 		}
-		out, err := os.OpenFile(filepath.Join(dir, filepath.Base(l)), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+		defer in.Close()
+		// The last 256 KiB: enough for an error, small for an artifact.
+		if st, err := in.Stat(); err == nil && st.Size() > 256<<10 {
+			_, _ = in.Seek(-256<<10, io.SeekEnd)
+		}
+		out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 		if err == nil {
 			_, _ = io.Copy(out, in)
 			out.Close()
 		}
-		in.Close()
+	}
+	for _, l := range logs {
+		copyTail(l, filepath.Join(dir, filepath.Base(l)))
+	}
+	for _, c := range cols {
+		host := strings.TrimPrefix(filepath.Base(filepath.Dir(filepath.Dir(c))), "agent-")
+		copyTail(c, filepath.Join(dir, "collector-"+host+".log"))
 	}
 }
 
