@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/agentsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
@@ -376,5 +377,35 @@ func TestExperimentWithLoadSim(t *testing.T) {
 	eventually(t, "host back to its config", func() (bool, string) {
 		h, st := hostHash(t, ts, "web-1")
 		return h == before && st == api.StatusApplied, h + " " + st
+	})
+}
+
+// Guardrail: a collector that fails on the experiment's config fails the
+// experiment at once with the collector's error; the host keeps (and is
+// desired at) the config it ran before.
+func TestExperimentCollectorFailureGuardrail(t *testing.T) {
+	ts, _ := experimentServer(t)
+	ts.agent(t, "web-1", nil, func(o *agentsim.Options) {
+		o.Fail = func(body []byte) string {
+			if strings.Contains(string(body), "metrics/candidate") {
+				return "cannot start pipeline metrics/candidate: processor topk/candidate: out of cheese"
+			}
+			return ""
+		}
+		o.Rollback = true
+	})
+	ts.waitAgentKnown(t, "web-1")
+	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "web-1"), 201)
+	ts.waitHosts(t, api.StatusApplied, "web-1")
+	before, _ := hostHash(t, ts, "web-1")
+	ts.mustCall(t, "POST", "/api/v1/experiments", expBody("bad", "web-1", map[string]any{"duration": "1h", "start": true}), 201)
+	e := waitExp(t, ts, "bad", api.ExperimentFailed)
+	if !strings.Contains(e.Reason, "out of cheese") || !strings.Contains(e.Reason, "web-1") {
+		t.Fatalf("failure reason %q", e.Reason)
+	}
+	eventually(t, "host on its previous config", func() (bool, string) {
+		h, st := hostHash(t, ts, "web-1")
+		_, hs := ts.call(t, "GET", "/api/v1/hosts/web-1", nil)
+		return h == before && st == api.StatusApplied && str(hs["desired_hash"]) == before, h + " " + st
 	})
 }
