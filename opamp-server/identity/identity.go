@@ -69,7 +69,7 @@ type Registry struct {
 	enrollTok  string
 	enrollMod  time.Time
 	enrollSize int64
-	enrollSeen time.Time // last stat of the file: at most one a second
+	enrollSeen time.Time                   // last stat of the file: at most one a second
 	byHash     map[string]store.Credential // token hash -> live credential
 	hashOf     map[string]string           // uid -> token hash (for Forget)
 	now        func() time.Time
