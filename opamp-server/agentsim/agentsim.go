@@ -223,13 +223,12 @@ func (a *Agent) onMessage(ctx context.Context, msg *types.MessageData) {
 			a.mu.Unlock()
 			if a.opts.Rollback && len(prev) > 0 {
 				// The supervisor restarts its collector on the previous
-				// config; FAILED(B) goes out before APPLIED(A).
-				select {
-				case <-time.After(300 * time.Millisecond):
-				case <-ctx.Done():
-					return
-				}
-				a.setStatus(prev, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED, "")
+				// config, outside the message callback; FAILED(B) goes
+				// out before APPLIED(A).
+				go func() {
+					time.Sleep(300 * time.Millisecond)
+					a.setStatus(prev, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED, "")
+				}()
 			}
 			return
 		}

@@ -40,11 +40,20 @@ func receivedHashes(a *agentsim.Agent) []string {
 // reconnect, not after a server restart. (Delete the FailedConfigs check
 // from reconcile and this test fails: issue 19's survivor.)
 func TestRollbackAgentNeverGetsTheFailedConfigAgain(t *testing.T) {
+	t.Run("websocket", func(t *testing.T) { testRollbackAgent(t, false) })
+	t.Run("http-polling", func(t *testing.T) { testRollbackAgent(t, true) })
+}
+
+func testRollbackAgent(t *testing.T, polling bool) {
 	cfg := newConfig(t)
 	ts := startServer(t, cfg)
 	a := ts.agent(t, "sup-1", nil, func(o *agentsim.Options) {
 		o.Rollback = true
 		o.Fail = failOn("top_k: 20", "listen tcp :8888: bind: address already in use")
+		if polling {
+			o.HTTP = true
+			o.URL = strings.Replace(ts.OpAMPURL(), "ws://", "http://", 1)
+		}
 	})
 	ts.waitAgentKnown(t, "sup-1")
 	ts.mustCall(t, "POST", "/api/v1/deployments", deploymentBody("web", "sup-1"), 201)
