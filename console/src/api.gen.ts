@@ -36,18 +36,18 @@ export interface Agent {
 }
 
 export interface AgentList {
-  agents: Agent[];
+  agents: Agent[] | null;
 }
 
 export interface Catalog {
-  templates: Template[];
-  destination_types: string[];
+  templates: Template[] | null;
+  destination_types: string[] | null;
 }
 
 export interface Comparison {
   experiment: Experiment;
-  results: Result[];
-  series: Series[];
+  results: Result[] | null;
+  series: Series[] | null;
 }
 
 export interface ComponentHealth {
@@ -100,7 +100,7 @@ export interface DeploymentConfig {
 }
 
 export interface DeploymentList {
-  deployments: Deployment[];
+  deployments: Deployment[] | null;
 }
 
 export interface DeploymentRequest {
@@ -118,7 +118,7 @@ export interface DeploymentStatus {
   status: string;
   detail?: string;
   total: number;
-  counts: Record<string, number>;
+  counts: Record<string, number> | null;
   hosts?: HostStatus[];
   final: boolean;
   next_offset?: number;
@@ -145,14 +145,15 @@ export interface Experiment {
   status: string;
   reason?: string;
   target: Target;
-  variants: Variant[];
+  variants: Variant[] | null;
   duration: string;
   warmup: string;
   interval: string;
   criteria: Criteria;
   prices: Prices;
+  load_sim?: ExperimentLoad;
   hosts?: ExperimentHost[];
-  transitions: Transition[];
+  transitions: Transition[] | null;
   created_at: string;
   samples: number;
   verdicts?: Result[];
@@ -167,10 +168,18 @@ export interface ExperimentHost {
   experiment_hash?: string;
   status?: string;
   error?: string;
+  load_job?: string;
 }
 
 export interface ExperimentList {
-  experiments: Experiment[];
+  experiments: Experiment[] | null;
+}
+
+export interface ExperimentLoad {
+  profile: string;
+  process_count?: number;
+  churn_rate?: number;
+  seed?: number;
 }
 
 export interface ExperimentRequest {
@@ -184,6 +193,7 @@ export interface ExperimentRequest {
   interval?: string;
   criteria?: Criteria;
   prices?: Prices;
+  load_sim?: ExperimentLoad;
   start?: boolean;
 }
 
@@ -213,7 +223,7 @@ export interface HostConfig {
 }
 
 export interface HostList {
-  hosts: HostStatus[];
+  hosts: HostStatus[] | null;
 }
 
 export interface HostStatus {
@@ -246,7 +256,7 @@ export interface Identity {
 }
 
 export interface IdentityList {
-  identities: Identity[];
+  identities: Identity[] | null;
 }
 
 export interface Info {
@@ -393,7 +403,7 @@ export interface Result {
   verdict: string;
   criterion: string;
   detail: string;
-  kpis: KPITest[];
+  kpis: KPITest[] | null;
   reduction_pct: number;
   critical_retention_pct: number;
   input_identical_intervals: number;
@@ -415,7 +425,7 @@ export interface RollbackRequest {
 export interface Series {
   kpi: string;
   variant: string;
-  points: Point[];
+  points: Point[] | null;
 }
 
 export interface Target {
@@ -429,14 +439,15 @@ export interface Template {
   description: string;
   when_to_use: string;
   expected_reduction: string;
-  params: Param[];
-  processors: string[];
+  params: Param[] | null;
+  processors: string[] | null;
 }
 
 export interface Transition {
   status: string;
   at: string;
   reason?: string;
+  by?: string;
 }
 
 export interface ValidateRequest {
@@ -445,7 +456,7 @@ export interface ValidateRequest {
 
 export interface Validation {
   valid: boolean;
-  problems: PipelinesProblem[];
+  problems: PipelinesProblem[] | null;
 }
 
 export interface Variant {
@@ -469,6 +480,6 @@ export interface Version {
 export interface VersionList {
   deployment: string;
   current: number;
-  versions: Version[];
+  versions: Version[] | null;
 }
 

@@ -27,21 +27,42 @@ export function useEvents(f: (e: StreamEvent) => void) {
   useEffect(() => live.on((e) => ref.current(e)), []);
 }
 
-/** Loads data with load() now and whenever reload() is called. */
+/**
+ * Loads data with load() now, when deps change, and whenever reload() is
+ * called. A reload never discards an answer in flight (under a burst of
+ * events the page would otherwise never show one); only an answer older than
+ * one already shown, or asked for other deps, is dropped.
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T; error?: string; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: string }>({});
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let alive = true;
-    load().then(
-      (data) => alive && setState({ data }),
-      (err) => alive && setState((s) => ({ data: s.data, error: errorText(err) })),
+  const seq = useRef(0); // requests made
+  const shown = useRef(0); // newest request whose answer is shown
+  const base = useRef(0); // requests up to this one were for older deps
+  const mounted = useRef(true);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  useEffect(() => () => void (mounted.current = false), []);
+  const run = useRef(() => {
+    const n = ++seq.current;
+    const fresh = () => mounted.current && n > shown.current && n > base.current;
+    loadRef.current().then(
+      (data) => {
+        if (!fresh()) return;
+        shown.current = n;
+        setState({ data });
+      },
+      (err) => {
+        if (!fresh()) return;
+        shown.current = n;
+        setState((s) => ({ data: s.data, error: errorText(err) }));
+      },
     );
-    return () => {
-      alive = false;
-    };
-  }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
+  }).current;
+  useEffect(() => {
+    base.current = seq.current;
+    run();
+  }, deps);
+  return { ...state, reload: run };
 }
 
 export function errorText(err: unknown): string {

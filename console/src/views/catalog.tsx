@@ -53,7 +53,7 @@ function initial(p: Param): string | boolean {
 /** Converts form values into the API's typed params; empty means "default". */
 export function toParams(t: Template, v: Values): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const p of t.params) {
+  for (const p of t.params ?? []) {
     const x = v[p.name];
     if (x === undefined || x === '') continue;
     if (p.type === 'bool') {
@@ -108,7 +108,7 @@ function ParamInput({ p, value, set }: { p: Param; value: string | boolean; set:
       <td>
         <code>{p.type}</code>
       </td>
-      <td>
+      <td class="wrap">
         <code>{paramText(p.default) || '–'}</code>
       </td>
       <td>{fmtBounds(p) || '–'}</td>
@@ -119,7 +119,7 @@ function ParamInput({ p, value, set }: { p: Param; value: string | boolean; set:
 
 export function TemplatePage({ name }: { name: string }) {
   const cat = useLoad(() => get<Catalog>('/api/v1/catalog'), []);
-  const t = cat.data?.templates.find((x) => x.name === name);
+  const t = cat.data?.templates?.find((x) => x.name === name);
   if (cat.error) return <ErrorText text={cat.error} />;
   if (!cat.data) return <p class="muted">Loading…</p>;
   if (!t) return <p class="error">No template {name} in the catalog.</p>;
@@ -127,7 +127,7 @@ export function TemplatePage({ name }: { name: string }) {
 }
 
 function TemplateForm({ t, destTypes }: { t: Template; destTypes: string[] }) {
-  const [values, setValues] = useState<Values>(() => Object.fromEntries(t.params.map((p) => [p.name, initial(p)])));
+  const [values, setValues] = useState<Values>(() => Object.fromEntries((t.params ?? []).map((p) => [p.name, initial(p)])));
   const [depName, setDepName] = useState('');
   const [hosts, setHosts] = useState('');
   const [selector, setSelector] = useState('');
@@ -199,7 +199,7 @@ function TemplateForm({ t, destTypes }: { t: Template; destTypes: string[] }) {
               </tr>
             </thead>
             <tbody>
-              {t.params.map((p) => (
+              {(t.params ?? []).map((p) => (
                 <ParamInput p={p} value={values[p.name]} set={(v) => setValues({ ...values, [p.name]: v })} />
               ))}
             </tbody>

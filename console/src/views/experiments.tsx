@@ -57,7 +57,7 @@ export function Experiments() {
                   <Badge status={x.status} />
                   {x.reason && <div class="muted small">{x.reason}</div>}
                 </td>
-                <td>{x.variants.map((v) => `${v.name}: ${v.template}`).join(', ')}</td>
+                <td>{(x.variants ?? []).map((v) => `${v.name}: ${v.template}`).join(', ')}</td>
                 <td>{(x.hosts ?? []).map((h) => h.host).join(', ') || '–'}</td>
                 <td>{x.samples}</td>
                 <td>{(x.verdicts ?? []).map((r) => `${r.variant}: ${r.verdict}`).join(', ') || '–'}</td>
@@ -91,7 +91,7 @@ export function parseParams(s: string): Record<string, unknown> {
 
 function CreateExperiment({ done }: { done: () => void }) {
   const cat = useLoad(() => get<Catalog>('/api/v1/catalog'), []);
-  const [f, setF] = useState({ name: '', hosts: '', selector: '', baseline: '', baselineParams: '', candidate: 'process-topk-v1', candidateParams: 'k=10', duration: '30m', warmup: '1m', interval: '1m', minReduction: '', start: true });
+  const [f, setF] = useState({ name: '', hosts: '', selector: '', baseline: '', baselineParams: '', candidate: 'process-topk-v1', candidateParams: 'k=10', duration: '30m', warmup: '1m', interval: '1m', minReduction: '', maxCPU: '', alpha: '', minSamples: '', pricePoints: '', priceSeries: '', loadProfile: '', loadCount: '', loadSeed: '', start: true });
   const [msg, setMsg] = useState<{ ok?: string; error?: string }>({});
   const set = (k: keyof typeof f) => (e: Event) => {
     const el = e.currentTarget as HTMLInputElement;
@@ -118,7 +118,12 @@ function CreateExperiment({ done }: { done: () => void }) {
         start: f.start,
       };
       if (f.baseline) body.baseline = { template: f.baseline, params: parseParams(f.baselineParams) };
-      if (f.minReduction) body.criteria = { min_reduction_pct: Number(f.minReduction) };
+      const num = (v: string) => (v === '' ? undefined : Number(v));
+      const criteria = { min_reduction_pct: num(f.minReduction), max_cpu_increase_pct: num(f.maxCPU), alpha: num(f.alpha), min_samples: num(f.minSamples) };
+      if (Object.values(criteria).some((v) => v !== undefined)) body.criteria = criteria;
+      const prices = { per_million_datapoints: num(f.pricePoints), per_active_series: num(f.priceSeries) };
+      if (Object.values(prices).some((v) => v !== undefined)) body.prices = prices;
+      if (f.loadProfile) body.load_sim = { profile: f.loadProfile, process_count: num(f.loadCount), seed: num(f.loadSeed) };
       const x = await post<Experiment>('/api/v1/experiments', body);
       setMsg({ ok: `Experiment ${x.name} created (${x.status}).` });
       done();
@@ -176,6 +181,36 @@ function CreateExperiment({ done }: { done: () => void }) {
           Least reduction to promote (%) <input name="minReduction" type="number" min="0" max="100" value={f.minReduction} onInput={set('minReduction')} placeholder="20" />
         </label>
         <label>
+          Largest collector CPU increase (%) <input name="maxCPU" type="number" min="0" value={f.maxCPU} onInput={set('maxCPU')} placeholder="50" />
+        </label>
+        <label>
+          Significance level (after Holm) <input name="alpha" type="number" min="0" max="1" step="any" value={f.alpha} onInput={set('alpha')} placeholder="0.05" />
+        </label>
+        <label>
+          Paired intervals needed for a verdict <input name="minSamples" type="number" min="1" value={f.minSamples} onInput={set('minSamples')} placeholder="10" />
+        </label>
+        <label>
+          Price of a million data points <input name="pricePoints" type="number" min="0" step="any" value={f.pricePoints} onInput={set('pricePoints')} placeholder="0.10" />
+        </label>
+        <label>
+          Monthly price of an active series <input name="priceSeries" type="number" min="0" step="any" value={f.priceSeries} onInput={set('priceSeries')} placeholder="0.002" />
+        </label>
+        <label>
+          Synthetic load while it runs{' '}
+          <select name="loadProfile" value={f.loadProfile} onChange={set('loadProfile')}>
+            <option value="">none</option>
+            <option value="realistic">realistic</option>
+            <option value="high-cardinality">high-cardinality</option>
+            <option value="process-churn">process-churn</option>
+          </select>
+        </label>
+        <label>
+          Load processes <input name="loadCount" type="number" min="1" value={f.loadCount} onInput={set('loadCount')} placeholder="profile default" />
+        </label>
+        <label>
+          Load seed <input name="loadSeed" type="number" value={f.loadSeed} onInput={set('loadSeed')} />
+        </label>
+        <label>
           <span>
             <input type="checkbox" name="start" checked={f.start} onChange={set('start')} /> start at once
           </span>
@@ -205,7 +240,7 @@ export function kpiCharts(c: Comparison): { kpi: string; series: Series[] }[] {
   const by = new Map<string, Series[]>();
   for (const s of c.series ?? []) {
     const l = by.get(s.kpi) ?? [];
-    l.push({ label: s.variant, points: s.points.map((p) => [Math.floor(Date.parse(p.time) / 1000), p.value]) });
+    l.push({ label: s.variant, points: (s.points ?? []).map((p) => [Math.floor(Date.parse(p.time) / 1000), p.value]) });
     by.set(s.kpi, l);
   }
   return [...by.entries()].map(([kpi, series]) => ({ kpi, series }));
@@ -239,7 +274,7 @@ export function ExperimentPage({ id }: { id: string }) {
             )}
           </p>
           <div class="row-actions">
-            {c.results.map((r) => (
+            {(c.results ?? []).map((r) => (
               <ConfirmButton
                 label={`Promote ${r.variant}`}
                 testid={'promote-' + r.variant}
@@ -265,7 +300,7 @@ export function ExperimentPage({ id }: { id: string }) {
             </button>
           </div>
           <h2>Verdicts</h2>
-          {c.results.map((r) => (
+          {(c.results ?? []).map((r) => (
             <div data-testid={'verdict-' + r.variant}>
               <p>
                 <Badge status={r.verdict} /> <b>{r.variant}</b>: {r.criterion}. {r.detail} Reduction {fmtNum(r.reduction_pct, 1)}%, critical retention {fmtNum(r.critical_retention_pct, 1)}%, {r.input_identical_intervals} of {r.intervals} intervals with identical input; cost {fmtNum(r.baseline_cost_month, 2)} → {fmtNum(r.candidate_cost_month, 2)} per month.
@@ -288,7 +323,7 @@ export function ExperimentPage({ id }: { id: string }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {r.kpis.map((k) => (
+                    {(r.kpis ?? []).map((k) => (
                       <tr>
                         <th scope="row">{kpiTitles[k.kpi] ?? k.kpi}{k.unit ? ` (${k.unit})` : ''}</th>
                         <td class="num">{fmtNum(k.baseline_mean)}</td>
@@ -309,7 +344,7 @@ export function ExperimentPage({ id }: { id: string }) {
               </div>
             </div>
           ))}
-          {c.results.length === 0 && <p class="muted">No verdict yet: the experiment has too few samples.</p>}
+          {(c.results ?? []).length === 0 && <p class="muted">No verdict yet: the experiment has too few samples.</p>}
           <h2>Variants over time</h2>
           <div class="charts">
             {kpiCharts(c).map((k) => (

@@ -7,7 +7,7 @@
 //
 // It reads the types by reflection, following encoding/json's rules: the
 // json tag names a field, omitempty/omitzero (or a pointer) make it
-// optional, embedded structs are flattened, time.Time and anything with its
+// optional, a slice or map without omitempty may be null, embedded structs are flattened, time.Time and anything with its
 // own JSON or text marshalling is a string, json.RawMessage and any are
 // unknown.
 package main
@@ -37,7 +37,7 @@ var Roots = []any{
 	api.VersionList{}, api.DeploymentConfig{}, api.Variant{}, api.Criteria{}, api.Prices{}, api.ExperimentRequest{},
 	api.Transition{}, api.ExperimentHost{}, api.Experiment{}, api.Promotion{}, api.ExperimentList{}, api.PromoteRequest{},
 	api.KPITest{}, api.Result{}, api.Point{}, api.Series{}, api.Comparison{}, api.Identity{}, api.IdentityList{}, api.Job{},
-	api.JobRequest{}, api.Profile{}, api.Problem{}, api.Event{},
+	api.JobRequest{}, api.Profile{}, api.Problem{}, api.Event{}, api.ExperimentLoad{},
 }
 
 const Output = "console/src/api.gen.ts"
@@ -169,6 +169,8 @@ func (g *gen) fields(b *strings.Builder, t reflect.Type) error {
 		q := ""
 		if optional {
 			q = "?"
+		} else if k := f.Type.Kind(); k == reflect.Slice && f.Type.Elem().Kind() != reflect.Uint8 || k == reflect.Map {
+			ts += " | null" // encoding/json writes a nil slice or map as null
 		}
 		fmt.Fprintf(b, "  %s%s: %s;\n", name, q, ts)
 	}

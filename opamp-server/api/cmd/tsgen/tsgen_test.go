@@ -76,7 +76,7 @@ func TestMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "export interface Doc {\n  a: string;\n  n: number;\n  o?: string;\n  p?: Inner;\n  l: Inner[];\n  m?: Record<string, unknown>;\n  s: Record<string, boolean[]>;\n}\n"
+	want := "export interface Doc {\n  a: string;\n  n: number;\n  o?: string;\n  p?: Inner;\n  l: Inner[] | null;\n  m?: Record<string, unknown>;\n  s: Record<string, boolean[]> | null;\n}\n"
 	if !strings.Contains(string(src), want) || !strings.Contains(string(src), "export interface Inner {\n  a: string;\n}\n") {
 		t.Fatalf("generated:\n%s", src)
 	}
