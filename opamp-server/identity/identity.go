@@ -269,8 +269,15 @@ func (r *Registry) ClaimHost(ctx context.Context, uid, host string) (Claim, erro
 	if host == "" {
 		return Claim{}, nil
 	}
-	if err := r.st.SetClaimedHost(ctx, uid, host); err != nil {
+	// Every (re)connect claims again: write only what changed.
+	c, err := r.st.GetCredential(ctx, uid)
+	if err != nil {
 		return Claim{}, err
+	}
+	if c.ClaimedHost != host {
+		if err := r.st.SetClaimedHost(ctx, uid, host); err != nil {
+			return Claim{}, err
+		}
 	}
 	b, err := r.st.BindHost(ctx, host, uid, r.now().UTC())
 	if err != nil {

@@ -155,11 +155,18 @@ func (s *Store) BindHost(ctx context.Context, host, uid string, at time.Time) (s
 	if host == "" || uid == "" {
 		return store.HostBinding{}, errors.New("host binding without host name or instance uid")
 	}
+	// Read first: every reconnect claims again, and a bound name (the
+	// usual case) needs no write.
+	const sel = `SELECT host_name, instance_uid, bound_at FROM host_bindings WHERE host_name = ?`
+	b, err := scanBinding(s.db.QueryRowContext(ctx, s.q(sel), host))
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return b, err
+	}
 	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO host_bindings (host_name, instance_uid, bound_at) VALUES (?, ?, ?)
 ON CONFLICT (host_name) DO NOTHING`), host, uid, at.UnixNano()); err != nil {
 		return store.HostBinding{}, err
 	}
-	return scanBinding(s.db.QueryRowContext(ctx, s.q(`SELECT host_name, instance_uid, bound_at FROM host_bindings WHERE host_name = ?`), host))
+	return scanBinding(s.db.QueryRowContext(ctx, s.q(sel), host))
 }
 
 // MoveHostBinding implements store.IdentityStore.
