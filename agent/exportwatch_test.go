@@ -123,7 +123,7 @@ service:
 	conn := srv.conn
 	srv.mu.Unlock()
 	srv.send(conn, &protobufs.ServerToAgent{
-		RemoteConfig: &protobufs.AgentRemoteConfig{Config: &protobufs.AgentConfigMap{ConfigMap: map[string]*protobufs.AgentConfigFile{"": {Body: []byte(body)}}}, ConfigHash: sum[:]},
+		RemoteConfig:  &protobufs.AgentRemoteConfig{Config: &protobufs.AgentConfigMap{ConfigMap: map[string]*protobufs.AgentConfigFile{"": {Body: []byte(body)}}}, ConfigHash: sum[:]},
 		CustomMessage: &protobufs.CustomMessage{Capability: agent.RetryCapability, Type: agent.RetryType, Data: []byte(hex.EncodeToString(sum[:]))},
 	})
 	srv.waitStatus(t, hash, protobufs.RemoteConfigStatuses_RemoteConfigStatuses_APPLIED, 60*time.Second)
