@@ -481,3 +481,34 @@ func writeTokenFile(cfg server.Config, tok string) error {
 	}
 	return os.Rename(tmp, p)
 }
+
+// An agent that cannot take a credential (no AcceptsOpAMPConnectionSettings)
+// is refused on enrolment, with a message that says why, and nothing of it
+// is enrolled.
+func TestEnrolmentNeedsConnectionSettingsCapability(t *testing.T) {
+	ts := startServer(t, newConfig(t))
+	c, _, err := websocket.DefaultDialer.Dial(ts.OpAMPURL(), http.Header{"Authorization": {"Bearer " + ts.EnrollmentToken()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	uid := uuid.Must(uuid.NewV7())
+	caps := uint64(agentsim.Capabilities) &^ uint64(protobufs.AgentCapabilities_AgentCapabilities_AcceptsOpAMPConnectionSettings)
+	b, _ := proto.Marshal(&protobufs.AgentToServer{InstanceUid: uid[:], Capabilities: caps})
+	if err := c.WriteMessage(websocket.BinaryMessage, append([]byte{0}, b...)); err != nil {
+		t.Fatal(err)
+	}
+	a := &rawAgent{conn: c, uid: uid}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r, err := a.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.GetErrorResponse().GetErrorMessage(), "AcceptsOpAMPConnectionSettings") || credentialOf(r) != "" {
+		t.Fatalf("answer to an agent that cannot take a credential: %v", r)
+	}
+	out := ts.mustCall(t, "GET", "/api/v1/identities", nil, 200)
+	if ids, _ := out["identities"].([]any); len(ids) != 0 {
+		t.Fatalf("enrolled anyway: %v", out)
+	}
+}
