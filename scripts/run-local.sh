@@ -68,6 +68,7 @@ loop_pid=$!
 cat <<MSG
 
 Phoenix is running: server http://$HTTP_ADDR (OpAMP ws://$OPAMP_ADDR/v1/opamp), one agent on $(hostname).
+Web console: http://$HTTP_ADDR/ (sign in with the token in $DATA/api-token).
 The CLI reads its token from $DATA/api-token. In another terminal, from this directory$( [ "$DATA" = data ] || printf ' (after export PHOENIX_DATA_DIR=%s)' "$DATA"):
 
   bin/phoenix agent list
