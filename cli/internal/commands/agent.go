@@ -83,7 +83,12 @@ func newAgentListCmd(app *App) *cobra.Command {
 					if msg == "" && a.Health != nil {
 						msg = a.Health.LastError
 					}
-					t.StyledRow(output.Cell{Text: a.HostName}, output.Cell{Text: shortUID(a.InstanceUID)}, output.Cell{Text: h, Style: hs},
+					host := output.Cell{Text: a.HostName}
+					if a.HostName == "" && a.PendingHost != "" {
+						// Another agent holds the name: `phoenix agent pending`.
+						host = output.Cell{Text: a.PendingHost + " (pending approval)", Style: output.Warn}
+					}
+					t.StyledRow(host, output.Cell{Text: shortUID(a.InstanceUID)}, output.Cell{Text: h, Style: hs},
 						output.Cell{Text: a.Status.Status, Style: statusStyle(a.Status.Status)}, output.Cell{Text: a.Status.Deployment},
 						output.Cell{Text: versionText(a.Status.Version)}, output.Cell{Text: ago(a.LastSeen)}, output.Cell{Text: msg})
 				}

@@ -20,6 +20,9 @@ func TestAgentPendingApproveRevoke(t *testing.T) {
 		pending = e.run("agent", "pending")
 		return pending.code == 0 && strings.Contains(pending.out, second.UID().String()) && strings.Contains(pending.out, first.UID().String()), pending.String()
 	})
+	if r := e.must(0, "agent", "list"); !strings.Contains(r.out, "web-1 (pending approval)") {
+		t.Fatalf("agent list does not say the second agent waits:\n%s", r.out)
+	}
 	if strings.Contains(pending.out, "bound\n") {
 		t.Fatalf("pending lists a bound agent:\n%s", pending.out)
 	}
