@@ -412,6 +412,16 @@ func TestInstallUpgradeRemoveOnCleanRoot(t *testing.T) {
 		})
 	}
 	waitApplied("the packaged agent enrols and applies the deployment")
+	// The figures behind the chart's requests: resident memory of the agent
+	// and of its collector running process-topk-v1 on this host.
+	for _, p := range running(root + "/usr/bin/") {
+		pid := strings.Fields(p)[0]
+		status, _ := os.ReadFile("/proc/" + pid + "/status")
+		if m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(status); m != nil {
+			kb, _ := strconv.Atoi(string(m[1]))
+			t.Logf("RSS %s: %.1f MiB", filepath.Base(strings.Fields(p)[1]), float64(kb)/1024)
+		}
+	}
 	dataDir := filepath.Join(root, "var/lib/phoenix/agent")
 	uidBefore, _ := os.ReadFile(filepath.Join(dataDir, "instance_uid"))
 	lastWorking, err := os.ReadFile(filepath.Join(dataDir, "config/last_working.json"))
