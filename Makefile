@@ -59,7 +59,7 @@ console-test: $(CONSOLE_STAMP)
 ## build: every binary (the console first: phoenix-server embeds it)
 build: otelcol console
 	@mkdir -p $(BIN)
-	@for cmd in $$(ls -d */cmd/* cmd/* 2>/dev/null | grep -v '^cmd/phoenix-otelcol$$'); do \
+	@for cmd in $$(ls -d */cmd/* cmd/* 2>/dev/null | grep -v -e '^cmd/phoenix-otelcol$$' -e '^deploy/'); do \
 		if ls $$cmd/*.go >/dev/null 2>&1; then \
 			echo "go build $$cmd"; \
 			$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$(basename $$cmd) ./$$cmd || exit 1; \

@@ -26,6 +26,21 @@ type Service struct {
 
 	layerMu sync.RWMutex
 	layers  []Layer
+
+	// refer turns secret values into the references the store hands out
+	// (secrets.Box.ReferSpec), for comparing a spec given in clear.
+	refer func(store.DeploymentSpec) store.DeploymentSpec
+}
+
+// SetSecretReferrer makes unchanged-spec checks compare a spec's secrets as
+// the store hands them out (their references), not in clear.
+func (s *Service) SetSecretReferrer(f func(store.DeploymentSpec) store.DeploymentSpec) { s.refer = f }
+
+func (s *Service) referred(spec store.DeploymentSpec) store.DeploymentSpec {
+	if s.refer == nil {
+		return spec
+	}
+	return s.refer(spec)
 }
 
 // New makes a Service; staleAfter marks HTTP-polling agents offline after

@@ -62,7 +62,7 @@ func (s *Service) Deploy(ctx context.Context, name string, spec store.Deployment
 	}
 	v, err := s.store.CreateDeployment(ctx, name, spec, conflictCheck(spec.Target))
 	if errors.Is(err, store.ErrExists) {
-		if cur, gerr := s.store.GetDeployment(ctx, name); gerr == nil && SameSpec(cur.Current.Spec, spec) {
+		if cur, gerr := s.store.GetDeployment(ctx, name); gerr == nil && SameSpec(cur.Current.Spec, s.referred(spec)) {
 			return Outcome{Version: cur.Current, Unchanged: true}, nil
 		}
 	}
@@ -87,7 +87,7 @@ func (s *Service) Revise(ctx context.Context, name string, expect int, spec stor
 	if err != nil {
 		return Outcome{}, storeError(err)
 	}
-	if SameSpec(cur.Current.Spec, spec) {
+	if SameSpec(cur.Current.Spec, s.referred(spec)) {
 		return Outcome{Version: cur.Current, Unchanged: true}, nil
 	}
 	v, err := s.store.AddDeploymentVersion(ctx, name, expect, spec, 0, conflictCheck(spec.Target))

@@ -127,3 +127,23 @@ func (s *Store) ListDeploymentVersions(ctx context.Context, name string) ([]stor
 	}
 	return vs, nil
 }
+
+// ReferSpec is spec as the store hands it out: every secret header value
+// replaced by its reference (deterministic for a value under this key), so
+// a spec given in clear compares equal to the stored one it matches (an
+// unchanged redeploy stays one version).
+func (b *Box) ReferSpec(spec store.DeploymentSpec) store.DeploymentSpec {
+	if len(spec.Destination.Headers) == 0 {
+		return spec
+	}
+	h := make(map[string]string, len(spec.Destination.Headers))
+	for k, v := range spec.Destination.Headers {
+		if _, known := b.valueOf(v); known || hostEnvRef.MatchString(v) {
+			h[k] = v
+			continue
+		}
+		h[k] = b.Reference(k, v)
+	}
+	spec.Destination.Headers = h
+	return spec
+}

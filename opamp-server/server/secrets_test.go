@@ -120,3 +120,27 @@ func TestNoSecretAnywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Deploying the same spec again, destination key in clear, changes nothing:
+// the server compares it as it stores it (its reference).
+func TestUnchangedDeployWithSecretIsOneVersion(t *testing.T) {
+	ts := startServer(t, newConfig(t))
+	body := deploymentBody("web", "web-1")
+	body["destination"] = map[string]any{"type": "otlphttp", "endpoint": "https://metrics.example.invalid", "headers": map[string]any{"X-Api-Key": "same-key-0123456789"}}
+	ts.mustCall(t, "POST", "/api/v1/deployments", body, 201)
+	ts.mustCall(t, "POST", "/api/v1/deployments", body, 200)
+	put := map[string]any{"template": body["template"], "params": body["params"], "destination": body["destination"], "target": body["target"]}
+	ts.mustCall(t, "PUT", "/api/v1/deployments/web", put, 200)
+	vs := ts.mustCall(t, "GET", "/api/v1/deployments/web/versions", nil, 200)
+	if n := len(vs["versions"].([]any)); n != 1 {
+		t.Fatalf("%d versions after two unchanged deploys: %v", n, vs)
+	}
+	// A new key is a change.
+	body["destination"].(map[string]any)["headers"] = map[string]any{"X-Api-Key": "other-key-0123456789"}
+	put["destination"] = body["destination"]
+	ts.mustCall(t, "PUT", "/api/v1/deployments/web", put, 200)
+	vs = ts.mustCall(t, "GET", "/api/v1/deployments/web/versions", nil, 200)
+	if n := len(vs["versions"].([]any)); n != 2 {
+		t.Fatalf("%d versions after a key change, want 2", n)
+	}
+}

@@ -270,6 +270,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.fleet = newFleet(s) // its writer writes to the store itself
 	s.store = readYourWrites{Store: s.store, w: s.fleet.writer}
 	s.deployments = deployment.New(s.store, cfg.AgentStaleAfter)
+	s.deployments.SetSecretReferrer(s.secrets.ReferSpec)
 	// The load simulation loop learns of job, agent and deployment writes
 	// (this and other replicas) through the store's notifications.
 	s.loadSimChanges = make(chan store.Change, 64)
