@@ -57,10 +57,10 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/catalog/{template}/render", true, s.renderTemplate)
 	handle("POST /api/v1/validate", true, s.validate)
 	handle("GET /api/v1/deployments", true, s.listDeployments)
-	handle("POST /api/v1/deployments", true, s.createDeployment)
+	handle("POST /api/v1/deployments", true, s.idempotent(s.createDeployment))
 	handle("GET /api/v1/deployments/{name}", true, s.getDeployment)
-	handle("PUT /api/v1/deployments/{name}", true, s.updateDeployment)
-	handle("PATCH /api/v1/deployments/{name}", true, s.updateDeployment)
+	handle("PUT /api/v1/deployments/{name}", true, s.idempotent(s.updateDeployment))
+	handle("PATCH /api/v1/deployments/{name}", true, s.idempotent(s.updateDeployment))
 	handle("DELETE /api/v1/deployments/{name}", true, s.deleteDeployment)
 	handle("GET /api/v1/deployments/{name}/versions", true, s.listVersions)
 	handle("GET /api/v1/deployments/{name}/versions/{version}", true, s.getVersion)
@@ -371,7 +371,8 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.Target != nil {
 		spec.Target = fromAPITarget(*req.Target)
 	}
-	if _, err := s.deployments.Create(r.Context(), req.Name, spec); err != nil {
+	o, err := s.deployments.Deploy(r.Context(), req.Name, spec)
+	if err != nil {
 		return err
 	}
 	d, st, err := s.deployments.StatusByName(r.Context(), req.Name, false) // a summary: hosts are on GET .../status
@@ -379,7 +380,15 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/deployments/"+req.Name)
-	writeJSON(w, http.StatusCreated, viewDeployment(d, &st))
+	view, err := s.writeView(r, d, &st, o, spec.Target)
+	if err != nil {
+		return err
+	}
+	code := http.StatusCreated
+	if o.Unchanged {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, view)
 	return nil
 }
 
@@ -424,14 +433,19 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.ExpectedVersion != 0 {
 		expect = req.ExpectedVersion
 	}
-	if _, err := s.deployments.Update(r.Context(), name, expect, spec); err != nil {
+	o, err := s.deployments.Revise(r.Context(), name, expect, spec)
+	if err != nil {
 		return err
 	}
 	d, st, err := s.deployments.StatusByName(r.Context(), name, false) // a summary: hosts are on GET .../status
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 200, viewDeployment(d, &st))
+	view, err := s.writeView(r, d, &st, o, spec.Target)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, view)
 	return nil
 }
 
