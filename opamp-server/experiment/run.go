@@ -172,14 +172,15 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 		})
 		return err
 	case api.ExperimentRunning:
-		// Collect every interval that has ended (with half an interval of
-		// grace for the collectors' telemetry export), then judge.
+		// Collect every interval that has ended, one interval late: the
+		// collectors' telemetry export and the ingest may lag (a loaded
+		// host's figures arrived after half an interval in an e2e run).
 		total := int(dur / iv)
 		for r.NextInterval < total {
 			k := r.NextInterval
 			start := r.RunningSince.Add(time.Duration(k) * iv)
 			end := start.Add(iv)
-			if now.Before(end.Add(iv / 2)) {
+			if now.Before(end.Add(iv)) {
 				break
 			}
 			samples, err := m.collect(ctx, r, latest, k, start, end)
@@ -203,7 +204,7 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 			}
 			r = r2
 		}
-		if r.NextInterval >= total || now.Sub(r.RunningSince) > dur+2*iv {
+		if r.NextInterval >= total || now.Sub(r.RunningSince) > dur+3*iv {
 			return m.complete(ctx, name)
 		}
 	}
