@@ -59,7 +59,7 @@ criteria: {min_samples: 5}
 	}
 	e.must(0, "experiment", "start", "agg")
 	r = e.must(0, "experiment", "status", "agg")
-	if !strings.Contains(r.out, "deploying") || !strings.Contains(r.out, "pending") {
+	if !strings.Contains(r.out, "deploying") || !strings.Contains(r.out, "pending") { // the transitions so far, with times
 		t.Fatalf("status: %s", r)
 	}
 	// The host is taken; promote a missing variant; promote before completion.
@@ -122,7 +122,8 @@ criteria: {min_samples: 5}
 	if r := e.must(1, "experiment", "delete", "agg"); !strings.Contains(r.err, "--yes") {
 		t.Fatalf("delete without --yes: %s", r)
 	}
-	if r := e.must(0, "experiment", "list"); !strings.Contains(r.out, "deploying") {
+	var still api.Experiment
+	if r := e.must(0, "experiment", "status", "agg", "-o", "json"); json.Unmarshal([]byte(r.out), &still) != nil || !still.Active() {
 		t.Fatalf("a refused delete changed the experiment: %s", r)
 	}
 	e.must(0, "experiment", "delete", "agg", "--yes")
