@@ -54,6 +54,7 @@ func TestSeriesStayPut(t *testing.T) {
 				}
 				cfg := editConfig(t, r.YAML, func(m map[string]any) {
 					m["receivers"].(map[string]any)[idLoadGen].(map[string]any)["step"] = "10s"
+					withTelemetry(t, m) // its own port: the collectors run side by side
 				})
 				c := testutil.StartCollector(t, cfg)
 				want := *churnScrapes + 2
@@ -72,7 +73,7 @@ func TestSeriesStayPut(t *testing.T) {
 				t.Logf("%s\n%s", line("baseline", base), line(tmpl, cand))
 				if tmpl == TemplateAdaptiveFilter {
 					in, n := cand.processesInBand(2, 100*(1-0.10)/(1+0.10), 100)
-					t.Logf("adaptive-filter: processes per interval inside its band [%.1f, 100] in %d of %d intervals (%.0f%%)", 100*0.9/1.1, in, n, 100*float64(in)/float64(n))
+					t.Logf("adaptive-filter: processes per interval inside its band [%.1f, 100] in %d of %d intervals (%.0f%%)", 100*0.9/1.1, in, n, 100*float64(in)/float64(max(n, 1)))
 				}
 			})
 		}
@@ -127,6 +128,7 @@ func seriesByScrape(bs []pmetric.Metrics) scrapes {
 }
 
 func (s scrapes) meanPerScrape(skip int) float64 {
+	skip = min(skip, len(s.stamps))
 	n, sum := 0, 0
 	for _, ts := range s.stamps[skip:] {
 		sum += len(s.series[ts])
@@ -166,6 +168,7 @@ func (s scrapes) windowRatios(skip, w int) string {
 }
 
 func (s scrapes) processesInBand(skip int, lo, hi float64) (in, n int) {
+	skip = min(skip, len(s.stamps))
 	for _, ts := range s.stamps[skip:] {
 		p := float64(s.procs[ts])
 		if p >= lo && p <= hi {
