@@ -16,7 +16,7 @@ import (
 func newAgentCmd(app *App) *cobra.Command {
 	cmd := newGroup("agent", "The fleet: agents, their health and their config status", "")
 	cmd.Aliases = []string{"agents"}
-	cmd.AddCommand(newAgentListCmd(app), newAgentShowCmd(app), newAgentPendingCmd(app), newAgentApproveCmd(app), newAgentRevokeCmd(app))
+	cmd.AddCommand(newAgentListCmd(app), newAgentShowCmd(app), newAgentPendingCmd(app), newAgentApproveCmd(app), newAgentRevokeCmd(app), newAgentRetryCmd(app))
 	return cmd
 }
 
