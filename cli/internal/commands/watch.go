@@ -121,7 +121,7 @@ func (app *App) watchDeployment(parent context.Context, c *client.Client, p *out
 		if st.Final {
 			if st.Status == "failed" {
 				return &Error{Code: ExitError, Err: fmt.Errorf("deployment %s version %d failed on %d host(s)", name, st.Version, st.Counts["failed"]),
-					Hint: "failed hosts keep their last working config; fix the parameters and deploy again, or roll back"}
+					Hint: "phoenix-agent keeps its last working config on a failed host; fix the parameters and deploy again, roll back, or fix the host and run `phoenix agent retry <host>`"}
 			}
 			return nil
 		}
