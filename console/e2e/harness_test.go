@@ -192,7 +192,13 @@ func newBrowser(t *testing.T, width, height int) *browser {
 
 func (b *browser) run(t *testing.T, what string, actions ...chromedp.Action) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	b.runFor(t, 90*time.Second, what, actions...)
+}
+
+// runFor is run with a longer bound, for the scale test.
+func (b *browser) runFor(t *testing.T, d time.Duration, what string, actions ...chromedp.Action) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
 	if err := chromedp.Run(ctx, actions...); err != nil {
 		var html string
