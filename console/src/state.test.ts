@@ -51,6 +51,10 @@ describe('FleetState', () => {
     s.apply({ type: 'deployment.status', time: '', deployment: 'web', data: { hosts: [host('b', 'applied', { deployment: 'web', version: 2 })] } });
     expect(s.rows.get('b')!.status).toMatchObject({ status: 'applied', version: 2 });
     expect(n).toBe(3);
+    // The same status again changes no row.
+    const same = s.rows.get('b');
+    expect(s.apply({ type: 'deployment.status', time: '', deployment: 'web', data: { hosts: [host('b', 'applied', { deployment: 'web', version: 2 })] } })).toBe(false);
+    expect(s.rows.get('b')).toBe(same);
     // A new host appears from the stream alone.
     s.apply({ type: 'agent.updated', time: '', data: agent('c', { status: host('c', 'applying') }) });
     expect(s.rows.size).toBe(3);

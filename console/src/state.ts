@@ -131,6 +131,9 @@ export class FleetState {
         for (const h of d?.hosts ?? []) {
           if (!h || typeof h.host !== 'string') continue;
           const r = this.row(h.host);
+          // A status event lists every host of the deployment: keep the rows
+          // that did not change, so they are not rendered again.
+          if (sameStatus(r.status, h)) continue;
           this.rows.set(h.host, { ...r, status: h });
           any = true;
         }
@@ -194,6 +197,12 @@ export class FleetState {
     }
     this.changed();
   }
+}
+
+/** Whether two host statuses show the same thing. */
+export function sameStatus(a: HostStatus, b: HostStatus): boolean {
+  return a.status === b.status && a.deployment === b.deployment && a.version === b.version && a.error === b.error && a.detail === b.detail &&
+    a.connected === b.connected && a.reported_hash === b.reported_hash && a.last_seen === b.last_seen;
 }
 
 /** The rate per second of a cumulative counter over its last two buckets. */
