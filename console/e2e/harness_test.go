@@ -148,6 +148,12 @@ type browser struct {
 func newBrowser(t *testing.T, width, height int) *browser {
 	t.Helper()
 	exe := chromium(t)
+	// A fresh profile; removed after the browser's helpers let go of it
+	// (t.TempDir would fail the test when Chromium writes late).
+	profile, err := os.MkdirTemp("", "phoenix-console-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -156,7 +162,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(width, height),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -167,7 +173,13 @@ func newBrowser(t *testing.T, width, height int) *browser {
 			t.Logf("chromedp: %s", msg)
 		}
 	}))
-	t.Cleanup(func() { cancel(); cancelA() })
+	t.Cleanup(func() {
+		cancel()
+		cancelA()
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	b := &browser{ctx: ctx}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch ev := ev.(type) {
