@@ -85,8 +85,12 @@ type syncBuffer struct {
 	bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) { b.mu.Lock(); defer b.mu.Unlock(); return b.Buffer.Write(p) }
-func (b *syncBuffer) String() string              { b.mu.Lock(); defer b.mu.Unlock(); return b.Buffer.String() }
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.Buffer.String() }
 
 // cluster is the servers of one run and the tokens they share.
 type cluster struct {
@@ -422,7 +426,12 @@ func startAgents(t testing.TB, c *cluster, n int, prefix, fleet string, heartbea
 		var wg sync.WaitGroup
 		for _, a := range agents {
 			wg.Add(1)
-			go func() { defer wg.Done(); sctx, c := context.WithTimeout(ctx, 10*time.Second); defer c(); _ = a.Stop(sctx) }()
+			go func() {
+				defer wg.Done()
+				sctx, c := context.WithTimeout(ctx, 10*time.Second)
+				defer c()
+				_ = a.Stop(sctx)
+			}()
 		}
 		wg.Wait()
 	})
