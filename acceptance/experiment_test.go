@@ -390,7 +390,9 @@ func atP07ExperimentBadInput(t *testing.T) {
 	host := a.host("h")
 	ag := a.agent(host, harness.AgentOptions{})
 	a.deleteAtEnd("at-p07")
-	a.must("pipeline", "deploy", "process-baseline-v1", "--name", "at-p07", "--host", host, "--destination", "none", "--param", "collection_interval=10s", "--watch", "--timeout", "3m")
+	// The template's default collection interval, the candidates' too: a
+	// case must be refused for its own fault only.
+	a.must("pipeline", "deploy", "process-baseline-v1", "--name", "at-p07", "--host", host, "--destination", "none", "--watch", "--timeout", "3m")
 	var before api.ExperimentList
 	a.Require("experiment list", a.cli.JSON(a.ctx, &before, "experiment", "list"))
 	_, cfgBefore, err := ag.Collector()
@@ -407,10 +409,10 @@ func atP07ExperimentBadInput(t *testing.T) {
 	}
 	cases := []invalidCase{
 		{"unknown candidate template", create("--candidate", badTemplate), []string{badTemplate}},
-		{"unknown parameter", create("--candidate", "process-topk-v1", "--param", "candidate.nope=1"), []string{"nope"}},
-		{"parameter out of bounds", create("--candidate", "process-topk-v1", "--param", "candidate.k=0"), []string{"k"}},
+		{"unknown parameter", create("--candidate", "process-topk-v1", "--param", "candidate.nope=1"), []string{`"nope"`, "unknown parameter"}},
+		{"parameter out of bounds", create("--candidate", "process-topk-v1", "--param", "candidate.k=0"), []string{`"k"`, "range"}},
 		{"unknown baseline template", create("--baseline", "no-such-baseline", "--candidate", "process-topk-v1"), []string{"no-such-baseline"}},
-		{"interval below the server's resolution", create("--candidate", "process-topk-v1", "--interval", "1s"), []string{"interval"}},
+		{"interval below the server's resolution", create("--candidate", "process-topk-v1", "--interval", "1s"), []string{"interval", "shorter"}},
 		{"too few samples", create("--candidate", "process-topk-v1", "--min-samples", "1"), []string{"min_samples"}},
 		{"unknown scenario field", []string{"experiment", "create", "-f", scen}, []string{"candidat"}},
 		{"no host", []string{"experiment", "create", "at-p07-x", "--candidate", "process-topk-v1"}, []string{"target"}},
