@@ -412,8 +412,9 @@ func TestInstallUpgradeRemoveOnCleanRoot(t *testing.T) {
 		})
 	}
 	waitApplied("the packaged agent enrols and applies the deployment")
-	if n := len(running(root + "/usr/bin/phoenix-otelcol")); n != 1 {
-		t.Errorf("%d collectors of the root run under the agent, want 1 (the process check sees nothing?)", n)
+	// (A second one may be the agent validating a config with the binary.)
+	if n := len(running(root + "/usr/bin/phoenix-otelcol")); n == 0 {
+		t.Errorf("no collector of the root runs under the applied agent: the process checks below would see nothing")
 	}
 	// The figures behind the chart's requests: resident memory of the agent
 	// and of its collector running process-topk-v1 on this host.
