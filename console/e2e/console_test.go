@@ -84,7 +84,9 @@ func TestConsole(t *testing.T) {
 			t.Fatal("the page was reloaded")
 		}
 	}
-	row := func(host string) string { return `document.querySelector('tr[data-host=' + CSS.escape(` + jsString(host) + `) + ']')` }
+	row := func(host string) string {
+		return `document.querySelector('tr[data-host=' + CSS.escape(` + jsString(host) + `) + ']')`
+	}
 
 	t.Run("deployed pipelines show real state", func(t *testing.T) {
 		b.run(t, "rows", waitJS(row("sim-1")+`?.querySelector('.badge')?.textContent === 'applied'`, 30*time.Second),

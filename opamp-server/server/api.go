@@ -78,6 +78,7 @@ func (s *Server) routes() http.Handler {
 	s.experimentRoutes(handle)
 	s.identityRoutes(handle) // agents_api.go
 	s.loadSimRoutes(handle)
+	mountConsole(mux)
 	handle("/api/v1/", true, func(w http.ResponseWriter, r *http.Request) error {
 		return notFound(fmt.Sprintf("no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path))
 	})
@@ -109,7 +110,7 @@ func (s *Server) requireAPIToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
 		if tok == "" && r.URL.Path == "/api/v1/stream" {
-			tok = r.URL.Query().Get("access_token") // browsers cannot set headers on WebSockets
+			tok = subprotocolToken(r) // browsers cannot set headers on WebSockets; a token never goes in a URL
 		}
 		if !tokenEqual(tok, s.apiToken) {
 			s.metrics.authFailures.WithLabelValues("api").Inc()

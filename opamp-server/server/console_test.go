@@ -45,10 +45,16 @@ func TestStreamSubprotocolToken(t *testing.T) {
 	}
 
 	for name, try := range map[string]func() (*websocket.Conn, *http.Response, error){
-		"wrong token":        func() (*websocket.Conn, *http.Response, error) { return dial(url, server.StreamProtocol, tokenProto("nope")) },
-		"not base64":         func() (*websocket.Conn, *http.Response, error) { return dial(url, server.StreamProtocol, "phoenix.bearer.!!") },
-		"no token":           func() (*websocket.Conn, *http.Response, error) { return dial(url, server.StreamProtocol) },
-		"token in the query": func() (*websocket.Conn, *http.Response, error) { return dial(url+"?access_token="+ts.APIToken(), server.StreamProtocol) },
+		"wrong token": func() (*websocket.Conn, *http.Response, error) {
+			return dial(url, server.StreamProtocol, tokenProto("nope"))
+		},
+		"not base64": func() (*websocket.Conn, *http.Response, error) {
+			return dial(url, server.StreamProtocol, "phoenix.bearer.!!")
+		},
+		"no token": func() (*websocket.Conn, *http.Response, error) { return dial(url, server.StreamProtocol) },
+		"token in the query": func() (*websocket.Conn, *http.Response, error) {
+			return dial(url+"?access_token="+ts.APIToken(), server.StreamProtocol)
+		},
 	} {
 		c, resp, err := try()
 		if err == nil {

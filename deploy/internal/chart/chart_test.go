@@ -83,7 +83,7 @@ func render(t *testing.T, vals map[string]any) (rendered, error) {
 }
 
 var valueSets = map[string]map[string]any{
-	"default (SQLite)": {},
+	"default (SQLite)":  {},
 	"postgres replicas": {"server": map[string]any{"replicas": 3, "store": map[string]any{"postgres": map[string]any{"dsnSecret": "phoenix-pg"}}}},
 	"existing tokens":   {"tokens": map[string]any{"existingSecret": "my-tokens"}, "agent": map[string]any{"serverURL": "wss://phoenix.example:4320/v1/opamp"}},
 	"agent only":        {"server": map[string]any{"enabled": false}, "agent": map[string]any{"serverURL": "wss://phoenix.example:4320/v1/opamp"}},

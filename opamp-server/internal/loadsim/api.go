@@ -1,7 +1,6 @@
 package loadsim
 
 import (
-
 	"github.com/phoenix-otel/phoenix/loadgen"
 )
 
@@ -44,4 +43,3 @@ func Profiles() []ProfileInfo {
 	}
 	return out
 }
-
