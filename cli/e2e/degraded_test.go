@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/phoenix-otel/phoenix/agent"
 	"github.com/phoenix-otel/phoenix/internal/testutil"
-	"github.com/phoenix-otel/phoenix/opamp-server/server"
 )
 
 // Exports that fail show, end to end: a deployment whose every export fails
@@ -26,20 +23,9 @@ import (
 func TestFailingExportsReadDegraded(t *testing.T) {
 	bin := testutil.OtelcolBinary(t)
 	dir := t.TempDir()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := e2eLogger()
 	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{OpAMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DataDir: filepath.Join(dir, "server"), ServerID: "e2e-degraded", Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = srv.Stop(c)
-	})
+	srv := startServer(t, dir, "e2e-degraded", logger)
 	host := "degraded-" + strconv.Itoa(os.Getpid())
 	a, err := agent.New(agent.Config{
 		ServerURL: srv.OpAMPURL(), Token: srv.EnrollmentToken(), DataDir: filepath.Join(dir, "agent"), CollectorPath: bin,

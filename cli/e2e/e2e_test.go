@@ -7,8 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +23,6 @@ import (
 	"github.com/phoenix-otel/phoenix/cli/internal/commands"
 	"github.com/phoenix-otel/phoenix/internal/testutil"
 	"github.com/phoenix-otel/phoenix/loadgen"
-	"github.com/phoenix-otel/phoenix/opamp-server/server"
 )
 
 // TestMain lets this test binary double as a load process: the agent's
@@ -86,25 +83,11 @@ func TestEndToEnd(t *testing.T) {
 	bin := testutil.OtelcolBinary(t)
 	requireProcessor(t, bin, strings.TrimSuffix(templateProcessor, "/"))
 	dir := t.TempDir()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("PHOENIX_E2E_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
+	logger := e2eLogger()
 	ctx := context.Background()
 
 	// phoenix-server, SQLite in a temp dir, loopback ports.
-	srv, err := server.New(ctx, server.Config{OpAMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DataDir: filepath.Join(dir, "server"), ServerID: "e2e", Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = srv.Stop(c)
-	})
+	srv := startServer(t, dir, "e2e", logger)
 
 	// phoenix-agent supervising the built collector on this host.
 	host := "e2e-" + strconv.Itoa(os.Getpid())

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,23 +91,9 @@ func startStack(t *testing.T) *stack {
 	requireProcessor(t, bin, "topk")
 	requireProcessor(t, bin, "cardinality")
 	dir := t.TempDir()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("PHOENIX_E2E_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
+	logger := e2eLogger()
 	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{OpAMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DataDir: filepath.Join(dir, "server"), ServerID: "e2e-exp", Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = srv.Stop(c)
-	})
+	srv := startServer(t, dir, "e2e-exp", logger)
 	host := "e2e-exp-" + strconv.Itoa(os.Getpid())
 	a, err := agent.New(agent.Config{
 		ServerURL: srv.OpAMPURL(), Token: srv.EnrollmentToken(), DataDir: filepath.Join(dir, "agent"), CollectorPath: bin,
