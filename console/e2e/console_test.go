@@ -268,10 +268,10 @@ func TestConsole(t *testing.T) {
 		b.run(t, "wide again", chromedp.EmulateViewport(1280, 800))
 	})
 
-	if len(b.dialogs) > 0 {
-		t.Fatalf("the page opened dialogs (script ran): %v", b.dialogs)
+	if len(b.Dialogs()) > 0 {
+		t.Fatalf("the page opened dialogs (script ran): %v", b.Dialogs())
 	}
-	if len(b.problems) > 0 {
-		t.Fatalf("the page logged problems: %v", b.problems)
+	if len(b.Problems()) > 0 {
+		t.Fatalf("the page logged problems: %v", b.Problems())
 	}
 }

@@ -108,7 +108,7 @@ func TestConsoleExperiment(t *testing.T) {
 	if after.Version != before.Version+1 || after.Template != "process-aggregated-v1" {
 		t.Fatalf("after promote the deployment is version %d template %s (was version %d)", after.Version, after.Template, before.Version)
 	}
-	if len(b.dialogs) > 0 || len(b.problems) > 0 {
-		t.Fatalf("dialogs %v, problems %v", b.dialogs, b.problems)
+	if len(b.Dialogs()) > 0 || len(b.Problems()) > 0 {
+		t.Fatalf("dialogs %v, problems %v", b.Dialogs(), b.Problems())
 	}
 }

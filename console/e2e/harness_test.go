@@ -4,49 +4,33 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/phoenix-otel/phoenix/agent"
 	"github.com/phoenix-otel/phoenix/internal/testutil"
+	"github.com/phoenix-otel/phoenix/internal/testutil/browser"
 	"github.com/phoenix-otel/phoenix/opamp-server/agentsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/console"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
 
-// chromium returns the system browser, or skips (fails under CI=true).
+// chromium returns the system browser, or skips (fails under CI=true);
+// likewise when the console is not built into this binary.
 func chromium(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("PHOENIX_CHROMIUM")
-	if p == "" {
-		p = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(p); err != nil {
-		msg := fmt.Sprintf("no Chromium at %s (Debian package chromium; .ci/run installs it; PHOENIX_CHROMIUM names another): %v", p, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	p := browser.Require(t)
 	if !console.Built() {
-		msg := "the console is not built into this test binary: run `make build` (npm ci + npm run build in console/) first"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		browser.SkipOrFail(t, "the console is not built into this test binary: run `make build` (npm ci + npm run build in console/) first")
 	}
 	return p
 }
@@ -138,83 +122,27 @@ func stopSim(a *agentsim.Agent) {
 
 var stopped sync.Map
 
-// browser is one headless Chromium tab with its events recorded.
-type browser struct {
-	ctx      context.Context
-	dialogs  []string
-	problems []string // exceptions and CSP violations the page logged
-}
+// tab is one headless Chromium (internal/testutil/browser) with the
+// dialogs and problems its page recorded.
+type tab struct{ *browser.Browser }
 
-func newBrowser(t *testing.T, width, height int) *browser {
+func newBrowser(t *testing.T, width, height int) *tab {
 	t.Helper()
-	exe := chromium(t)
-	// A fresh profile; removed after the browser's helpers let go of it
-	// (t.TempDir would fail the test when Chromium writes late).
-	profile, err := os.MkdirTemp("", "phoenix-console-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(width, height),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	// chromedp logs the DOM events it does not model (newer Chromium sends
-	// more); keep its other errors.
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, args ...any) {
-		if msg := fmt.Sprintf(f, args...); !strings.Contains(msg, "unhandled node event") {
-			t.Logf("chromedp: %s", msg)
-		}
-	}))
-	t.Cleanup(func() {
-		cancel()
-		cancelA()
-		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	b := &browser{ctx: ctx}
-	chromedp.ListenTarget(ctx, func(ev any) {
-		switch ev := ev.(type) {
-		case *page.EventJavascriptDialogOpening:
-			b.dialogs = append(b.dialogs, ev.Message)
-			go func() { _ = chromedp.Run(ctx, page.HandleJavaScriptDialog(true)) }()
-		case *runtime.EventExceptionThrown:
-			b.problems = append(b.problems, "exception: "+ev.ExceptionDetails.Error())
-		case *runtime.EventConsoleAPICalled:
-			for _, a := range ev.Args {
-				if strings.Contains(string(a.Value), "Content Security Policy") {
-					b.problems = append(b.problems, "console: "+string(a.Value))
-				}
-			}
-		}
-	})
-	if err := chromedp.Run(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	chromium(t)
+	return &tab{browser.New(t, browser.Options{Width: width, Height: height})}
 }
 
-func (b *browser) run(t *testing.T, what string, actions ...chromedp.Action) {
+func (b *tab) run(t *testing.T, what string, actions ...chromedp.Action) {
 	t.Helper()
 	b.runFor(t, 90*time.Second, what, actions...)
 }
 
 // runFor is run with a longer bound, for the scale test.
-func (b *browser) runFor(t *testing.T, d time.Duration, what string, actions ...chromedp.Action) {
+func (b *tab) runFor(t *testing.T, d time.Duration, what string, actions ...chromedp.Action) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, d)
-	defer cancel()
-	if err := chromedp.Run(ctx, actions...); err != nil {
+	if err := b.Run(d, actions...); err != nil {
 		var html string
-		_ = chromedp.Run(b.ctx, chromedp.OuterHTML("main", &html, chromedp.ByQuery))
+		_ = b.Run(10*time.Second, chromedp.OuterHTML("main", &html, chromedp.ByQuery))
 		if len(html) > 4000 {
 			html = html[:4000]
 		}
@@ -222,24 +150,16 @@ func (b *browser) runFor(t *testing.T, d time.Duration, what string, actions ...
 	}
 }
 
-// waitJS waits until a JavaScript expression is true.
-func waitJS(expr string, timeout time.Duration) chromedp.Action {
-	return chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))
-}
-
-// signIn types the token on the sign-in page and submits it.
-func signIn(base, token string) chromedp.Tasks {
-	return chromedp.Tasks{
-		chromedp.Navigate(base + "/"),
-		chromedp.WaitVisible(`#token`, chromedp.ByQuery),
-		chromedp.SendKeys(`#token`, token, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=signin-form] button[type=submit]`, chromedp.ByQuery),
-	}
-}
+var (
+	waitJS   = browser.WaitJS
+	signIn   = browser.SignIn
+	jsString = browser.JSString
+	setInput = browser.SetInput
+)
 
 // screenshot captures the viewport; with PHOENIX_UPDATE_SCREENSHOTS=1 it
 // also writes docs/screenshots/<name>.png (the README shows them).
-func screenshot(t *testing.T, b *browser, name string) {
+func screenshot(t *testing.T, b *tab, name string) {
 	t.Helper()
 	var png []byte
 	b.run(t, "screenshot "+name, chromedp.Evaluate(`document.activeElement?.blur(); document.querySelectorAll('.table-wrap').forEach(w => w.scrollLeft = 0)`, nil),
@@ -255,17 +175,6 @@ func screenshot(t *testing.T, b *browser, name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// setInput sets an input's value as typing would, firing the input event
-// the console listens to (chromedp's SetValue and Clear fire none).
-func setInput(sel, value string) chromedp.Action {
-	return chromedp.Evaluate(`(() => { const el = document.querySelector(`+jsString(sel)+`); el.focus(); el.value = `+jsString(value)+`; el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); })()`, nil)
 }
 
 // realAgent runs a phoenix-agent supervising the built collector, offering
