@@ -100,6 +100,9 @@ type DeploymentSpec struct {
 	Params      map[string]any `json:"params,omitempty"`
 	Destination Destination    `json:"destination"`
 	Target      Target         `json:"target"`
+	// Rollout is how this version reaches its hosts (nil: staged with the
+	// defaults).
+	Rollout *RolloutPolicy `json:"rollout,omitempty"`
 }
 
 // DeploymentVersion is one immutable version of a deployment.
@@ -280,6 +283,8 @@ type Store interface {
 	ExperimentStore
 	// IdentityStore keeps agents' credentials and host bindings (identity.go).
 	IdentityStore
+	// RolloutStore keeps deployments' staged rollouts (rollout.go).
+	RolloutStore
 
 	// CreateDeployment stores version 1 of a new deployment. ErrExists if the
 	// name is taken; the check's error if it refuses.

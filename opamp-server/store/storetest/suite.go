@@ -53,6 +53,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("LoadSimJobs", func(t *testing.T) { testLoadSimJobs(t, f) })
 	t.Run("Experiments", func(t *testing.T) { testExperiments(t, f) })
 	t.Run("Identity", func(t *testing.T) { testIdentity(t, f) })
+	t.Run("Rollouts", func(t *testing.T) { testRollouts(t, f) })
 }
 
 func testDeploymentLifecycle(t *testing.T, f Factory) {
