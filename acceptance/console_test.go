@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/phoenix-otel/phoenix/acceptance/internal/harness"
+	"github.com/phoenix-otel/phoenix/internal/testutil/browser"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
@@ -31,7 +32,7 @@ type consoleRow struct {
 func atP08ConsoleDeployedPipelines(t *testing.T) {
 	a := begin(t, "AT-P08", "The console's deployed-pipelines view shows every host's pipeline, status and reduction, in a real browser",
 		"every test host's row in Chromium: pipeline and version and status = the server's; reduction shown = 1 − output/input series; output series within 0.5–2× Prometheus's per-scrape count", true)
-	exe, err := harness.ChromiumPath()
+	exe, err := browser.Path()
 	if err != nil {
 		a.SkipOrFail("%v", err)
 	}
@@ -60,23 +61,23 @@ func atP08ConsoleDeployedPipelines(t *testing.T) {
 		}
 	}
 
-	b, err := harness.NewBrowser(exe, filepath.Join(s.dir, "chromium-at-p08"))
+	b, err := browser.Start(exe, browser.Options{Width: 1400, Height: 900, ProfileDir: filepath.Join(s.dir, "chromium-at-p08")})
 	a.Require("start Chromium", err)
 	t.Cleanup(b.Close)
-	a.Require("sign in", b.SignIn(s.server.APIURL, s.server.APIToken()))
+	a.Require("sign in", b.Run(60*time.Second, browser.SignIn(s.server.APIURL, s.server.APIToken())))
 	if err := b.Run(30*time.Second, chromedp.WaitVisible(`[data-testid=pipelines-table]`, chromedp.ByQuery)); err != nil {
 		a.Failf("no deployed-pipelines table after sign-in (is the console built into bin/phoenix-server? make build): %v", err)
 	}
 	row := func(h string) string {
-		return `document.querySelector('tr[data-host=' + CSS.escape(` + jsString(h) + `) + ']')`
+		return `document.querySelector('tr[data-host=' + CSS.escape(` + browser.JSString(h) + `) + ']')`
 	}
 	var shown []string
 	for h, dep := range hosts {
 		// Wait for the row to be applied and to carry figures (the
 		// collector's own metrics reach the server every few seconds).
-		ready := row(h) + `?.querySelector('.badge')?.textContent === 'applied' && ` + row(h) + `.textContent.includes(` + jsString(dep+" v1") + `) && ` +
+		ready := row(h) + `?.querySelector('.badge')?.textContent === 'applied' && ` + row(h) + `.textContent.includes(` + browser.JSString(dep+" v1") + `) && ` +
 			row(h) + `.querySelectorAll('td.num')[2]?.textContent.endsWith('%')`
-		if err := b.Run(150*time.Second, harness.WaitJS(ready, 140*time.Second)); err != nil {
+		if err := b.Run(150*time.Second, browser.WaitJS(ready, 140*time.Second)); err != nil {
 			var got string
 			_ = b.Run(5*time.Second, chromedp.Evaluate(`(`+row(h)+`?.textContent ?? 'no row')`, &got))
 			a.Failf("host %s: the console does not show %s v1 applied with a reduction within 140 s; the row reads: %s", h, dep, got)
@@ -116,11 +117,6 @@ func atP08ConsoleDeployedPipelines(t *testing.T) {
 	a.Measured("in Chromium (%s), deployed-pipelines view after typing the token into the sign-in page: %s", filepath.Base(exe), strings.Join(shown, "; "))
 }
 
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
 // num parses a number the console formats (thousands separators).
 func num(s string) (float64, error) {
 	return strconv.ParseFloat(strings.NewReplacer(",", "", "\u202f", "", "\u00a0", "").Replace(strings.TrimSpace(s)), 64)
@@ -151,7 +147,7 @@ func consoleMissing() string {
 func atP09ConsoleExperiment(t *testing.T) {
 	a := begin(t, "AT-P09", "The console's experiment view shows both variants' KPIs and the verdict, in a real browser",
 		"in Chromium: the verdict and, for each KPI, the baseline and candidate means = `experiment compare`'s; one chart per KPI over time", true)
-	exe, err := harness.ChromiumPath()
+	exe, err := browser.Path()
 	if err != nil {
 		a.SkipOrFail("%v", err)
 	}
@@ -172,13 +168,13 @@ func atP09ConsoleExperiment(t *testing.T) {
 			res.Verdict = api.VerdictPromote
 		}
 	}
-	b, err := harness.NewBrowser(exe, filepath.Join(s.dir, "chromium-at-p09"))
+	b, err := browser.Start(exe, browser.Options{Width: 1400, Height: 900, ProfileDir: filepath.Join(s.dir, "chromium-at-p09")})
 	a.Require("start Chromium", err)
 	t.Cleanup(b.Close)
-	a.Require("sign in", b.SignIn(s.server.APIURL, s.server.APIToken()))
+	a.Require("sign in", b.Run(60*time.Second, browser.SignIn(s.server.APIURL, s.server.APIToken())))
 	verdict := `document.querySelector('[data-testid=verdict-` + res.Variant + `]')`
 	if err := b.Run(60*time.Second, chromedp.Evaluate(`location.hash = '#/experiments/`+expName+`'`, nil),
-		harness.WaitJS(verdict+` !== null && `+verdict+`.querySelectorAll('tbody tr').length > 0`, 50*time.Second)); err != nil {
+		browser.WaitJS(verdict+` !== null && `+verdict+`.querySelectorAll('tbody tr').length > 0`, 50*time.Second)); err != nil {
 		a.Failf("the experiment page shows no verdict for %s: %v", res.Variant, err)
 	}
 	var raw string
