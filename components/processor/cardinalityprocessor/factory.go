@@ -7,6 +7,7 @@ package cardinalityprocessor
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -38,15 +39,29 @@ func newMetricsProcessor(ctx context.Context, set processor.Settings, pCfg *Conf
 	if err != nil {
 		return nil, nil, err
 	}
-	proc, err := processorhelper.NewMetrics(ctx, set, pCfg, next, p.processMetrics,
-		// Pass-through: it only writes to the data when it appends figures.
-		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: pCfg.EmitMetrics}),
-		processorhelper.WithStart(p.start),
-		processorhelper.WithShutdown(p.shutdown),
-	)
+	// CPU time of the whole call and of the downstream call (cputime.go).
+	consume, downstream := &cpuClock{}, &cpuClock{}
+	reg, err := registerCPUTime(set.MeterProvider, p.labels, consume, downstream)
 	if err != nil {
 		_ = p.shutdown(ctx)
 		return nil, nil, err
 	}
-	return proc, p, nil
+	var unregister sync.Once
+	shutdown := func(ctx context.Context) error {
+		if reg != nil {
+			unregister.Do(func() { _ = reg.Unregister() })
+		}
+		return p.shutdown(ctx)
+	}
+	proc, err := processorhelper.NewMetrics(ctx, set, pCfg, timedConsumer{next, downstream}, p.processMetrics,
+		// Pass-through: it only writes to the data when it appends figures.
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: pCfg.EmitMetrics}),
+		processorhelper.WithStart(p.start),
+		processorhelper.WithShutdown(shutdown),
+	)
+	if err != nil {
+		_ = shutdown(ctx)
+		return nil, nil, err
+	}
+	return timedProcessor{proc, consume}, p, nil
 }
