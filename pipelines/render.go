@@ -108,7 +108,11 @@ type LoadSim struct {
 
 // Spec is what a deployment asks for.
 type Spec struct {
-	Template    string         `json:"template"`
+	Template string `json:"template"`
+	// Config is a raw config, the user's own collector YAML, instead of a
+	// template (see raw.go): mutually exclusive with Template, Params,
+	// Destination and Input.
+	Config      string         `json:"config,omitempty"`
 	Params      map[string]any `json:"params,omitempty"`
 	Destination Destination    `json:"destination"`
 	// Input chooses the receiver; zero means the real process scraper.
@@ -162,6 +166,9 @@ const (
 // destination and the host context. The same input always gives the same
 // bytes.
 func Render(spec Spec, ctx Context) (Rendered, error) {
+	if spec.Config != "" {
+		return renderRaw(spec)
+	}
 	cfg, err := newConfig(ctx, spec.Input, spec.Params)
 	if err != nil {
 		return Rendered{}, err
@@ -186,8 +193,12 @@ func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
 		return Rendered{}, &ParamError{Param: "candidate.input", Reason: "an experiment has one receiver: the candidate's input must be empty or equal to the baseline's"}
 	}
 	// The receiver's own settings (collection interval) come from the
-	// baseline's parameters.
-	cfg, err := newConfig(ctx, in, exp.Baseline.Params)
+	// baseline's parameters (the candidate's when the baseline is raw).
+	recvParams := exp.Baseline.Params
+	if exp.Baseline.Config != "" {
+		recvParams = exp.Candidate.Params
+	}
+	cfg, err := newConfig(ctx, in, recvParams)
 	if err != nil {
 		return Rendered{}, prefixErr("baseline", err)
 	}
@@ -199,12 +210,12 @@ func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
 	}
 	// The candidate's collection_interval cannot differ from the
 	// receiver's: both pipelines share it.
-	if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[VariantCandidate]; bi != ci {
+	if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[VariantCandidate]; bi != ci && bi != "" && ci != "" {
 		return Rendered{}, &ParamError{Template: exp.Candidate.Template, Param: "candidate.collection_interval",
 			Reason: fmt.Sprintf("%s differs from the baseline's %s, but both variants share one receiver", ci, bi), Accepted: bi}
 	}
 	for _, m := range exp.More {
-		if m.Variant == VariantBaseline || m.Variant == VariantCandidate || cfg.intervals[m.Variant] != "" {
+		if _, used := cfg.intervals[m.Variant]; m.Variant == VariantBaseline || m.Variant == VariantCandidate || used {
 			return Rendered{}, &ParamError{Param: "more.variant", Reason: fmt.Sprintf("variant name %q is used twice", m.Variant)}
 		}
 		if err := checkLabel("variant", m.Variant, true); err != nil {
@@ -216,12 +227,12 @@ func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
 		if err := cfg.addPipeline(m.Spec, m.Variant, exp.ID); err != nil {
 			return Rendered{}, prefixErr(m.Variant, err)
 		}
-		if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[m.Variant]; bi != ci {
+		if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[m.Variant]; bi != ci && bi != "" && ci != "" {
 			return Rendered{}, &ParamError{Template: m.Spec.Template, Param: m.Variant + ".collection_interval",
 				Reason: fmt.Sprintf("%s differs from the baseline's %s, but all variants share one receiver", ci, bi), Accepted: bi}
 		}
 	}
-	return cfg.render(headerFor(ctx, fmt.Sprintf("experiment %s: baseline %s, candidate %s", exp.ID, exp.Baseline.Template, exp.Candidate.Template)))
+	return cfg.render(headerFor(ctx, fmt.Sprintf("experiment %s: baseline %s, candidate %s", exp.ID, exp.Baseline.title(), exp.Candidate.title())))
 }
 
 func sameInput(a, b Input) bool {
@@ -477,6 +488,12 @@ func id(typ, variant, name string) string {
 // addPipeline adds one metrics pipeline for spec: the shared head, the
 // template's processors, the shared tail, and the exporter.
 func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
+	if spec.Config != "" {
+		if variant == "" {
+			return &ParamError{Param: "config", Reason: "a raw config is rendered by Render as it is"}
+		}
+		return c.addRawPipeline(spec, variant, experimentID)
+	}
 	t, err := Get(spec.Template)
 	if err != nil {
 		return err
@@ -487,8 +504,9 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 	}
 	v := values(vals)
 	c.intervals[variant] = v.str("collection_interval")
-	if variant == "" || variant == VariantBaseline {
-		// The receiver takes the template's (the baseline's) interval.
+	if variant == "" || variant == VariantBaseline || c.intervals[VariantBaseline] == "" && variant == VariantCandidate {
+		// The receiver takes the template's (the baseline's, or the
+		// candidate's beside a raw baseline) interval.
 		if r, ok := c.receivers[c.receiverID].(map[string]any); ok {
 			r["collection_interval"] = v.str("collection_interval")
 		}
