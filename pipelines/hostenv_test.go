@@ -35,10 +35,44 @@ func TestHostNameFromEnvInTheCollector(t *testing.T) {
 		t.Fatal("the host name comes from the env: no resource detection")
 	}
 
+	collectorSeesHostName(t, a.YAML, []string{EnvHostName + "=env-host-7"}, "env-host-7")
+}
+
+// A config rendered without a host name starts in a collector run by hand
+// (no phoenix-agent, no resource_detection in phoenix-otelcol) and names the
+// host from PHOENIX_HOST_NAME, else HOSTNAME, else "unknown".
+func TestHostNameWithoutAgent(t *testing.T) {
+	spec := Spec{Template: TemplateTopK, Destination: Destination{Type: DestDebug},
+		Input: Input{Mode: InputLoadGen, LoadGen: &LoadSim{Profile: "realistic"}}}
+	r, err := Render(spec, Context{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(r.YAML), EnvHostNameChain) {
+		t.Fatalf("render without a host lacks %s:\n%s", EnvHostNameChain, r.YAML)
+	}
+	for _, c := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"PHOENIX_HOST_NAME first", []string{EnvHostName + "=agentless-1", "HOSTNAME=container-1"}, "agentless-1"},
+		{"HOSTNAME next", []string{"HOSTNAME=container-1"}, "container-1"},
+		{"neither", nil, "unknown"},
+	} {
+		t.Run(c.name, func(t *testing.T) { collectorSeesHostName(t, r.YAML, c.env, c.want) })
+	}
+}
+
+// collectorSeesHostName runs the built collector on config (with a debug
+// exporter) in the test's environment without PHOENIX_HOST_NAME and
+// HOSTNAME, plus env, until a resource with host.name want is printed.
+func collectorSeesHostName(t *testing.T, config []byte, env []string, want string) {
+	t.Helper()
 	bin := testutil.OtelcolBinary(t)
 	dir := t.TempDir()
 	// Detailed debug output shows every resource attribute.
-	cfg := strings.Replace(string(a.YAML), "verbosity: basic", "verbosity: detailed", 1)
+	cfg := strings.Replace(string(config), "verbosity: basic", "verbosity: detailed", 1)
 	if !strings.Contains(cfg, "verbosity: detailed") {
 		cfg = strings.Replace(cfg, "debug/default: {}", "debug/default:\n    verbosity: detailed", 1)
 	}
@@ -49,18 +83,28 @@ func TestHostNameFromEnvInTheCollector(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--config="+path, "--set=service.telemetry.metrics.level=none")
-	cmd.Env = append(os.Environ(), EnvHostName+"=env-host-7")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, EnvHostName+"=") && !strings.HasPrefix(kv, "HOSTNAME=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var out syncBuf
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	for !strings.Contains(out.String(), "host.name: Str(env-host-7)") {
-		if ctx.Err() != nil || cmd.ProcessState != nil {
-			t.Fatalf("no resource with host.name env-host-7 in the collector's output:\n%s", tail(out.String(), 3000))
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	defer func() { _ = cmd.Process.Kill(); <-exited }()
+	for !strings.Contains(out.String(), "host.name: Str("+want+")") {
+		select {
+		case <-exited:
+			t.Fatalf("the collector exited before printing host.name %s:\n%s", want, tail(out.String(), 3000))
+		case <-ctx.Done():
+			t.Fatalf("no resource with host.name %s in the collector's output:\n%s", want, tail(out.String(), 3000))
+		case <-time.After(200 * time.Millisecond):
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -23,7 +23,12 @@ import (
 type Context struct {
 	// HostName becomes the host.name resource attribute of every resource
 	// (resource processor, upsert), so several hosts can share a backend.
-	// Empty: the resource_detection processor reads the OS host name.
+	// Empty (and not HostNameFromEnv): the collector's environment names it,
+	// ${env:PHOENIX_HOST_NAME:-${env:HOSTNAME:-unknown}} (EnvHostNameChain):
+	// phoenix-agent sets PHOENIX_HOST_NAME, a container sets HOSTNAME, and a
+	// collector run by hand with neither reports "unknown". The OS host name
+	// is not read: phoenix-otelcol leaves out resource_detection, whose
+	// cloud and Kubernetes SDKs were 64% of the binary's code.
 	HostName string `json:"host_name,omitempty"`
 	// HostNameFromEnv renders host.name as ${env:PHOENIX_HOST_NAME}
 	// (EnvHostName), which phoenix-agent sets in its collector's
@@ -46,6 +51,13 @@ type Context struct {
 // EnvHostName is the environment variable phoenix-agent sets to its host
 // name for the collector (see Context.HostNameFromEnv).
 const EnvHostName = "PHOENIX_HOST_NAME"
+
+// EnvHostNameChain is host.name of a config rendered without a host name:
+// PHOENIX_HOST_NAME, else HOSTNAME (set in containers, exported by some
+// shells), else "unknown", so a hand-run collector starts and its series
+// say plainly that nobody named the host. confmap expands the inner
+// reference first.
+const EnvHostNameChain = "${env:" + EnvHostName + ":-${env:HOSTNAME:-unknown}}"
 
 // Destination chooses the exporter.
 type Destination struct {
@@ -527,16 +539,7 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 		"limit_mib":       limit,
 		"spike_limit_mib": max(limit/5, 1),
 	})
-	if rp := c.resourceProcessor(variant, experimentID); rp != nil {
-		add(id("resource", variant, "phoenix"), rp)
-	}
-	if c.ctx.HostName == "" && !c.ctx.HostNameFromEnv {
-		add(id("resource_detection", variant, "host"), map[string]any{
-			"detectors": []any{"system"},
-			"override":  true,
-			"system":    map[string]any{"hostname_sources": []any{"os"}},
-		})
-	}
+	add(id("resource", variant, "phoenix"), c.resourceProcessor(variant, experimentID))
 	critical := v.list("critical_processes")
 	card := func(stage string) map[string]any {
 		m := map[string]any{
@@ -586,14 +589,13 @@ func (c *config) resourceProcessor(variant, experimentID string) map[string]any 
 		attrs = append(attrs, map[string]any{"key": "host.name", "value": "${env:" + EnvHostName + "}", "action": "upsert"})
 	case c.ctx.HostName != "":
 		attrs = append(attrs, map[string]any{"key": "host.name", "value": c.ctx.HostName, "action": "upsert"})
+	default:
+		attrs = append(attrs, map[string]any{"key": "host.name", "value": EnvHostNameChain, "action": "upsert"})
 	}
 	if variant != "" {
 		attrs = append(attrs,
 			map[string]any{"key": AttrVariant, "value": variant, "action": "upsert"},
 			map[string]any{"key": AttrExperimentID, "value": experimentID, "action": "upsert"})
-	}
-	if len(attrs) == 0 {
-		return nil
 	}
 	return map[string]any{"attributes": attrs}
 }

@@ -117,15 +117,20 @@ func TestRenderSharedParts(t *testing.T) {
 	if dig(m, "service", "telemetry") != nil || dig(m, "extensions") != nil {
 		t.Error("telemetry and extensions belong to the agent")
 	}
-	// No host name: the OS's, through resource_detection.
+	// No host name: the collector's environment names it (no
+	// resource_detection: phoenix-otelcol does not have it).
 	r, err = Render(Spec{Template: TemplateBaseline}, Context{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m = decode(t, r)
 	chain = strs(dig(m, "service", "pipelines", "metrics/"+TemplateBaseline, "processors"))
-	if !slices.Contains(chain, "resource_detection/host") || slices.Contains(chain, "resource/phoenix") {
+	if !slices.Contains(chain, "resource/phoenix") || strings.Contains(string(r.YAML), "resource_detection") {
 		t.Errorf("without a host name: processors = %v", chain)
+	}
+	if attrs := dig(m, "processors", "resource/phoenix", "attributes").([]any); len(attrs) != 1 ||
+		attrs[0].(map[string]any)["value"] != EnvHostNameChain {
+		t.Errorf("without a host name: resource attributes = %v, want host.name %s", attrs, EnvHostNameChain)
 	}
 	if dig(m, "exporters", "nop/phoenix") == nil {
 		t.Errorf("default destination should be none (nop): %v", dig(m, "exporters"))

@@ -101,9 +101,12 @@ func (d DeploymentStatus) IsFinal() bool {
 
 // Deployment is a deployment with its current version.
 type Deployment struct {
-	Name        string            `json:"name"`
-	Version     int               `json:"version"`
-	Template    string            `json:"template"`
+	Name     string `json:"name"`
+	Version  int    `json:"version"`
+	Template string `json:"template"`
+	// Config is a raw config: the user's own collector YAML, instead of
+	// Template, Params and Destination. It reaches the agents as it is.
+	Config      string            `json:"config,omitempty"`
 	Params      map[string]any    `json:"params,omitempty"`
 	Destination Destination       `json:"destination"`
 	Target      Target            `json:"target"`
@@ -128,8 +131,12 @@ type DeploymentList struct {
 // DeploymentRequest creates (POST) or updates (PUT/PATCH) a deployment.
 // Fields left out of an update keep their value.
 type DeploymentRequest struct {
-	Name            string         `json:"name,omitempty"`
-	Template        string         `json:"template,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Template string `json:"template,omitempty"`
+	// Config is a raw config (the user's own collector YAML) instead of a
+	// template; on an update, giving one replaces the template (and giving
+	// a template replaces the config).
+	Config          string         `json:"config,omitempty"`
 	Params          map[string]any `json:"params,omitempty"`
 	Destination     *Destination   `json:"destination,omitempty"`
 	Target          *Target        `json:"target,omitempty"`
@@ -149,9 +156,12 @@ type Deleted struct {
 
 // Version is one immutable version of a deployment.
 type Version struct {
-	Deployment  string         `json:"deployment"`
-	Version     int            `json:"version"`
-	Template    string         `json:"template"`
+	Deployment string `json:"deployment"`
+	Version    int    `json:"version"`
+	Template   string `json:"template"`
+	// Config is a raw config: the user's own collector YAML, instead of
+	// Template, Params and Destination. It reaches the agents as it is.
+	Config      string         `json:"config,omitempty"`
 	Params      map[string]any `json:"params,omitempty"`
 	Destination Destination    `json:"destination"`
 	Target      Target         `json:"target"`

@@ -28,6 +28,11 @@ type Variant struct {
 	Name     string         `json:"name,omitempty"`
 	Template string         `json:"template"`
 	Params   map[string]any `json:"params,omitempty"`
+	// Config is a raw config (the user's own collector YAML, one metrics
+	// pipeline) instead of Template: its processors and exporters run on the
+	// experiment's receiver, between the variant's tagging and cardinality
+	// processors.
+	Config string `json:"config,omitempty"`
 }
 
 // Criteria decide the verdict. Zero values take the documented defaults.

@@ -118,6 +118,7 @@ func Assign(deps []store.Deployment, host string, labels map[string]string) (*st
 func PipelinesSpec(spec store.DeploymentSpec) pipelines.Spec {
 	return pipelines.Spec{
 		Template: spec.Template,
+		Config:   spec.Config,
 		Params:   spec.Params,
 		Destination: pipelines.Destination{
 			Type: spec.Destination.Type, Endpoint: spec.Destination.Endpoint,

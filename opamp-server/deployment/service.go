@@ -86,10 +86,27 @@ func ValidName(kind, name string) error {
 // ValidateSpec checks a deployment spec the way an agent would experience
 // it: the template exists, the parameters are right and the config renders.
 func ValidateSpec(spec store.DeploymentSpec) error {
+	if spec.Config != "" {
+		if err := ValidateConfig("", spec); err != nil {
+			return err
+		}
+		return ValidateTarget("target", spec.Target)
+	}
 	if err := ValidateTemplate("", spec.Template, spec.Params, spec.Destination); err != nil {
 		return err
 	}
 	return ValidateTarget("target", spec.Target)
+}
+
+// ValidateConfig checks a raw config spec as `phoenix pipeline validate`
+// does (pipelines.ValidateRaw: the problems name line, column and path),
+// and that it carries no template, parameters or destination.
+func ValidateConfig(prefix string, spec store.DeploymentSpec) error {
+	spec.Target = store.Target{}
+	if _, err := pipelines.Render(PipelinesSpec(spec), pipelines.Context{DeploymentID: "validation", DeploymentVersion: 1}); err != nil {
+		return renderError(prefix, err)
+	}
+	return nil
 }
 
 // ValidateTemplate checks a template and its parameters; prefix is put
@@ -142,7 +159,13 @@ func RenderError(err error) error { return renderError("", err) }
 func renderError(prefix string, err error) error {
 	var pe *pipelines.ParamError
 	var ue *pipelines.UnknownTemplateError
+	var ve *pipelines.ValidationError
 	switch {
+	case errors.As(err, &ve):
+		return &domainerr.Invalid{Field: prefix + "config", Detail: "the raw config is not valid: " + err.Error(),
+			Extra: map[string]any{"problems": ve.Problems}}
+	case errors.As(err, &pe) && (pe.Param == "config" || pe.Param == "params" || pe.Param == "input"):
+		return &domainerr.Invalid{Field: prefix + "config", Detail: err.Error()}
 	case errors.As(err, &pe):
 		field := "params"
 		if pe.Param != "" {

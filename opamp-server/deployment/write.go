@@ -22,6 +22,9 @@ type Outcome struct {
 // their types (the CLI's "10" and the API's 10 are the same stored
 // version). The spec must have passed ValidateSpec.
 func Normalize(spec store.DeploymentSpec) (store.DeploymentSpec, error) {
+	if spec.Config != "" {
+		return spec, nil // stored and delivered as the user wrote it
+	}
 	t, err := pipelines.Get(spec.Template)
 	if err != nil {
 		return spec, err

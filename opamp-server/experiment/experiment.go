@@ -120,6 +120,18 @@ func parseDur(field, s string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// validateVariant checks a variant: a template with its parameters, or a
+// raw config (prefix names the field, "candidate.").
+func validateVariant(prefix string, v api.Variant) error {
+	if v.Config != "" {
+		if v.Template != "" || len(v.Params) > 0 {
+			return domainerr.Invalidf(prefix+"config", "give %stemplate (with params) or %sconfig, not both", prefix, prefix)
+		}
+		return deployment.ValidateConfig(prefix, store.DeploymentSpec{Config: v.Config})
+	}
+	return deployment.ValidateTemplate(prefix, v.Template, v.Params, store.Destination{})
+}
+
 func storeDest(d api.Destination) store.Destination {
 	return store.Destination{Type: d.Type, Endpoint: d.Endpoint, Headers: d.Headers, Insecure: d.Insecure}
 }
@@ -141,7 +153,7 @@ func (m *Manager) Create(ctx context.Context, req api.ExperimentRequest) (api.Ex
 			return api.Experiment{}, domainerr.Invalidf("baseline.name", "the baseline is called %q; leave the name out", pipelines.VariantBaseline)
 		}
 		b.Name = pipelines.VariantBaseline
-		if err := deployment.ValidateTemplate("baseline.", b.Template, b.Params, store.Destination{}); err != nil {
+		if err := validateVariant("baseline.", b); err != nil {
 			return api.Experiment{}, err
 		}
 		variants = append(variants, b)
@@ -177,7 +189,7 @@ func (m *Manager) Create(ctx context.Context, req api.ExperimentRequest) (api.Ex
 			return api.Experiment{}, domainerr.Invalidf(field+".name", "variant name %q is taken or not a name (lower-case letters, digits and '-')", c.Name)
 		}
 		seen[c.Name] = true
-		if err := deployment.ValidateTemplate(field+".", c.Template, c.Params, store.Destination{}); err != nil {
+		if err := validateVariant(field+".", c); err != nil {
 			return api.Experiment{}, err
 		}
 		variants = append(variants, c)
@@ -618,7 +630,7 @@ func (m *Manager) Promote(ctx context.Context, name string, req api.PromoteReque
 		return api.Experiment{}, &domainerr.Conflict{Title: "Not completed", Field: "force",
 			Detail: fmt.Sprintf("experiment %q is %s, not completed: promote it after it completes, or give force (CLI: --force)", name, r.Status)}
 	}
-	if v.Template == "" {
+	if v.Template == "" && v.Config == "" {
 		return api.Experiment{}, domainerr.Invalidf("variant", "variant %q is the hosts' own deployment: nothing to promote; stop the experiment instead", v.Name)
 	}
 	// One new version per deployment the hosts had; hosts without one get
@@ -630,7 +642,7 @@ func (m *Manager) Promote(ctx context.Context, name string, req api.PromoteReque
 	var prom api.Promotion
 	for _, dep := range sortedKeys(byDep) {
 		if dep == "" {
-			spec := store.DeploymentSpec{Template: v.Template, Params: v.Params, Target: store.Target{Hosts: byDep[dep]}}
+			spec := store.DeploymentSpec{Template: v.Template, Config: v.Config, Params: v.Params, Target: store.Target{Hosts: byDep[dep]}}
 			dv, err := m.cfg.Deployments.Create(ctx, name, spec)
 			if err != nil {
 				return api.Experiment{}, err
@@ -643,7 +655,10 @@ func (m *Manager) Promote(ctx context.Context, name string, req api.PromoteReque
 			return api.Experiment{}, err
 		}
 		spec := d.Current.Spec
-		spec.Template, spec.Params = v.Template, v.Params
+		spec.Template, spec.Params, spec.Config = v.Template, v.Params, v.Config
+		if v.Config != "" {
+			spec.Destination = store.Destination{} // a raw config has its own exporters
+		}
 		dv, err := m.cfg.Deployments.Update(ctx, dep, d.Version, spec)
 		if err != nil {
 			return api.Experiment{}, err

@@ -136,11 +136,14 @@ func (m *Manager) renderWith(r *record, host string, labels map[string]string, b
 		return cached, nil
 	}
 	spec := func(v api.Variant) pipelines.Spec {
+		if v.Config != "" {
+			return pipelines.Spec{Config: v.Config} // its own exporters
+		}
 		return deployment.PipelinesSpec(store.DeploymentSpec{Template: v.Template, Params: v.Params, Destination: dest})
 	}
 	b := r.Variants[0]
 	var bs pipelines.Spec
-	if b.Template == "" {
+	if b.Template == "" && b.Config == "" {
 		if base.Spec == nil {
 			return pipelines.Rendered{}, fieldErr("baseline", fmt.Sprintf("host %q has no deployment to serve as the baseline: give baseline.template", host))
 		}

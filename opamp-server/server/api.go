@@ -326,12 +326,12 @@ func fromAPITarget(t api.Target) store.Target {
 
 func viewDeployment(d store.Deployment, st *api.DeploymentStatus) api.Deployment {
 	sp := d.Current.Spec
-	return api.Deployment{Name: d.Name, Version: d.Version, Template: sp.Template, Params: sp.Params, Destination: toAPIDest(sp.Destination),
+	return api.Deployment{Name: d.Name, Version: d.Version, Template: sp.Template, Config: sp.Config, Params: sp.Params, Destination: toAPIDest(sp.Destination),
 		Target: toAPITarget(sp.Target), RollbackOf: d.Current.RollbackOf, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Status: st}
 }
 
 func viewVersion(v store.DeploymentVersion, current int) api.Version {
-	return api.Version{Deployment: v.Deployment, Version: v.Version, Template: v.Spec.Template, Params: v.Spec.Params,
+	return api.Version{Deployment: v.Deployment, Version: v.Version, Template: v.Spec.Template, Config: v.Spec.Config, Params: v.Spec.Params,
 		Destination: toAPIDest(v.Spec.Destination), Target: toAPITarget(v.Spec.Target), RollbackOf: v.RollbackOf, CreatedAt: v.CreatedAt, Current: v.Version == current}
 }
 
@@ -365,7 +365,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.Name == "" {
 		return invalid("name", "name is required")
 	}
-	spec := store.DeploymentSpec{Template: req.Template, Params: req.Params}
+	spec := store.DeploymentSpec{Template: req.Template, Config: req.Config, Params: req.Params}
 	if req.Destination != nil {
 		spec.Destination = fromAPIDest(*req.Destination)
 	}
@@ -418,8 +418,12 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	spec := cur.Current.Spec
-	if req.Template != "" {
-		spec.Template = req.Template
+	if req.Template != "" && req.Config == "" {
+		spec.Template, spec.Config = req.Template, "" // a template replaces a raw config
+	}
+	if req.Config != "" {
+		// A raw config replaces the template, its parameters and destination.
+		spec.Config, spec.Template, spec.Params, spec.Destination = req.Config, req.Template, nil, store.Destination{}
 	}
 	if req.Params != nil {
 		spec.Params = req.Params

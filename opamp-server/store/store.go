@@ -94,9 +94,12 @@ func (t Target) String() string {
 }
 
 // DeploymentSpec is what a user deploys: a catalog template with parameters,
-// a destination and a target.
+// a destination and a target, or a raw config (the user's own collector
+// YAML, delivered as it is) and a target.
 type DeploymentSpec struct {
-	Template    string         `json:"template"`
+	Template string `json:"template"`
+	// Config is a raw config, instead of Template, Params and Destination.
+	Config      string         `json:"config,omitempty"`
 	Params      map[string]any `json:"params,omitempty"`
 	Destination Destination    `json:"destination"`
 	Target      Target         `json:"target"`

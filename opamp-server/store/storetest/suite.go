@@ -39,6 +39,7 @@ func openOne(t *testing.T, f Factory) store.Store {
 func Run(t *testing.T, f Factory) {
 	t.Run("DeploymentLifecycle", func(t *testing.T) { testDeploymentLifecycle(t, f) })
 	t.Run("DeploymentErrors", func(t *testing.T) { testDeploymentErrors(t, f) })
+	t.Run("RawConfig", func(t *testing.T) { testRawConfig(t, f) })
 	t.Run("ConflictCheck", func(t *testing.T) { testConflictCheck(t, f) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, f) })
 	t.Run("Agents", func(t *testing.T) { testAgents(t, f) })
