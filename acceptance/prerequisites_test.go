@@ -51,18 +51,3 @@ func chromiumMissing() string {
 	}
 	return "no Chromium (Debian: apt-get install chromium; .ci/run installs it)"
 }
-
-// packagesMissing is the reason AT-P13 cannot run: it needs `make dist`
-// (the .deb packages) and the systemd units under deploy/.
-func packagesMissing() string {
-	mk, _ := os.ReadFile(filepath.Join(s.root, "Makefile"))
-	if !strings.Contains(string(mk), "\ndist:") {
-		return "no `make dist` target (packages: issue 17) in this tree yet"
-	}
-	units, _ := filepath.Glob(filepath.Join(s.root, "deploy", "*", "*.service"))
-	more, _ := filepath.Glob(filepath.Join(s.root, "deploy", "*", "*", "*.service"))
-	if len(units)+len(more) == 0 {
-		return "no systemd units under deploy/ (packages: issue 17) in this tree yet"
-	}
-	return ""
-}
