@@ -7,6 +7,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +65,7 @@ type Report struct {
 	mu        sync.Mutex
 	repoRoot  string
 	sampleEnd chan struct{}
+	endOnce   sync.Once
 }
 
 // New starts a report for the repository at root.
@@ -76,10 +78,17 @@ func New(root string) *Report {
 	return r
 }
 
+// loadAvgFile and loadSampleEvery are where and how often the load average
+// is read (variables so that the tests can feed it).
+var (
+	loadAvgFile     = "/proc/loadavg"
+	loadSampleEvery = 5 * time.Second
+)
+
 // sampleLoad keeps the highest 1-minute load average seen during the run:
 // the machine is shared, and a figure taken under load says so.
 func (r *Report) sampleLoad() {
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(loadSampleEvery)
 	defer t.Stop()
 	for {
 		if f := strings.Fields(loadAvg()); len(f) > 0 {
@@ -161,8 +170,16 @@ func (tt *Test) Measured(format string, args ...any) {
 	tt.t.Logf("%s measured: %s", tt.r.ID, tt.r.Measured)
 }
 
-// Figure records one number of the measurement, for the JSON report.
+// Figure records one number of the measurement, rounded to 6 significant
+// digits (a figure's noise is far above that). A NaN or infinity (a ratio
+// of nothing) is not recorded but said in the log: JSON cannot carry it,
+// and one such value must not cost the whole report.
 func (tt *Test) Figure(name string, v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		tt.t.Logf("%s figure %s = %v: not a number, left out of the report", tt.r.ID, name, v)
+		return
+	}
+	v, _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
 	tt.rep.mu.Lock()
 	defer tt.rep.mu.Unlock()
 	if tt.r.Figures == nil {
@@ -224,7 +241,7 @@ func (tt *Test) SkipOrFail(format string, args ...any) {
 
 // Write finishes the report and writes report.md and report.json into dir.
 func (r *Report) Write(dir string) error {
-	close(r.sampleEnd)
+	r.endOnce.Do(func() { close(r.sampleEnd) })
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Seconds = time.Since(r.Started).Round(time.Second).Seconds()
@@ -281,7 +298,55 @@ func (r *Report) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", res.ID, cell(res.Criterion), cell(res.Bound), cell(res.Measured), cell(verdict))
 	}
+	b.WriteString("\n## Figures\n\nThe numbers of report.json, by test.\n\n")
+	for _, res := range r.Results {
+		if len(res.Figures) == 0 {
+			continue
+		}
+		names := make([]string, 0, len(res.Figures))
+		for n := range res.Figures {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = n + " " + FormatFigure(res.Figures[n])
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", res.ID, strings.Join(parts, ", "))
+	}
 	return b.String()
+}
+
+// FormatFigure writes a figure as it reads best: integers without a
+// fraction, thousands grouped (12,345), others with at most 4 significant
+// digits after the point's first non-zero digit (0.00316, 92.24).
+func FormatFigure(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return groupThousands(strconv.FormatInt(int64(v), 10))
+	}
+	if math.Abs(v) >= 1000 {
+		return groupThousands(strconv.FormatFloat(v, 'f', 1, 64))
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+func groupThousands(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		return sign + b.String() + "." + frac
+	}
+	return sign + b.String()
 }
 
 func cell(s string) string {
@@ -308,7 +373,7 @@ func memTotalMiB() int {
 }
 
 func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
+	b, _ := os.ReadFile(loadAvgFile)
 	f := strings.Fields(string(b))
 	if len(f) < 3 {
 		return ""
