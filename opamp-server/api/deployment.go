@@ -136,10 +136,13 @@ type DeploymentRequest struct {
 	// Config is a raw config (the user's own collector YAML) instead of a
 	// template; on an update, giving one replaces the template (and giving
 	// a template replaces the config).
-	Config          string         `json:"config,omitempty"`
-	Params          map[string]any `json:"params,omitempty"`
-	Destination     *Destination   `json:"destination,omitempty"`
-	Target          *Target        `json:"target,omitempty"`
+	Config      string         `json:"config,omitempty"`
+	Params      map[string]any `json:"params,omitempty"`
+	Destination *Destination   `json:"destination,omitempty"`
+	Target      *Target        `json:"target,omitempty"`
+	// Rollout is how the new version reaches its hosts (left out of an
+	// update: the current version's policy).
+	Rollout         *RolloutPolicy `json:"rollout,omitempty"`
 	ExpectedVersion int            `json:"expected_version,omitempty"`
 }
 

@@ -26,6 +26,7 @@ type Service struct {
 
 	layerMu sync.RWMutex
 	layers  []Layer
+	onWrite func(context.Context) // SetAfterWrite
 
 	// refer turns secret values into the references the store hands out
 	// (secrets.Box.ReferSpec), for comparing a spec given in clear.
@@ -86,6 +87,9 @@ func ValidName(kind, name string) error {
 // ValidateSpec checks a deployment spec the way an agent would experience
 // it: the template exists, the parameters are right and the config renders.
 func ValidateSpec(spec store.DeploymentSpec) error {
+	if err := ValidateRolloutPolicy(spec.Rollout); err != nil {
+		return err
+	}
 	if spec.Config != "" {
 		if err := ValidateConfig("", spec); err != nil {
 			return err
@@ -287,4 +291,5 @@ func (s *Service) Versions(ctx context.Context, name string) ([]store.Deployment
 // pushes to the agents (on every replica).
 func (s *Service) afterWrite(ctx context.Context) {
 	_ = s.Reload(ctx) // a failed reload is retried by the change notification and the resync loop
+	s.afterWriteHook(ctx)
 }

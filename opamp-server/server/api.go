@@ -76,6 +76,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/metrics/series", true, s.querySeries)
 	handle("GET /api/v1/stream", true, s.stream)
 	s.experimentRoutes(handle)
+	s.rolloutRoutes(handle)
 	s.identityRoutes(handle) // agents_api.go
 	s.loadSimRoutes(handle)
 	mountConsole(mux)
@@ -372,6 +373,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 	if req.Target != nil {
 		spec.Target = fromAPITarget(*req.Target)
 	}
+	spec.Rollout = fromAPIRollout(req.Rollout)
 	o, err := s.deployments.Deploy(r.Context(), req.Name, spec)
 	if err != nil {
 		return err
@@ -433,6 +435,9 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 	}
 	if req.Target != nil {
 		spec.Target = fromAPITarget(*req.Target)
+	}
+	if req.Rollout != nil {
+		spec.Rollout = fromAPIRollout(req.Rollout)
 	}
 	expect := cur.Version
 	if req.ExpectedVersion != 0 {

@@ -27,6 +27,7 @@ import (
 	"github.com/phoenix-otel/phoenix/opamp-server/identity"
 	"github.com/phoenix-otel/phoenix/opamp-server/internal/loadsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
+	"github.com/phoenix-otel/phoenix/opamp-server/rollout"
 	"github.com/phoenix-otel/phoenix/opamp-server/secrets"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres"
@@ -206,6 +207,7 @@ type Server struct {
 	// desired state through its chain of layers.
 	deployments *deployment.Service
 	experiments *experiment.Manager
+	rollouts    *rollout.Manager
 	loadsim     *loadsim.Manager
 	// loadSimChanges feeds the store's changes to the load simulation loop.
 	loadSimChanges chan store.Change
@@ -276,8 +278,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.loadSimChanges = make(chan store.Change, 64)
 	s.loadsim = s.newLoadSim()
 	s.experiments = s.newExperiments()
-	// A host's desired state: deployment -> experiment -> load simulation.
-	s.deployments.SetLayers(s.experiments.Layer(), s.loadSimLayer())
+	s.rollouts = s.newRollouts()
+	// A host's desired state: deployment -> rollout -> experiment -> load simulation.
+	s.deployments.SetLayers(s.rollouts.Layer(), s.experiments.Layer(), s.loadSimLayer())
+	s.deployments.SetAfterWrite(s.rollouts.Sync) // a new version's rollout exists before its write returns
 	return s, nil
 }
 
@@ -355,6 +359,9 @@ func (s *Server) Start(ctx context.Context) error {
 	expChanges := s.store.Subscribe(bg)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.experiments.Run(bg, expChanges) }()
+	roChanges := s.store.Subscribe(bg)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.rollouts.Run(bg, roChanges) }()
 	for _, pair := range []struct {
 		srv *http.Server
 		ln  net.Listener

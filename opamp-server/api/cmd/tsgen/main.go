@@ -38,6 +38,7 @@ var Roots = []any{
 	api.Transition{}, api.ExperimentHost{}, api.Experiment{}, api.Promotion{}, api.ExperimentList{}, api.PromoteRequest{},
 	api.KPITest{}, api.Result{}, api.Point{}, api.Series{}, api.Comparison{}, api.Identity{}, api.IdentityList{}, api.Job{},
 	api.JobRequest{}, api.Profile{}, api.Problem{}, api.Event{}, api.ExperimentLoad{},
+	api.RolloutPolicy{}, api.RolloutBatch{}, api.RolloutFailure{}, api.Rollout{}, api.RolloutList{}, api.RolloutAction{},
 }
 
 const Output = "console/src/api.gen.ts"
