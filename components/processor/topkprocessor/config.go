@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 
@@ -41,9 +42,17 @@ type Config struct {
 	// the command (argv[0]) and the command line; matching processes are always kept and do not
 	// count against TopK.
 	CriticalProcesses []string `mapstructure:"critical_processes"`
-	// Hysteresis keeps a kept process until it has ranked at or below
-	// top_k+margin for intervals consecutive intervals.
+	// Hysteresis keeps a kept process until it has been clearly below the
+	// K-th (ranked at or below top_k+margin and scoring under (1-band) x the
+	// K-th's score) for intervals consecutive intervals, and lets a newcomer
+	// into a full keep set only when it scores above (1+band) x the weakest
+	// kept process.
 	Hysteresis Hysteresis `mapstructure:"hysteresis"`
+	// Probation is how old a process must be (since its start time, or
+	// since topk first saw it when the start time is unknown) before it can
+	// enter the keep set; until then it is rolled up into other. Short-lived
+	// jobs then never get series of their own. 0 disables it.
+	Probation time.Duration `mapstructure:"probation"`
 	// Others is aggregate (one `other` resource per group) or drop.
 	Others string `mapstructure:"others"`
 	// OtherName is the process.executable.name of the other resource.
@@ -71,8 +80,11 @@ type Weights struct {
 
 // Hysteresis of the keep set.
 type Hysteresis struct {
-	Margin    int `mapstructure:"margin"`
-	Intervals int `mapstructure:"intervals"`
+	Margin int `mapstructure:"margin"`
+	// Band is the relative score difference that counts as clearly better
+	// or worse, in [0, 1).
+	Band      float64 `mapstructure:"band"`
+	Intervals int     `mapstructure:"intervals"`
 }
 
 var _ component.Config = (*Config)(nil)
@@ -84,7 +96,8 @@ func createDefaultConfig() component.Config {
 		Weights:             Weights{CPU: 0.7, Memory: 0.3},
 		Smoothing:           string(processmetrics.SmoothingEWMA),
 		Window:              5,
-		Hysteresis:          Hysteresis{Margin: 5, Intervals: 3},
+		Hysteresis:          Hysteresis{Margin: 5, Band: 0.25, Intervals: 3},
+		Probation:           10 * time.Minute,
 		Others:              OthersAggregate,
 		OtherName:           "_other",
 		PruneAfter:          5,
@@ -128,6 +141,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Hysteresis.Margin < 0 {
 		errs = append(errs, fmt.Errorf("hysteresis.margin: must be >= 0, got %d", c.Hysteresis.Margin))
+	}
+	if b := c.Hysteresis.Band; !(b >= 0 && b < 1) {
+		errs = append(errs, fmt.Errorf("hysteresis.band: must be within [0, 1), got %v", b))
+	}
+	if c.Probation < 0 {
+		errs = append(errs, fmt.Errorf("probation: must be >= 0 (0 disables it), got %s", c.Probation))
 	}
 	if c.Hysteresis.Intervals < 1 {
 		errs = append(errs, fmt.Errorf("hysteresis.intervals: must be at least 1, got %d", c.Hysteresis.Intervals))

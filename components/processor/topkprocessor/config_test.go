@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -57,12 +58,13 @@ func TestLoadConfig(t *testing.T) {
 		TopK: 15, Ranking: RankingWeighted, Weights: Weights{CPU: 0.6, Memory: 0.4},
 		Smoothing: "max", Window: 3,
 		CriticalProcesses: []string{"^nginx$", "^postgres", `kafka\.Kafka`},
-		Hysteresis:        Hysteresis{Margin: 4, Intervals: 2},
+		Hysteresis:        Hysteresis{Margin: 4, Band: 0.4, Intervals: 2},
+		Probation:         3 * time.Minute,
 		Others:            OthersDrop, OtherName: "_rest", PruneAfter: 10, MaxTrackedProcesses: 1000,
 	}
 	if cfg.TopK != want.TopK || cfg.Ranking != want.Ranking || cfg.Weights != want.Weights ||
 		cfg.Smoothing != want.Smoothing || cfg.Window != want.Window || strings.Join(cfg.CriticalProcesses, ",") != strings.Join(want.CriticalProcesses, ",") ||
-		cfg.Hysteresis != want.Hysteresis || cfg.Others != want.Others || cfg.OtherName != want.OtherName ||
+		cfg.Hysteresis != want.Hysteresis || cfg.Probation != want.Probation || cfg.Others != want.Others || cfg.OtherName != want.OtherName ||
 		cfg.PruneAfter != want.PruneAfter || cfg.MaxTrackedProcesses != want.MaxTrackedProcesses {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
@@ -87,6 +89,8 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		`critical_processes[1] "(nginx"`,
 		"hysteresis.margin: must be >= 0, got -1",
 		"hysteresis.intervals: must be at least 1, got 0",
+		"hysteresis.band: must be within [0, 1), got 1.5",
+		"probation: must be >= 0 (0 disables it), got -1s",
 		`others: unknown "keep"`,
 		"prune_after: must be at least 1 interval, got 0",
 		"max_tracked_processes: must be at least 1, got 0",

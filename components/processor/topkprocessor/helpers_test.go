@@ -121,6 +121,9 @@ func testConfig(mutate func(*Config)) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Smoothing = string(processmetrics.SmoothingNone)
 	cfg.Window = 1
+	// The crafted worlds start their processes with the test: no probation
+	// unless a test asks for it.
+	cfg.Probation = 0
 	if mutate != nil {
 		mutate(cfg)
 	}

@@ -41,6 +41,8 @@ type topkProcessor struct {
 	tcfg     processmetrics.TrackerConfig
 	tel      *telemetry
 	drop     bool
+	// probation is Config.Probation in pdata time.
+	probation pcommon.Timestamp
 
 	mu        sync.Mutex
 	groups    map[string]*group
@@ -73,6 +75,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*topkProcessor, error) {
 		drop:     cfg.Others == OthersDrop,
 		groups:   map[string]*group{},
 	}
+	p.probation = pcommon.Timestamp(cfg.Probation.Nanoseconds())
 	p.onPrune = func(*entry) { p.tracked-- }
 	if p.tel, err = newTelemetry(set.TelemetrySettings.MeterProvider, p); err != nil {
 		return nil, err
@@ -122,8 +125,13 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 			e, isNew = g.tracker.Observe(p.res.ID, &p.res.Sample)
 			if isNew {
 				e.Ext.reset()
+				e.Ext.born = p.res.Sample.StartTime
+				if e.Ext.born == 0 || e.Ext.born > p.res.Sample.Timestamp {
+					e.Ext.born = p.res.Sample.Timestamp
+				}
 				p.tracked++
 			}
+			e.Ext.young = p.probation > 0 && !e.Ext.kept && p.res.Sample.Timestamp < e.Ext.born+p.probation
 		}
 		m := member{rm: i, e: e}
 		if p.cfg.OthersGroupBy != "" {
@@ -298,7 +306,7 @@ func (p *topkProcessor) warnCap() {
 }
 
 // rank orders the group's non-critical processes seen in this batch and
-// applies the keep rule with hysteresis.
+// applies the keep rule: probation, then hysteresis on rank and score.
 func (p *topkProcessor) rank(g *group) {
 	if p.cfg.TopK == 0 {
 		return // roll-up mode: nothing is ranked, only critical processes are kept
@@ -312,10 +320,17 @@ func (p *topkProcessor) rank(g *group) {
 			continue
 		}
 		e.Ext.rankedAt = int64(interval)
+		if e.Ext.young {
+			// On probation: rolled up, and not ranked, so that a burst of
+			// new processes does not push the kept ones down.
+			g.stats.probation++
+			continue
+		}
 		cands = append(cands, e)
 		maxCPU = max(maxCPU, e.CPUScore)
 		maxMem = max(maxMem, e.MemoryScore)
 	}
+	keptNow := 0
 	for _, e := range cands {
 		switch p.cfg.Ranking {
 		case RankingCPU:
@@ -332,16 +347,28 @@ func (p *topkProcessor) rank(g *group) {
 			}
 			e.Ext.score = s
 		}
+		if e.Ext.kept {
+			keptNow++
+		}
 	}
 	// Only the ranks below top_k+margin matter: select them with a bounded
 	// heap (O(n log(top_k+margin)) instead of sorting every process).
-	hold := p.cfg.TopK + p.cfg.Hysteresis.Margin
+	k, hold := p.cfg.TopK, p.cfg.TopK+p.cfg.Hysteresis.Margin
 	top := selectTop(g.top[:0], cands, hold)
 	g.top = top
+	// The K-th's score: a kept process is clearly below it under
+	// (1-band) x that. With fewer than K candidates every one fits.
+	floor := math.Inf(-1)
+	if len(top) >= k {
+		floor = top[k-1].Ext.score * (1 - p.cfg.Hysteresis.Band)
+	}
 	for r, e := range top {
 		e.Ext.rankedAt = -int64(r) - 1 // rank r, marked for the loop below
 	}
-	k, need := p.cfg.TopK, p.cfg.Hysteresis.Intervals
+	// Evictions first, so that a place they free is filled at once.
+	need := p.cfg.Hysteresis.Intervals
+	over := keptNow > hold
+	weakest := math.Inf(1) // lowest score of a process that stays kept
 	for _, e := range cands {
 		st := &e.Ext
 		r := hold // not in the selection: ranked at or below top_k+margin
@@ -349,22 +376,31 @@ func (p *topkProcessor) rank(g *group) {
 			r = int(-st.rankedAt - 1)
 		}
 		st.rankedAt = int64(interval)
-		switch {
-		case r < k:
-			if !st.kept {
-				st.kept = true
-				g.stats.admitted++
-			}
+		if !st.kept {
+			continue
+		}
+		// Within the margin, or not clearly below the K-th while the set
+		// is within top_k+margin: it stays (near-equal processes at the
+		// cut keep their places; past the bound the margin rules).
+		if r < hold || (st.score >= floor && !over) {
 			st.below = 0
-		case !st.kept:
-		case r < hold:
-			st.below = 0
-		default:
-			st.below++
-			if st.below >= need {
-				st.kept, st.below = false, 0
-				g.stats.evicted++
-			}
+		} else if st.below++; st.below >= need {
+			st.kept, st.below = false, 0
+			keptNow--
+			g.stats.evicted++
+			continue
+		}
+		weakest = min(weakest, st.score)
+	}
+	// A newcomer enters a free place, or a full set when it is clearly
+	// better than the weakest kept process: near-equal processes at the
+	// cut do not take turns (each turn would be new series for a backend).
+	entry := weakest * (1 + p.cfg.Hysteresis.Band)
+	for _, e := range top[:min(k, len(top))] {
+		if st := &e.Ext; !st.kept && (keptNow < k || st.score > entry) {
+			st.kept, st.below = true, 0
+			keptNow++
+			g.stats.admitted++
 		}
 	}
 	g.candidates = cands

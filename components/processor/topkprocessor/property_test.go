@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
@@ -56,7 +57,8 @@ func runProperty(t *testing.T, seed uint64, delta bool, mode string) {
 	smoothings := []string{"none", "ewma", "max"}
 	cfg := testConfig(func(c *Config) {
 		c.TopK = 1 + rng.IntN(8)
-		c.Hysteresis = Hysteresis{Margin: rng.IntN(4), Intervals: 1 + rng.IntN(4)}
+		c.Hysteresis = Hysteresis{Margin: rng.IntN(4), Band: rng.Float64() * 0.5, Intervals: 1 + rng.IntN(4)}
+		c.Probation = time.Duration(rng.IntN(4)) * interval * time.Second
 		c.Smoothing = smoothings[rng.IntN(3)]
 		c.Window = 1 + rng.IntN(5)
 		c.Ranking = []string{RankingCPU, RankingMemory, RankingWeighted}[rng.IntN(3)]
@@ -207,11 +209,18 @@ func runProperty(t *testing.T, seed uint64, delta bool, mode string) {
 			if p.crit && !kept {
 				t.Fatalf("step %d: critical process %s/%d (%s) not kept", step, p.host, p.pid, p.name)
 			}
-			if !p.crit {
+			// Past probation: its age from its start time (the memory
+			// series carry it, delta input too).
+			born := p.start
+			switch {
+			case p.crit:
+			case now-born >= cfg.Probation.Seconds():
 				candidates[p.host]++
 				if kept {
 					keptNonCritical[p.host]++
 				}
+			case kept:
+				t.Fatalf("step %d: %s/%d kept at age %vs, on probation (%v)", step, p.host, p.pid, now-born, cfg.Probation)
 			}
 			if !kept {
 				aggregated[[2]string{p.host, p.category}]++

@@ -49,7 +49,11 @@ type procSeries struct {
 type procState struct {
 	critical int8 // 0 unknown, 1 critical, -1 not
 	kept     bool
-	below    int   // consecutive intervals ranked at or below top_k+margin
+	// young: on probation in this interval (younger than Probation).
+	young bool
+	// born is the process start time, or when topk first saw it.
+	born     pcommon.Timestamp
+	below    int   // consecutive intervals clearly below the K-th
 	rankedAt int64 // interval last ranked; negative while rank is being assigned
 	score    float64
 	series   []procSeries
@@ -184,6 +188,7 @@ type group struct {
 type stats struct {
 	in, kept, aggregated, dropped, criticalKept, untracked int64
 	admitted, evicted, droppedPoints                       int64
+	probation                                              int64
 }
 
 func newGroup(name string, tr *processmetrics.Tracker[procState], attrs metric.MeasurementOption) *group {

@@ -16,6 +16,7 @@ const (
 	telProcessesDropped  = "phoenix.topk.processes.dropped"
 	telCriticalKept      = "phoenix.topk.processes.critical_kept"
 	telUntracked         = "phoenix.topk.processes.untracked"
+	telProbation         = "phoenix.topk.processes.probation"
 	telKeptSetChanges    = "phoenix.topk.keep_set.changes"
 	telDroppedDataPoints = "phoenix.topk.datapoints.dropped"
 	telTracked           = "phoenix.topk.tracked_processes"
@@ -29,6 +30,7 @@ const (
 
 type telemetry struct {
 	in, kept, aggregated, dropped, criticalKept, untracked, changes, droppedPoints metric.Int64Counter
+	probation                                                                      metric.Int64Counter
 	reg                                                                            metric.Registration
 }
 
@@ -47,6 +49,7 @@ func newTelemetry(mp metric.MeterProvider, p *topkProcessor) (*telemetry, error)
 	t.dropped = counter(telProcessesDropped, "{processes}", "Process resources dropped (others: drop).")
 	t.criticalKept = counter(telCriticalKept, "{processes}", "Critical process resources passed on.")
 	t.untracked = counter(telUntracked, "{processes}", "Process resources seen while max_tracked_processes was reached (handled without state).")
+	t.probation = counter(telProbation, "{processes}", "Non-critical process resources younger than probation: rolled up, not ranked.")
 	t.changes = counter(telKeptSetChanges, "{changes}", "Processes entering (change=admitted) or leaving (change=evicted) the ranked keep set.")
 	t.droppedPoints = counter(telDroppedDataPoints, "{datapoints}", "Data points of aggregated processes that other cannot carry (histograms, summaries, series past the per-group limit).")
 	tracked, err := meter.Int64ObservableGauge(telTracked, metric.WithUnit("{processes}"),
@@ -91,6 +94,9 @@ func (t *telemetry) record(ctx context.Context, g *group) {
 	t.criticalKept.Add(ctx, s.criticalKept, g.attrs)
 	if s.untracked > 0 {
 		t.untracked.Add(ctx, s.untracked, g.attrs)
+	}
+	if s.probation > 0 {
+		t.probation.Add(ctx, s.probation, g.attrs)
 	}
 	if s.droppedPoints > 0 {
 		t.droppedPoints.Add(ctx, s.droppedPoints, g.attrs)
