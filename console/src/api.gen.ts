@@ -111,7 +111,6 @@ export interface DeploymentRequest {
   params?: Record<string, unknown>;
   destination?: Destination;
   target?: Target;
-  rollout?: RolloutPolicy;
   expected_version?: number;
 }
 
@@ -423,61 +422,6 @@ export interface RetryResult {
 
 export interface RollbackRequest {
   to_version?: number;
-}
-
-export interface Rollout {
-  deployment: string;
-  version: number;
-  from_version: number;
-  state: string;
-  reason?: string;
-  policy: RolloutPolicy;
-  stage: number;
-  stages: number;
-  total: number;
-  reached: number;
-  applied: number;
-  failed: number;
-  offline: number;
-  batches?: RolloutBatch[];
-  failures?: RolloutFailure[];
-  transitions?: Transition[];
-  started_at: string;
-  updated_at: string;
-  final: boolean;
-}
-
-export interface RolloutAction {
-  reason?: string;
-}
-
-export interface RolloutBatch {
-  number: number;
-  size: number;
-  hosts?: string[];
-  started_at: string;
-  healthy_since?: string;
-  soak_until?: string;
-}
-
-export interface RolloutFailure {
-  host: string;
-  status: string;
-  error?: string;
-  at: string;
-  accepted?: boolean;
-}
-
-export interface RolloutList {
-  rollouts: Rollout[] | null;
-}
-
-export interface RolloutPolicy {
-  strategy?: string;
-  first_batch?: number;
-  factor?: number;
-  max_batch?: number;
-  soak?: string;
 }
 
 export interface Series {
