@@ -39,6 +39,19 @@ export interface AgentList {
   agents: Agent[] | null;
 }
 
+export interface BeforeDuring {
+  kpi: string;
+  unit: string;
+  before_mean: number;
+  during_mean: number;
+  before_n: number;
+  during_n: number;
+  diff: number;
+  ci_low: number;
+  ci_high: number;
+  p_welch: number;
+}
+
 export interface Catalog {
   templates: Template[] | null;
   destination_types: string[] | null;
@@ -48,6 +61,7 @@ export interface Comparison {
   experiment: Experiment;
   results: Result[] | null;
   series: Series[] | null;
+  collector: BeforeDuring[] | null;
 }
 
 export interface ComponentHealth {
@@ -111,6 +125,7 @@ export interface DeploymentRequest {
   params?: Record<string, unknown>;
   destination?: Destination;
   target?: Target;
+  rollout?: RolloutPolicy;
   expected_version?: number;
 }
 
@@ -412,6 +427,9 @@ export interface Result {
   intervals: number;
   baseline_cost_month: number;
   candidate_cost_month: number;
+  cpu_measured: boolean;
+  cpu_increase_pct: number;
+  p_cpu_above_bound: number;
 }
 
 export interface RetryResult {
@@ -422,6 +440,61 @@ export interface RetryResult {
 
 export interface RollbackRequest {
   to_version?: number;
+}
+
+export interface Rollout {
+  deployment: string;
+  version: number;
+  from_version: number;
+  state: string;
+  reason?: string;
+  policy: RolloutPolicy;
+  stage: number;
+  stages: number;
+  total: number;
+  reached: number;
+  applied: number;
+  failed: number;
+  offline: number;
+  batches?: RolloutBatch[];
+  failures?: RolloutFailure[];
+  transitions?: Transition[];
+  started_at: string;
+  updated_at: string;
+  final: boolean;
+}
+
+export interface RolloutAction {
+  reason?: string;
+}
+
+export interface RolloutBatch {
+  number: number;
+  size: number;
+  hosts?: string[];
+  started_at: string;
+  healthy_since?: string;
+  soak_until?: string;
+}
+
+export interface RolloutFailure {
+  host: string;
+  status: string;
+  error?: string;
+  at: string;
+  accepted?: boolean;
+}
+
+export interface RolloutList {
+  rollouts: Rollout[] | null;
+}
+
+export interface RolloutPolicy {
+  strategy?: string;
+  first_batch?: number;
+  factor?: number;
+  max_batch?: number;
+  soak?: string;
 }
 
 export interface Series {

@@ -40,8 +40,9 @@ type Criteria struct {
 	// MinReductionPct is the least reduction of output series a candidate
 	// must show to be promoted (default 20).
 	MinReductionPct float64 `json:"min_reduction_pct,omitempty"`
-	// MaxCPUIncreasePct bounds the collector's CPU with the experiment
-	// against before it (default 50; reported when measurable).
+	// MaxCPUIncreasePct bounds the candidate's estimated collector CPU
+	// against the baseline's, same hosts, same intervals (the collector_cpu
+	// KPI): a candidate significantly above it is rejected (default 50).
 	MaxCPUIncreasePct float64 `json:"max_cpu_increase_pct,omitempty"`
 	// CriticalRetentionPct is the share of critical processes every
 	// interval must keep (default and only accepted value 100).
@@ -215,6 +216,34 @@ type Result struct {
 	// Monthly cost estimates of the baseline and this candidate.
 	BaselineCostMonth  float64 `json:"baseline_cost_month"`
 	CandidateCostMonth float64 `json:"candidate_cost_month"`
+	// CPUMeasured tells whether the collector CPU and the variants'
+	// processing CPU were measured (the collector_cpu KPI); only then does
+	// max_cpu_increase decide.
+	CPUMeasured bool `json:"cpu_measured"`
+	// CPUIncreasePct is the candidate's estimated collector CPU against the
+	// baseline's, in percent of the baseline's.
+	CPUIncreasePct float64 `json:"cpu_increase_pct"`
+	// PCPUAboveBound is the one-sided paired t-test's p-value (after Holm
+	// over the candidates) that the increase is above MaxCPUIncreasePct.
+	PCPUAboveBound float64 `json:"p_cpu_above_bound"`
+}
+
+// BeforeDuring is a figure of the hosts' collectors before the experiment
+// (the config they ran, over up to ten intervals before it deployed) and
+// during it (every variant in one collector): what the experiment itself
+// costs, mean per host, with Welch's test.
+type BeforeDuring struct {
+	KPI        string  `json:"kpi"`
+	Unit       string  `json:"unit"`
+	BeforeMean float64 `json:"before_mean"`
+	DuringMean float64 `json:"during_mean"`
+	BeforeN    int     `json:"before_n"`
+	DuringN    int     `json:"during_n"`
+	// Diff is during - before, with its 95% confidence interval (Welch).
+	Diff   float64 `json:"diff"`
+	CILow  float64 `json:"ci_low"`
+	CIHigh float64 `json:"ci_high"`
+	PWelch float64 `json:"p_welch"`
 }
 
 // Point is one sample of a KPI over time (the mean over the hosts).
@@ -237,4 +266,6 @@ type Comparison struct {
 	Experiment Experiment `json:"experiment"`
 	Results    []Result   `json:"results"`
 	Series     []Series   `json:"series"`
+	// Collector is the collectors' CPU and memory before and during.
+	Collector []BeforeDuring `json:"collector"`
 }

@@ -33,16 +33,26 @@ type table struct {
 	sum       map[int]map[string]map[string]float64
 	hosts     map[int]map[string]map[string]int
 	minRet    map[string]float64 // variant -> lowest critical retention %
+	// before is KPI -> interval (negative) -> the hosts' values, for the
+	// collector figures sampled before the experiment deployed.
+	before map[string]map[int][]float64
 }
 
 func tabulate(ss []store.ExperimentSample, baseline string) *table {
-	t := &table{times: map[int]time.Time{}, sum: map[int]map[string]map[string]float64{}, hosts: map[int]map[string]map[string]int{}, minRet: map[string]float64{}}
+	t := &table{times: map[int]time.Time{}, sum: map[int]map[string]map[string]float64{}, hosts: map[int]map[string]map[string]int{}, minRet: map[string]float64{}, before: map[string]map[int][]float64{}}
 	type hk struct {
 		k             int
 		host, variant string
 	}
 	crit := map[hk][2]float64{}
 	for _, s := range ss {
+		if s.Interval < 0 { // before the experiment: the collectors only
+			if t.before[s.KPI] == nil {
+				t.before[s.KPI] = map[int][]float64{}
+			}
+			t.before[s.KPI][s.Interval] = append(t.before[s.KPI][s.Interval], s.Value)
+			continue
+		}
 		if t.sum[s.Interval] == nil {
 			t.sum[s.Interval], t.hosts[s.Interval] = map[string]map[string]float64{}, map[string]map[string]int{}
 			t.intervals = append(t.intervals, s.Interval)
@@ -129,7 +139,7 @@ func Analyze(e api.Experiment, ss []store.ExperimentSample) []api.Result {
 		return dps*perMonth/1e6*e.Prices.PerMillionDataPoints + series*e.Prices.PerActiveSeries
 	}
 	results := make([]api.Result, 0, len(e.Variants)-1)
-	var ps []float64
+	var ps, cpuPs []float64
 	for _, v := range e.Variants[1:] {
 		a, b := t.paired(base, v.Name, KPIOutputSeries)
 		da, db := t.paired(base, v.Name, KPIOutputDataPoints)
@@ -153,28 +163,125 @@ func Analyze(e api.Experiment, ss []store.ExperimentSample) []api.Result {
 		}
 		res.BaselineCostMonth = cost(ot.BaselineMean, stats.Summarize(da).Mean)
 		res.CandidateCostMonth = cost(ot.CandidateMean, stats.Summarize(db).Mean)
+
+		// CPU: each variant's processing time, and the collector CPU each
+		// variant alone would cost (cpuPairs), paired by interval.
+		pa, pb = t.paired(base, v.Name, KPIProcessingCPU)
+		if len(pa) > 0 {
+			res.KPIs = append(res.KPIs, kpiTest(KPIProcessingCPU, "cores (CPU s/s of the variant's processors)", pa, pb))
+		}
+		cb, cc := t.cpuPairs(e.Variants, base, v.Name)
+		pCPU := 1.0
+		if len(cb) > 0 {
+			res.KPIs = append(res.KPIs, kpiTest(KPICollectorCPU, "cores (estimated: collector with this variant alone)", cb, cc))
+			res.CPUMeasured = true
+			if mb := stats.Summarize(cb).Mean; mb > 0 {
+				res.CPUIncreasePct = 100 * (stats.Summarize(cc).Mean - mb) / mb
+			}
+			// Above the bound: candidate > (1 + bound) x baseline, one-sided.
+			bound := make([]float64, len(cb))
+			for i, x := range cb {
+				bound[i] = x * (1 + e.Criteria.MaxCPUIncreasePct/100)
+			}
+			pCPU = stats.Greater(stats.Paired(bound, cc))
+		}
 		results = append(results, res)
 		ps = append(ps, ot.PAdjusted)
+		cpuPs = append(cpuPs, pCPU)
 	}
-	adj := stats.Holm(ps)
+	adj, cpuAdj := stats.Holm(ps), stats.Holm(cpuPs)
 	for i := range results {
 		r := &results[i]
 		r.KPIs[0].PAdjusted = adj[i]
+		r.PCPUAboveBound = cpuAdj[i]
 		decide(r, e.Criteria, adj[i], len(ps))
 	}
 	return results
+}
+
+// cpuPairs estimates, per interval, the collector CPU of the hosts with
+// the baseline alone and with the candidate alone: the collector's CPU
+// minus the processing time of every other variant. Their difference is
+// the two variants' processing difference; the rest (receiver, scrape, the
+// other variants' exporters) is common to both, which makes the estimate
+// of each larger than the variant alone would cost and the increase in
+// percent smaller. Intervals where a host misses a figure are left out.
+func (t *table) cpuPairs(variants []api.Variant, base, cand string) ([]float64, []float64) {
+	var bs, cs []float64
+	for _, k := range t.intervals {
+		n := t.hosts[k][""][KPICollectorCPU]
+		if n == 0 {
+			continue
+		}
+		total, others := t.sum[k][""][KPICollectorCPU], map[string]float64{}
+		ok := true
+		for _, v := range variants {
+			if t.hosts[k][v.Name][KPIProcessingCPU] != n {
+				ok = false
+				break
+			}
+			others[v.Name] = t.sum[k][v.Name][KPIProcessingCPU]
+		}
+		if !ok {
+			continue
+		}
+		var all float64
+		for _, p := range others {
+			all += p
+		}
+		bs = append(bs, total-(all-others[base]))
+		cs = append(cs, total-(all-others[cand]))
+	}
+	return bs, cs
+}
+
+// Collector compares the hosts' collector CPU and memory before the
+// experiment with during it (mean per host and interval, Welch).
+func Collector(ss []store.ExperimentSample) []api.BeforeDuring {
+	t := tabulate(ss, "")
+	var out []api.BeforeDuring
+	for _, f := range []struct{ kpi, unit string }{{KPICollectorCPU, "cores"}, {KPICollectorMemory, "bytes"}} {
+		var before, during []float64
+		for _, vs := range t.before[f.kpi] {
+			before = append(before, stats.Summarize(vs).Mean)
+		}
+		for _, k := range t.intervals {
+			if n := t.hosts[k][""][f.kpi]; n > 0 {
+				during = append(during, t.sum[k][""][f.kpi]/float64(n))
+			}
+		}
+		if len(before)+len(during) == 0 {
+			continue
+		}
+		w := stats.Welch(before, during)
+		out = append(out, api.BeforeDuring{KPI: f.kpi, Unit: f.unit, BeforeMean: stats.Summarize(before).Mean, DuringMean: stats.Summarize(during).Mean,
+			BeforeN: len(before), DuringN: len(during), Diff: w.Diff, CILow: w.CILow, CIHigh: w.CIHigh, PWelch: w.P})
+	}
+	return out
 }
 
 func decide(r *api.Result, c api.Criteria, p float64, m int) {
 	ot := r.KPIs[0]
 	measured := fmt.Sprintf("output series %.1f -> %.1f (%.1f%% reduction, 95%% CI of the difference %.1f..%.1f), %s p=%.3g (Holm over %d), critical retention %.1f%%, input identical in %d of %d intervals",
 		ot.BaselineMean, ot.CandidateMean, r.ReductionPct, ot.CILow, ot.CIHigh, ot.Method, p, m, r.CriticalRetentionPct, r.InputIdentical, r.Intervals)
-	r.Detail = measured
+	cpu, cpuN := "collector CPU not measured (no processing CPU figures: max_cpu_increase cannot decide)", 0
+	for _, k := range r.KPIs {
+		if k.KPI == KPICollectorCPU {
+			cpuN = k.N
+			cpu = fmt.Sprintf("collector CPU %.4g -> %.4g cores (%+.1f%%, 95%% CI of the difference %.3g..%.3g, bound +%.0f%%, p above the bound %.3g)",
+				k.BaselineMean, k.CandidateMean, r.CPUIncreasePct, k.CILow, k.CIHigh, c.MaxCPUIncreasePct, r.PCPUAboveBound)
+		}
+	}
+	r.Detail = measured + ", " + cpu
 	switch {
 	case r.Intervals < c.MinSamples:
 		r.Verdict, r.Criterion = api.VerdictInconclusive, fmt.Sprintf("min_samples: %d of %d paired intervals", r.Intervals, c.MinSamples)
 	case r.CriticalRetentionPct < c.CriticalRetentionPct:
 		r.Verdict, r.Criterion = api.VerdictReject, fmt.Sprintf("critical_retention: %.1f%% < %.0f%%", r.CriticalRetentionPct, c.CriticalRetentionPct)
+	case r.CPUMeasured && cpuN < c.MinSamples:
+		r.Verdict, r.Criterion = api.VerdictInconclusive, fmt.Sprintf("min_samples: %d of %d paired intervals with CPU figures", cpuN, c.MinSamples)
+	case r.CPUMeasured && r.PCPUAboveBound < c.Alpha:
+		r.Verdict, r.Criterion = api.VerdictReject, fmt.Sprintf("max_cpu_increase: %+.1f%% above the bound +%.0f%% (one-sided paired t p=%.3g < alpha %.3g)", r.CPUIncreasePct, c.MaxCPUIncreasePct, r.PCPUAboveBound, c.Alpha)
 	case p >= c.Alpha:
 		r.Verdict, r.Criterion = api.VerdictInconclusive, fmt.Sprintf("significance: output series difference p=%.3g >= alpha %.3g", p, c.Alpha)
 	case r.ReductionPct < c.MinReductionPct:
@@ -192,7 +299,7 @@ func Series(e api.Experiment, ss []store.ExperimentSample) []api.Series {
 	for _, v := range e.Variants {
 		names = append(names, v.Name)
 	}
-	for _, kpi := range []string{KPIOutputSeries, KPIInputSeries, KPIOutputDataPoints, KPIInputProcesses, KPICriticalOut} {
+	for _, kpi := range []string{KPIOutputSeries, KPIInputSeries, KPIOutputDataPoints, KPIInputProcesses, KPICriticalOut, KPIProcessingCPU} {
 		for _, v := range names {
 			s := api.Series{KPI: kpi, Variant: v}
 			for _, k := range t.intervals {

@@ -88,6 +88,8 @@ type record struct {
 	WarmingSince time.Time `json:"warming_since,omitzero"`
 	// NextInterval is the next sample interval to collect.
 	NextInterval int `json:"next_interval"`
+	// BeforeCollected: the collector figures before the experiment are stored.
+	BeforeCollected bool `json:"before_collected,omitempty"`
 }
 
 // New makes a Manager.
@@ -691,6 +693,9 @@ func sortedKeys[V any](m map[string]V) []string {
 func countIntervals(ss []store.ExperimentSample) int {
 	seen := map[int]bool{}
 	for _, s := range ss {
+		if s.Interval < 0 {
+			continue // before the experiment
+		}
 		seen[s.Interval] = true
 	}
 	return len(seen)

@@ -13,14 +13,20 @@ import (
 
 // KPI names of the samples.
 const (
-	KPIInputSeries       = "input_series"
-	KPIInputProcesses    = "input_processes"
-	KPIOutputSeries      = "output_series"
-	KPIOutputDataPoints  = "output_datapoints"
-	KPICriticalIn        = "critical_in"
-	KPICriticalOut       = "critical_out"
-	KPICollectorCPU      = "collector_cpu_seconds" // cumulative, per host (variant "")
-	KPICollectorMemory   = "collector_memory_rss"  // bytes, per host (variant "")
+	KPIInputSeries      = "input_series"
+	KPIInputProcesses   = "input_processes"
+	KPIOutputSeries     = "output_series"
+	KPIOutputDataPoints = "output_datapoints"
+	KPICriticalIn       = "critical_in"
+	KPICriticalOut      = "critical_out"
+	KPICollectorCPU     = "collector_cpu"        // cores (CPU s/s over the interval), per host (variant "")
+	KPICollectorMemory  = "collector_memory_rss" // bytes, per host (variant "")
+	// KPIProcessingCPU is the CPU of a variant's own processors (cores):
+	// its cardinality/in's downstream CPU time minus its cardinality/out's
+	// consume CPU time over the interval.
+	KPIProcessingCPU     = "processing_cpu"
+	metricConsumeCPU     = "phoenix.cardinality.consume.cpu_time"
+	metricDownstreamCPU  = "phoenix.cardinality.downstream.cpu_time"
 	metricSeries         = "phoenix.cardinality.series"
 	metricDataPoints     = "phoenix.cardinality.datapoints"
 	metricProcesses      = "phoenix.cardinality.processes"
@@ -176,6 +182,18 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 		// collectors' telemetry export and the ingest may lag (a loaded
 		// host's figures arrived after half an interval in an e2e run).
 		total := int(dur / iv)
+		if !r.BeforeCollected {
+			before, err := m.collectBefore(ctx, r, latest, iv)
+			if err != nil {
+				return err
+			}
+			if err := m.cfg.Store.AddExperimentSamples(ctx, name, before); err != nil {
+				return err
+			}
+			if r, err = m.update(ctx, name, func(x *record) error { x.BeforeCollected = true; return nil }); err != nil {
+				return err
+			}
+		}
 		for r.NextInterval < total {
 			k := r.NextInterval
 			start := r.RunningSince.Add(time.Duration(k) * iv)
@@ -212,37 +230,70 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 }
 
 // collect reads interval k of every host from the own-metric buckets: the
-// last value of each figure per variant, per stage.
+// last value of each figure per variant, per stage, and for the cumulative
+// CPU counters their increase over the interval (from the last value before
+// the interval to the last in it) per second.
 func (m *Manager) collect(ctx context.Context, r *record, latest map[string]store.Agent, k int, start, end time.Time) ([]store.ExperimentSample, error) {
+	return m.collectFigures(ctx, r, latest, k, start, end, true)
+}
+
+// collectFigures is collect; with variants false it reads only the
+// collector's CPU and memory (the intervals before the experiment).
+func (m *Manager) collectFigures(ctx context.Context, r *record, latest map[string]store.Agent, k int, start, end time.Time, variants bool) ([]store.ExperimentSample, error) {
 	var out []store.ExperimentSample
 	step := m.cfg.MinInterval
 	if step <= 0 {
 		step = time.Minute
 	}
+	iv := end.Sub(start)
 	for _, h := range r.Hosts {
 		uid := latest[h.Host].InstanceUID
 		if uid == "" {
 			uid = h.AgentUID
 		}
-		bs, err := m.cfg.Store.QueryMetrics(ctx, store.MetricQuery{AgentUID: uid, Step: step, Since: start.Truncate(step), Limit: 100000})
+		// The buckets of [from, to) make the interval, aligned to the
+		// buckets so that a counter's increase spans exactly to - from.
+		from, to := start.Truncate(step), end.Truncate(step)
+		if !to.After(from) {
+			to = from.Add(step)
+		}
+		bs, err := m.cfg.Store.QueryMetrics(ctx, store.MetricQuery{AgentUID: uid, Step: step, Since: from.Add(-iv), Limit: 100000})
 		if err != nil {
 			return nil, err
 		}
 		type key struct{ name, stage, variant string }
-		last := map[key]store.MetricBucket{}
+		// last: in the interval; prev: the latest before it (counters).
+		last, prev := map[key]store.MetricBucket{}, map[key]store.MetricBucket{}
 		for _, b := range bs {
-			if !b.Start.Before(end) {
+			if !b.Start.Before(to) {
 				continue
 			}
 			kk := key{b.Name, b.Stage, b.Variant}
-			if cur, ok := last[kk]; !ok || b.Start.After(cur.Start) {
-				last[kk] = b
+			into := last
+			if b.Start.Before(from) {
+				into = prev
 			}
+			if cur, ok := into[kk]; !ok || b.Start.After(cur.Start) {
+				into[kk] = b
+			}
+		}
+		// rate is a counter's increase over the interval per second; false
+		// when a value is missing or the counter went back (a restart).
+		rate := func(kk key) (float64, bool) {
+			a, ok1 := prev[kk]
+			b, ok2 := last[kk]
+			if !ok1 || !ok2 || b.Last < a.Last {
+				return 0, false
+			}
+			return (b.Last - a.Last) / to.Sub(from).Seconds(), true
 		}
 		add := func(variant, kpi string, v float64) {
 			out = append(out, store.ExperimentSample{Interval: k, Time: start, Host: h.Host, Variant: variant, KPI: kpi, Value: v})
 		}
 		for i := range r.Variants {
+			if !variants {
+				break
+			}
 			cv := configVariant(r, i)
 			for _, f := range []struct{ metric, stage, kpi string }{
 				{metricSeries, stageIn, KPIInputSeries}, {metricProcesses, stageIn, KPIInputProcesses},
@@ -253,15 +304,52 @@ func (m *Manager) collect(ctx context.Context, r *record, latest map[string]stor
 					add(r.Variants[i].Name, f.kpi, b.Last)
 				}
 			}
-		}
-		for _, f := range []struct{ names, kpi string }{{collectorCPUNames, KPICollectorCPU}, {collectorMemoryNames, KPICollectorMemory}} {
-			for _, n := range strings.Split(f.names, "|") {
-				if b, ok := last[key{n, "", ""}]; ok {
-					add("", f.kpi, b.Last)
-					break
-				}
+			down, ok1 := rate(key{metricDownstreamCPU, stageIn, cv})
+			cons, ok2 := rate(key{metricConsumeCPU, stageOut, cv})
+			if ok1 && ok2 {
+				add(r.Variants[i].Name, KPIProcessingCPU, max(down-cons, 0))
 			}
 		}
+		for _, n := range strings.Split(collectorCPUNames, "|") {
+			if v, ok := rate(key{n, "", ""}); ok {
+				add("", KPICollectorCPU, v)
+				break
+			}
+		}
+		for _, n := range strings.Split(collectorMemoryNames, "|") {
+			if b, ok := last[key{n, "", ""}]; ok {
+				add("", KPICollectorMemory, b.Last)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// beforeIntervals is how many intervals before the experiment deployed
+// are read for the collector's before figures.
+const beforeIntervals = 10
+
+// collectBefore reads the collector figures of up to beforeIntervals
+// intervals before the experiment deployed (stored as intervals -n..-1).
+func (m *Manager) collectBefore(ctx context.Context, r *record, latest map[string]store.Agent, iv time.Duration) ([]store.ExperimentSample, error) {
+	var deployed time.Time
+	for _, t := range r.Transitions {
+		if t.Status == api.ExperimentDeploying {
+			deployed = t.At
+		}
+	}
+	if deployed.IsZero() {
+		return nil, nil
+	}
+	var out []store.ExperimentSample
+	for j := beforeIntervals; j >= 1; j-- {
+		start := deployed.Add(-time.Duration(j) * iv)
+		ss, err := m.collectFigures(ctx, r, latest, -j, start, start.Add(iv), false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ss...)
 	}
 	return out, nil
 }
@@ -355,5 +443,5 @@ func (m *Manager) Compare(ctx context.Context, name string) (api.Comparison, err
 	if r.Status != api.ExperimentCompleted && r.Status != api.ExperimentPromoted {
 		res = Analyze(e, ss)
 	}
-	return api.Comparison{Experiment: e, Results: res, Series: Series(e, ss)}, nil
+	return api.Comparison{Experiment: e, Results: res, Series: Series(e, ss), Collector: Collector(ss)}, nil
 }

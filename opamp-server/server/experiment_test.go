@@ -23,6 +23,18 @@ type feeder struct {
 	mu    sync.Mutex
 	st    store.Store
 	value func(variant, stage, metric string) (float64, bool)
+	// With proc set, the feeder also writes the CPU counters as the
+	// cardinality processors and the collector count them: each variant's
+	// processors take proc[variant] cores, each cardinality/out 0.01, and
+	// the rest of the collector shared cores.
+	proc   map[string]float64
+	shared float64
+}
+
+func (f *feeder) setCPU(shared float64, proc map[string]float64) {
+	f.mu.Lock()
+	f.shared, f.proc = shared, proc
+	f.mu.Unlock()
 }
 
 // to points the feeder at another store (a restarted server's).
@@ -47,6 +59,8 @@ func startFeeder(t *testing.T, st store.Store, uid string, res []store.Resolutio
 		defer close(done)
 		tk := time.NewTicker(100 * time.Millisecond)
 		defer tk.Stop()
+		last := time.Now()
+		down, cons, total := map[string]float64{}, map[string]float64{}, 0.0
 		for {
 			select {
 			case <-ctx.Done():
@@ -54,13 +68,28 @@ func startFeeder(t *testing.T, st store.Store, uid string, res []store.Resolutio
 			case <-tk.C:
 			}
 			f.mu.Lock()
-			value, st := f.value, f.st
+			value, st, proc, shared := f.value, f.st, f.proc, f.shared
 			f.mu.Unlock()
+			now := time.Now()
+			dt := now.Sub(last).Seconds()
+			last = now
 			if value == nil {
 				continue
 			}
-			now := time.Now()
 			var pts []store.MetricPoint
+			if proc != nil {
+				total += shared * dt
+				for _, v := range variants {
+					const outCost = 0.01
+					down[v] += (proc[v] + outCost) * dt
+					cons[v] += outCost * dt
+					total += (proc[v] + outCost) * dt
+					pts = append(pts, store.MetricPoint{AgentUID: uid, Name: "phoenix.cardinality.downstream.cpu_time", Pipeline: "p", Stage: "input", Variant: v, Time: now, Value: down[v]},
+						store.MetricPoint{AgentUID: uid, Name: "phoenix.cardinality.consume.cpu_time", Pipeline: "p", Stage: "output", Variant: v, Time: now, Value: cons[v]})
+				}
+				pts = append(pts, store.MetricPoint{AgentUID: uid, Name: "otelcol_process_cpu_seconds", Time: now, Value: total},
+					store.MetricPoint{AgentUID: uid, Name: "otelcol_process_memory_rss", Time: now, Value: 80e6})
+			}
 			for _, v := range variants {
 				for _, stage := range []string{"input", "output"} {
 					for _, m := range []string{"phoenix.cardinality.series", "phoenix.cardinality.datapoints", "phoenix.cardinality.processes", "phoenix.cardinality.critical_processes"} {
@@ -332,6 +361,52 @@ func TestExperimentLifecycle(t *testing.T) {
 		t.Fatalf("three-variant verdicts %+v", e.Verdicts)
 	}
 	_ = server.ConfigFileName
+}
+
+// The CPU criterion end to end through the store: a candidate whose
+// processors take 0.30 cores against the baseline's 0.02 (0.2 cores of the
+// collector shared, 0.01 per cardinality/out) is estimated at 0.52 cores
+// alone against the baseline's 0.24 (+117%): rejected, named
+// max_cpu_increase; one taking 0.03 cores (+4%) is promoted. compare also
+// gives the collector's CPU and memory before and during.
+func TestExperimentCPUCriterion(t *testing.T) {
+	ts, res := experimentServer(t)
+	ag := ts.agent(t, "web-1", nil)
+	ts.waitAgentKnown(t, "web-1")
+	f := startFeeder(t, ts.Store(), ag.UID().String(), res, "baseline", "candidate")
+	f.set(fleetLike(4, map[string]float64{"baseline": 1, "candidate": 0.25}, nil))
+	f.setCPU(0.2, map[string]float64{"baseline": 0.02, "candidate": 0.30})
+	time.Sleep(3 * time.Second) // figures from before the experiment
+	body := func(name string) map[string]any {
+		return expBody(name, "web-1", map[string]any{"start": true, "duration": "8s",
+			"baseline": map[string]any{"template": "process-baseline-v1"}})
+	}
+	ts.mustCall(t, "POST", "/api/v1/experiments", body("heavy"), 201)
+	e := waitExp(t, ts, "heavy", api.ExperimentCompleted)
+	v := e.Verdicts[0]
+	t.Logf("heavy: %s (%s): %s", v.Verdict, v.Criterion, v.Detail)
+	if v.Verdict != api.VerdictReject || !strings.HasPrefix(v.Criterion, "max_cpu_increase") || !v.CPUMeasured || v.CPUIncreasePct < 95 || v.CPUIncreasePct > 130 {
+		t.Fatalf("heavy candidate: %+v", v)
+	}
+	code, raw := ts.call(t, "GET", "/api/v1/experiments/heavy/compare", nil)
+	b, _ := json.Marshal(raw)
+	var cmp api.Comparison
+	if err := json.Unmarshal(b, &cmp); code != 200 || err != nil {
+		t.Fatalf("compare %d %v", code, err)
+	}
+	t.Logf("collector: %+v", cmp.Collector)
+	if len(cmp.Collector) != 2 || cmp.Collector[0].BeforeN == 0 || cmp.Collector[0].DuringMean < 0.4 || cmp.Collector[1].DuringMean != 80e6 {
+		t.Fatalf("collector before/during: %+v", cmp.Collector)
+	}
+
+	f.setCPU(0.2, map[string]float64{"baseline": 0.02, "candidate": 0.03})
+	ts.mustCall(t, "POST", "/api/v1/experiments", body("light"), 201)
+	e = waitExp(t, ts, "light", api.ExperimentCompleted)
+	v = e.Verdicts[0]
+	t.Logf("light: %s (%s): %s", v.Verdict, v.Criterion, v.Detail)
+	if v.Verdict != api.VerdictPromote || !v.CPUMeasured || v.CPUIncreasePct > 15 {
+		t.Fatalf("light candidate: %+v", v)
+	}
 }
 
 // An experiment's load simulation: a synthetic job on each host while it

@@ -276,3 +276,19 @@ func Skewness(xs []float64) float64 {
 	}
 	return s
 }
+
+// Greater is the one-sided p-value of a t-test (Welch or paired) for the
+// alternative that the difference is above zero (R: alternative =
+// "greater"). An invalid test gives 1; an exactly known difference gives 0
+// when it is positive.
+func Greater(t Test) float64 {
+	switch {
+	case !t.Valid:
+		return 1
+	case math.IsInf(t.Stat, 1):
+		return 0
+	case math.IsInf(t.Stat, -1) || (t.Stat == 0 && t.DF == 0):
+		return 1
+	}
+	return 1 - distuv.StudentsT{Mu: 0, Sigma: 1, Nu: t.DF}.CDF(t.Stat)
+}

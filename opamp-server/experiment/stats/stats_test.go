@@ -55,6 +55,18 @@ func TestPairedSleepR(t *testing.T) {
 	near(t, "diff", r.Diff, -1.58, 1e-12)
 }
 
+// R: with(sleep, t.test(extra[group == 2], extra[group == 1], paired = TRUE,
+// alternative = "greater")): t = 4.0621, df = 9, p-value = 0.001416; with
+// alternative = "less" the same data give p-value = 0.9986.
+func TestGreaterSleepR(t *testing.T) {
+	near(t, "greater", Greater(Paired(sleep1, sleep2)), 0.001416, 5e-7)
+	near(t, "less", Greater(Paired(sleep2, sleep1)), 0.9986, 5e-5)
+	near(t, "invalid", Greater(Paired([]float64{1}, []float64{2})), 1, 0)
+	near(t, "exact above", Greater(Paired([]float64{1, 2, 3}, []float64{2, 3, 4})), 0, 0)
+	near(t, "exact below", Greater(Paired([]float64{2, 3, 4}, []float64{1, 2, 3})), 1, 0)
+	near(t, "exactly equal", Greater(Paired([]float64{2, 3, 4}, []float64{2, 3, 4})), 1, 0)
+}
+
 // R: with(sleep, wilcox.test(extra[group == 1], extra[group == 2], paired = TRUE))
 //
 //	V = 0, p-value = 0.009091 (normal approximation with continuity

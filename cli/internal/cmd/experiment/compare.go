@@ -28,8 +28,10 @@ func newCompareCmd(f *cmdutil.Factory) *cobra.Command {
 KPIs, their difference with a 95% confidence interval, the p-values (Welch,
 paired t on the interval-paired samples, Wilcoxon signed-rank; the one used
 after Holm's correction), the reduction, critical retention, whether the
-input was identical in every interval, the monthly cost, and the verdict
-with the criterion that decided it. While the experiment runs the verdict
+input was identical in every interval, the monthly cost, the CPU of each
+variant (its processors' CPU time and the collector's CPU with it alone),
+and the verdict with the criterion that decided it; then the collectors'
+CPU and memory before and during the experiment. While the experiment runs the verdict
 is computed on the samples so far.
 
 -o html writes ONE self-contained HTML file (charts of every KPI over time
@@ -82,7 +84,13 @@ for all variants, and the verdict table) to --file or stdout.`,
 	return cmd
 }
 
-func f1(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+// f1 is one decimal, or three significant digits below 10 (CPU in cores).
+func f1(x float64) string {
+	if x != 0 && x > -10 && x < 10 {
+		return strconv.FormatFloat(x, 'g', 3, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
+}
 func g3(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
 
 func compareTable(t *output.TableWriter, c api.Comparison) {
@@ -94,9 +102,19 @@ func compareTable(t *output.TableWriter, c api.Comparison) {
 			if i == 0 {
 				verdict = fmt.Sprintf("%s: %s; reduction %s%%, critical %s%%, identical input %d/%d, cost/month %.2f -> %.2f",
 					r.Verdict, r.Criterion, f1(r.ReductionPct), f1(r.CriticalRetentionPct), r.InputIdentical, r.Intervals, r.BaselineCostMonth, r.CandidateCostMonth)
+				if r.CPUMeasured {
+					verdict += fmt.Sprintf(", CPU %+.1f%% (p above the bound %s)", r.CPUIncreasePct, g3(r.PCPUAboveBound))
+				} else {
+					verdict += ", CPU not measured"
+				}
 			}
 			t.Row(r.Variant, k.KPI, f1(k.BaselineMean), f1(k.CandidateMean), fmt.Sprintf("%s [%s, %s]", f1(k.Diff), f1(k.CILow), f1(k.CIHigh)),
 				g3(k.PWelch), g3(k.PPaired), g3(k.PRank), g3(k.PAdjusted)+" "+k.Method, verdict)
 		}
+	}
+	// The collectors before and during (what the experiment itself costs).
+	for _, k := range c.Collector {
+		t.Row("(collector)", k.KPI+" before -> during", f1(k.BeforeMean), f1(k.DuringMean), fmt.Sprintf("%s [%s, %s]", f1(k.Diff), f1(k.CILow), f1(k.CIHigh)),
+			g3(k.PWelch), "", "", "", fmt.Sprintf("%d intervals before, %d during", k.BeforeN, k.DuringN))
 	}
 }

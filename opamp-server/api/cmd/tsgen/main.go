@@ -36,7 +36,7 @@ var Roots = []any{
 	api.Deployment{}, api.DeploymentList{}, api.DeploymentRequest{}, api.RollbackRequest{}, api.Deleted{}, api.Version{},
 	api.VersionList{}, api.DeploymentConfig{}, api.Variant{}, api.Criteria{}, api.Prices{}, api.ExperimentRequest{},
 	api.Transition{}, api.ExperimentHost{}, api.Experiment{}, api.Promotion{}, api.ExperimentList{}, api.PromoteRequest{},
-	api.KPITest{}, api.Result{}, api.Point{}, api.Series{}, api.Comparison{}, api.Identity{}, api.IdentityList{}, api.Job{},
+	api.KPITest{}, api.Result{}, api.Point{}, api.Series{}, api.Comparison{}, api.BeforeDuring{}, api.Identity{}, api.IdentityList{}, api.Job{},
 	api.JobRequest{}, api.Profile{}, api.Problem{}, api.Event{}, api.ExperimentLoad{},
 	api.RolloutPolicy{}, api.RolloutBatch{}, api.RolloutFailure{}, api.Rollout{}, api.RolloutList{}, api.RolloutAction{},
 }
