@@ -65,6 +65,12 @@ type Config struct {
 	// Retention keeps a process that passed the thresholds for this long
 	// after it last passed, so series do not flap. 0 turns it off.
 	Retention time.Duration `mapstructure:"retention"`
+	// Probation keeps a new process out of the output until it is this old
+	// (from its start time, or from when the processor first saw it), unless
+	// it is critical. A process that lives shorter than that never becomes a
+	// series, and most of a churning host's distinct series over a billing
+	// window are such short-lived processes. 0 turns it off.
+	Probation time.Duration `mapstructure:"probation"`
 	// Smoothing is how CPU and memory are smoothed into the scores: "ewma"
 	// (default), "max" (over the window) or "none". One spike must not drag
 	// a process in.
@@ -208,6 +214,7 @@ func createDefaultConfig() component.Config {
 			MaxMultiplier: 2,
 		},
 		Retention:       5 * time.Minute,
+		Probation:       time.Minute,
 		Smoothing:       string(processmetrics.SmoothingEWMA),
 		SmoothingWindow: 3,
 		DropRules: DropRulesConfig{
@@ -224,6 +231,7 @@ const (
 	maxBudget     = 10_000_000
 	maxTracked    = 10_000_000
 	maxPruneAfter = 10_000
+	maxProbation  = 24 * time.Hour
 )
 
 func finitePositive(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
@@ -316,6 +324,9 @@ func (c *Config) Validate() error {
 
 	if c.Retention < 0 {
 		add("retention: %s must not be negative (0 turns retention off)", c.Retention)
+	}
+	if c.Probation < 0 || c.Probation > maxProbation {
+		add("probation: %s is out of range, must be between 0 (off) and %s", c.Probation, maxProbation)
 	}
 	switch processmetrics.Smoothing(c.Smoothing) {
 	case processmetrics.SmoothingEWMA, processmetrics.SmoothingMax, processmetrics.SmoothingNone:

@@ -46,6 +46,7 @@ func TestConfigFull(t *testing.T) {
 		InitialMultiplier: 2, EnforceBudget: false}, cfg.Controller)
 	assert.Equal(t, HostLoadConfig{Enabled: true, Source: LoadSystem, CPUCount: 8, Low: 0.5, High: 0.9, MaxMultiplier: 3}, cfg.HostLoad)
 	assert.Equal(t, 30*time.Minute, cfg.Retention)
+	assert.Equal(t, 3*time.Minute, cfg.Probation)
 	assert.Equal(t, "max", cfg.Smoothing)
 	assert.Equal(t, 6, cfg.SmoothingWindow)
 	assert.Equal(t, DropRulesConfig{
@@ -77,6 +78,7 @@ func TestConfigValidateReportsEverything(t *testing.T) {
 		"host_load.low (0.9) and host_load.high (0.5): need 0 <= low < high <= 1",
 		"host_load.max_multiplier: 0.5 is out of range",
 		"retention: -1s must not be negative",
+		"probation: 25h0m0s is out of range, must be between 0 (off) and 24h0m0s",
 		`smoothing: "median" is not valid`,
 		"smoothing_window: 0 is out of range",
 		"drop_rules.idle: cpu (0 cores) and memory (0 bytes) must not be negative and not both 0",

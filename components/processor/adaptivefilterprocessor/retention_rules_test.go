@@ -59,7 +59,9 @@ func TestRetentionBeatsShortLivedRule(t *testing.T) {
 		retention time.Duration
 		wantKept  bool
 	}{{0, false}, {90 * time.Second, true}} {
-		h := newHarness(t, fixedThresholdsConfig(c.retention))
+		cfg := fixedThresholdsConfig(c.retention)
+		cfg.Probation = 0 // this test is about the short-lived rule
+		h := newHarness(t, cfg)
 		host := newFakeHost("")
 		young := host.add("batch", "batch --job", 0.5, 50*mib)
 		young.start, young.cpuTime = host.now, 0 // starts now

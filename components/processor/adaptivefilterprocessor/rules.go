@@ -10,12 +10,13 @@ const (
 	dropIdle                         // drop_rules.idle
 	dropShortLived                   // drop_rules.short_lived
 	dropEphemeral                    // drop_rules.ephemeral_names
+	dropProbation                    // younger than probation
 	dropThreshold                    // below the current thresholds
 	dropBudget                       // over max_cardinality (enforce_budget)
 	numDropReasons
 )
 
-var dropReasonNames = [numDropReasons]string{"", "idle", "short_lived", "ephemeral_name", "threshold", "budget"}
+var dropReasonNames = [numDropReasons]string{"", "idle", "short_lived", "ephemeral_name", "probation", "threshold", "budget"}
 
 // rules holds the drop rules, evaluated in the order idle, short-lived,
 // ephemeral name. Critical processes never reach them.
