@@ -351,3 +351,16 @@ func TestRenderIsIndependentOfVersion(t *testing.T) {
 		t.Fatalf("version 1 and version 3 of one spec render different configs:\n%s\n---\n%s", v1.YAML, v3.YAML)
 	}
 }
+
+// Remote write is rendered with small sequential requests (the collector's
+// memory; see the comment in exporter and benchmarks/README.md).
+func TestRenderRemoteWriteMemory(t *testing.T) {
+	r, err := Render(Spec{Template: TemplateBaseline, Destination: Destination{Type: DestPromRW, Endpoint: "http://prom:9090/api/v1/write"}}, Context{HostName: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := dig(decode(t, r), "exporters", "prometheus_remote_write/phoenix").(map[string]any)
+	if e["max_batch_size_bytes"] != 1000000 || e["max_batch_request_parallelism"] != 1 {
+		t.Errorf("remote write exporter = %v, want max_batch_size_bytes 1000000, max_batch_request_parallelism 1", e)
+	}
+}

@@ -29,10 +29,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +52,8 @@ var (
 	flagCPU      = flag.Float64("cpu-budget", 0.25, "cores all spawned processes burn together")
 	flagWrite    = flag.Bool("write", false, "write the table into benchmarks/README.md, the figures into benchmarks/overhead/results.json, and the catalog's table on real processes (pipelines/testdata/realprocesses.json, pipelines/README.md)")
 	flagReuse    = flag.Bool("from-results", false, "measure nothing: rewrite the READMEs from benchmarks/overhead/results.json")
+	flagMerge    = flag.Bool("merge", false, "with -write: keep the process counts of results.json that this run does not measure (run N=2000 apart from the others)")
+	flagBusy     = flag.Int("busy", 500, "most processes the spawner plays (loadgen children: busy, churning); the rest of N are idle sleepers")
 )
 
 func TestMain(m *testing.M) {
@@ -77,8 +81,10 @@ type Result struct {
 
 // Run is one process count.
 type Run struct {
-	N        int      `json:"n"`
-	Live     int      `json:"live_processes"`
+	N    int `json:"n"`
+	Live int `json:"live_processes"`
+	// Sleepers are the idle processes beside the spawner's (N - Live).
+	Sleepers int      `json:"idle_sleepers,omitempty"`
 	Window   string   `json:"window"`
 	LoadAvg  []string `json:"load_average"` // at start and end, /proc/loadavg
 	Results  []Result `json:"results"`
@@ -119,8 +125,33 @@ func TestOverhead(t *testing.T) {
 		t.Logf("N=%d: %s", r.N, table([]Run{r}))
 	}
 	if *flagWrite {
+		if *flagMerge {
+			runs = merge(t, runs)
+		}
 		write(t, runs)
 	}
+}
+
+// merge adds the runs of results.json whose process count runs lacks.
+func merge(t *testing.T, runs []Run) []Run {
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "benchmarks", "overhead", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []Run
+	if err := json.Unmarshal(b, &old); err != nil {
+		t.Fatal(err)
+	}
+	have := map[int]bool{}
+	for _, r := range runs {
+		have[r.N] = true
+	}
+	for _, r := range old {
+		if !have[r.N] {
+			runs = append(runs, r)
+		}
+	}
+	return runs
 }
 
 type collector struct {
@@ -132,20 +163,25 @@ type collector struct {
 
 func measure(t *testing.T, n int) Run {
 	run := Run{N: n, Window: flagDuration.String(), Started: time.Now().UTC().Format(time.RFC3339), HostCPUs: numCPU()}
-	// A spawned child holds about 3-6 MiB; leave room for the rest.
-	if avail := memAvailableMiB(); avail < float64(n)*8+1024 {
-		run.Skipped = fmt.Sprintf("%.0f MiB available, %d processes need about %d MiB", avail, n, n*8+1024)
+	// Up to -busy processes are loadgen children (a Go runtime each, waking
+	// every 100 ms, churning); the rest are idle sleepers, as most of a real
+	// host's processes are. A spawned child holds about 3-6 MiB, a sleeper
+	// well under 1 MiB; leave room for the rest.
+	busy := min(n, *flagBusy)
+	if need := busy*8 + (n - busy) + 1024; memAvailableMiB() < float64(need) {
+		run.Skipped = fmt.Sprintf("%.0f MiB available, %d processes need about %d MiB", memAvailableMiB(), n, need)
 		t.Logf("N=%d skipped: %s", n, run.Skipped)
 		return run
 	}
 	prom := testutil.StartPrometheus(t)
-	p := population(t, n)
+	p := population(t, busy)
 	sp := loadgen.NewSpawner(loadgen.SpawnerConfig{MaxProcesses: p.ProcessCount(), CPUBudget: *flagCPU, MaxMemoryPerProcess: 2 << 20})
 	if err := sp.Start(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
 	defer sp.Stop()
 	run.Live = sp.Status().Live
+	run.Sleepers = startSleepers(t, n-busy)
 
 	interval := flagScrape.String()
 	var cols []*collector
@@ -286,6 +322,52 @@ func population(t *testing.T, n int) *loadgen.Profile {
 		t.Fatalf("scaled realistic profile has %d processes, want %d", p.ProcessCount(), n)
 	}
 	return p
+}
+
+// sleeperNames are what the idle processes are called: the executable
+// name (comm) is the name of the link each is started through, so the
+// scraper and the templates see a mix of daemons, shells and runtimes.
+var sleeperNames = []string{"bash", "sshd", "agetty", "dbus-daemon", "pause", "containerd-shim", "python3", "node", "php-fpm8.2", "kworker-idle"}
+
+// startSleepers starts n idle processes: the system's sleep(1), run through
+// a link named after one of sleeperNames with a unique command line
+// ("<name> 86400 <i>"). Unlike a loadgen child it never wakes up, so 1,500
+// of them cost the machine nothing between scrapes (the first N=2,000 run,
+// 2,000 Go children each waking 10 times a second on 2 shared cores, drove
+// the load average to about 2,400). They are killed when the test ends, and
+// by the kernel if the test process dies.
+func startSleepers(t *testing.T, n int) int {
+	if n <= 0 {
+		return 0
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatalf("idle sleepers need sleep(1): %v", err)
+	}
+	dir := t.TempDir()
+	for _, name := range sleeperNames {
+		if err := os.Symlink(sleep, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cmds []*exec.Cmd
+	t.Cleanup(func() {
+		for _, c := range cmds {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+		}
+	})
+	for i := range n {
+		name := sleeperNames[i%len(sleeperNames)]
+		c := exec.Command(filepath.Join(dir, name), "86400", strconv.Itoa(i))
+		c.Args[0] = name
+		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := c.Start(); err != nil {
+			t.Fatalf("sleeper %d of %d: %v", i, n, err)
+		}
+		cmds = append(cmds, c)
+	}
+	return n
 }
 
 // backend counts what arrived in Prometheus from one collector over the
@@ -450,6 +532,7 @@ const (
 )
 
 func write(t *testing.T, runs []Run) {
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].N < runs[j].N })
 	root := testutil.RepoRoot()
 	js, _ := json.MarshalIndent(runs, "", "  ")
 	if err := os.WriteFile(filepath.Join(root, "benchmarks", "overhead", "results.json"), append(js, '\n'), 0o644); err != nil {
@@ -467,7 +550,7 @@ func write(t *testing.T, runs []Run) {
 	sec.WriteString("same processes, so the ratios are the figures to read. Load average (1, 5, 15 min) at the start and end of each window:\n")
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].N < runs[j].N })
 	for _, r := range runs {
-		fmt.Fprintf(&sec, "N=%d: %s (%d processes spawned).\n", r.N, strings.Join(r.LoadAvg, " → "), r.Live)
+		fmt.Fprintf(&sec, "N=%d: %s (%d loadgen children, %d idle sleepers).\n", r.N, strings.Join(r.LoadAvg, " → "), r.Live, r.Sleepers)
 	}
 	sec.WriteString("\n" + table(runs) + "\n" + endMarker)
 	path := filepath.Join(root, "benchmarks", "README.md")
@@ -493,8 +576,8 @@ func write(t *testing.T, runs []Run) {
 func writeCatalog(t *testing.T, root string, runs []Run) {
 	dir := filepath.Join(root, "pipelines")
 	real := pipelines.RealMeasurements{Method: fmt.Sprintf("Measured by `make bench-overhead` (benchmarks/overhead, %s): each template in the built "+
-		"`phoenix-otelcol` on the real process scraper (%s scrape) of this host, with N real processes from the spawner "+
-		"(loadgen's realistic profile scaled to N, churn included) besides the host's own, all collectors at the same time, "+
+		"`phoenix-otelcol` on the real process scraper (%s scrape) of this host, with N real processes besides the host's own: "+
+		"up to 500 from the spawner (loadgen's realistic profile scaled, churn included), the rest idle sleepers; all collectors at the same time, "+
 		"each exporting by remote write into one real Prometheus, where its series were counted: series per scrape is "+
 		"samples in the %s window ÷ scrapes, reduction is against `process-baseline-v1` in the same run, distinct series "+
 		"are all the series the backend holds for the window.", runs[0].Started[:10], *flagScrape, runs[0].Window)}
