@@ -203,14 +203,30 @@ type Resource struct {
 	ID          Identity
 	Sample      Sample
 	Resource    pmetric.ResourceMetrics
+
+	attrs procAttrs
 }
 
 // Read fills r from rm and reports whether rm is a process resource. It
 // reads the attributes in one pass and the sample in another, and does not
 // allocate. r.ID equals Identify(attributes, r.Sample.StartTime).
 func Read(rm pmetric.ResourceMetrics, r *Resource) bool {
-	var a procAttrs
-	a.read(rm.Resource().Attributes())
+	if !ReadAttributes(rm, r) {
+		return false
+	}
+	ReadSample(rm, &r.Sample)
+	r.Identify()
+	return true
+}
+
+// ReadAttributes is the first step of [Read]: it fills r's attributes and
+// reports whether rm is a process resource, leaving r.Sample and r.ID to
+// the caller (a processor that walks the metrics itself calls
+// Sample.AddMetric on each, then r.Identify).
+func ReadAttributes(rm pmetric.ResourceMetrics, r *Resource) bool {
+	r.attrs = procAttrs{}
+	r.attrs.read(rm.Resource().Attributes())
+	a := &r.attrs
 	if !a.pidKey && !a.hasName {
 		return false // same rule as IsProcessResource
 	}
@@ -220,10 +236,12 @@ func Read(rm pmetric.ResourceMetrics, r *Resource) bool {
 	r.Name = a.name
 	r.Command = a.command
 	r.CommandLine = a.cmdline
-	ReadSample(rm, &r.Sample)
-	r.ID = a.identity(r.Sample.StartTime)
 	return true
 }
+
+// Identify sets r.ID from the attributes ReadAttributes read and
+// r.Sample.StartTime.
+func (r *Resource) Identify() { r.ID = r.attrs.identity(r.Sample.StartTime) }
 
 // numberValue returns a data point's value as a float64.
 func numberValue(dp pmetric.NumberDataPoint) float64 {

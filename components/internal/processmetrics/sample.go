@@ -52,37 +52,44 @@ func ReadSample(rm pmetric.ResourceMetrics, s *Sample) {
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
-			m := ms.At(j)
-			switch m.Name() {
-			case MetricCPUTime:
-				readCPUTime(m, s)
-			case MetricCPUUtilization:
-				if dps, ok := numberPoints(m); ok && dps.Len() > 0 {
-					s.HasCPUUtilization = true
-					for k := 0; k < dps.Len(); k++ {
-						dp := dps.At(k)
-						s.CPUUtilization += numberValue(dp)
-						s.observeTimestamps(dp, false)
-					}
-				}
-			case MetricMemoryUsage:
-				if dps, ok := numberPoints(m); ok && dps.Len() > 0 {
-					s.HasMemory = true
-					for k := 0; k < dps.Len(); k++ {
-						dp := dps.At(k)
-						s.Memory += numberValue(dp)
-						s.observeTimestamps(dp, m.Type() == pmetric.MetricTypeSum &&
-							m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityCumulative)
-					}
-				}
-			default:
-				// Other cumulative sums still tell the process start time.
-				if s.StartTime == 0 && m.Type() == pmetric.MetricTypeSum &&
-					m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityCumulative &&
-					m.Sum().DataPoints().Len() > 0 {
-					s.observeTimestamps(m.Sum().DataPoints().At(0), true)
-				}
+			s.AddMetric(ms.At(j))
+		}
+	}
+}
+
+// AddMetric adds one metric of a process resource to s: [ReadSample] is
+// AddMetric on each metric, in order, of a zero Sample. A processor that
+// walks the metrics for its own purposes calls it on the way, so that each
+// data point is read once while it is in cache.
+func (s *Sample) AddMetric(m pmetric.Metric) {
+	switch m.Name() {
+	case MetricCPUTime:
+		readCPUTime(m, s)
+	case MetricCPUUtilization:
+		if dps, ok := numberPoints(m); ok && dps.Len() > 0 {
+			s.HasCPUUtilization = true
+			for k := 0; k < dps.Len(); k++ {
+				dp := dps.At(k)
+				s.CPUUtilization += numberValue(dp)
+				s.observeTimestamps(dp, false)
 			}
+		}
+	case MetricMemoryUsage:
+		if dps, ok := numberPoints(m); ok && dps.Len() > 0 {
+			s.HasMemory = true
+			for k := 0; k < dps.Len(); k++ {
+				dp := dps.At(k)
+				s.Memory += numberValue(dp)
+				s.observeTimestamps(dp, m.Type() == pmetric.MetricTypeSum &&
+					m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityCumulative)
+			}
+		}
+	default:
+		// Other cumulative sums still tell the process start time.
+		if s.StartTime == 0 && m.Type() == pmetric.MetricTypeSum &&
+			m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityCumulative &&
+			m.Sum().DataPoints().Len() > 0 {
+			s.observeTimestamps(m.Sum().DataPoints().At(0), true)
 		}
 	}
 }
