@@ -46,7 +46,8 @@ func TestConsole(t *testing.T) {
 	e.realAgent(realHost, map[string]string{"env": "e2e"}, 0)
 
 	if c := e.api("POST", "/api/v1/deployments", map[string]any{"name": "sims", "template": "process-topk-v1", "params": map[string]any{"k": 5},
-		"destination": map[string]any{"type": "none"}, "target": map[string]any{"selector": map[string]string{"fleet": "sim"}}}, nil); c != 201 {
+		"destination": map[string]any{"type": "none"}, "target": map[string]any{"selector": map[string]string{"fleet": "sim"}},
+		"rollout": map[string]any{"strategy": "all-at-once"}}, nil); c != 201 {
 		t.Fatalf("deploy sims: %d", c)
 	}
 	if c := e.api("POST", "/api/v1/deployments", map[string]any{"name": "real", "template": "process-topk-v1",

@@ -7,8 +7,11 @@ import type { Agent, HostStatus, MetricBucket, StreamEvent } from './types';
 
 type Listener = (e: StreamEvent) => void;
 
+// One render per animation frame, however many events arrive in it.
+const perFrame = (f: () => void) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(() => f()) : setTimeout(f, 0));
+
 export class Live {
-  fleet = new FleetState((f) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(() => f()) : setTimeout(f, 0)));
+  fleet = new FleetState(perFrame);
   events: StreamEvent[] = [];
   streamState: StreamState = 'closed';
   private bus = new Set<Listener>();
@@ -17,6 +20,8 @@ export class Live {
   private metricsTimer?: ReturnType<typeof setTimeout>;
   private lastMetrics = 0;
   loadError = '';
+
+  constructor(private schedule: (f: () => void) => void = perFrame) {}
 
   on(f: Listener): () => void {
     this.bus.add(f);
@@ -28,8 +33,16 @@ export class Live {
     return () => this.stateListeners.delete(f);
   }
 
+  private stateScheduled = false;
+
+  /** Tells the views once per frame that the stream's state or events changed. */
   private notifyState() {
-    for (const f of this.stateListeners) f();
+    if (this.stateScheduled) return;
+    this.stateScheduled = true;
+    this.schedule(() => {
+      this.stateScheduled = false;
+      for (const f of this.stateListeners) f();
+    });
   }
 
   start(token: string) {
@@ -57,7 +70,8 @@ export class Live {
     return this.client?.received ?? 0;
   }
 
-  private handle(e: StreamEvent) {
+  /** Applies one stream event (the stream client calls it). */
+  handle(e: StreamEvent) {
     if (e.type !== 'hello') {
       this.events.unshift(e);
       if (this.events.length > 200) this.events.length = 200;

@@ -72,9 +72,15 @@ function StreamBadge() {
   );
 }
 
+// The snapshot's load error; only this re-renders on stream news, not the
+// whole shell and its view.
+function LoadError() {
+  useLiveState();
+  return <ErrorText text={live.loadError} />;
+}
+
 function Shell({ signOut }: { signOut: () => void }) {
   const r = useRoute();
-  useLiveState();
   useEffect(() => {
     const h = document.querySelector<HTMLElement>('main h1');
     document.title = (h?.textContent ?? 'Console') + ' · Phoenix';
@@ -113,7 +119,7 @@ function Shell({ signOut }: { signOut: () => void }) {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <ErrorText text={live.loadError} />
+        <LoadError />
         {body}
       </main>
     </>

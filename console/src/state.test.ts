@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counterRate, criticalRetained, FleetState, METRIC, monthlySaving, reduction, visibleRows, type View } from './state';
+import { counterRate, criticalRetained, FleetState, METRIC, monthlySaving, reduction, rolloutSummary, visibleRows, type View } from './state';
 import type { Agent, HostStatus, MetricBucket } from './types';
 
 const sync = (f: () => void) => f();
@@ -104,6 +104,25 @@ describe('FleetState', () => {
     expect(s.rows.get('a')!.figures).toEqual({ inputSeries: 700, outputSeries: 157, inputProcesses: 100, memory: 100 << 20 });
     expect(s.rows.size).toBe(1);
   });
+  it('keeps rows whose figures did not change (no re-render, no notification)', () => {
+    const s = new FleetState(sync);
+    let n = 0;
+    s.subscribe(() => n++);
+    s.load([host('a', 'applied'), host('b', 'applied')], [agent('a'), agent('b')]);
+    const ms = [bucket('a', METRIC.series, 'input', 700), bucket('b', METRIC.series, 'input', 50)];
+    s.applyMetrics(ms);
+    const a = s.rows.get('a');
+    const rev = s.rev;
+    expect(n).toBe(2);
+    s.applyMetrics(ms);
+    expect(s.rows.get('a')).toBe(a);
+    expect(s.rev).toBe(rev);
+    expect(n).toBe(2);
+    s.applyMetrics([bucket('a', METRIC.series, 'input', 701), bucket('b', METRIC.series, 'input', 50)]);
+    expect(s.rows.get('a')).not.toBe(a);
+    expect(s.rows.get('a')!.figures.inputSeries).toBe(701);
+    expect(n).toBe(3);
+  });
 });
 
 describe('visibleRows', () => {
@@ -120,5 +139,29 @@ describe('visibleRows', () => {
     expect(visibleRows(s.rows.values(), view({ filter: 'refused' })).map((r) => r.host)).toEqual(['web-1']);
     expect(visibleRows(s.rows.values(), view({ filter: 'ENV=PROD' })).map((r) => r.host)).toEqual(['web-2']);
     expect(visibleRows(s.rows.values(), view({ status: 'offline' })).map((r) => r.host)).toEqual(['db-1']);
+    // The pipeline as the table shows it ("web v?": no version in this snapshot).
+    expect(visibleRows(s.rows.values(), view({ filter: 'web v?' })).map((r) => r.host)).toEqual(['web-1', 'web-2']);
+  });
+});
+
+describe('rolloutSummary', () => {
+  it('counts hosts by pipeline version and status, in status order', () => {
+    const s = new FleetState(sync);
+    s.load(
+      [
+        host('a', 'applied', { deployment: 'web', version: 2 }), host('b', 'applying', { deployment: 'web', version: 2 }),
+        host('c', 'applied', { deployment: 'web', version: 2 }), host('d', 'failed', { deployment: 'web', version: 2 }),
+        host('e', 'applied', { deployment: 'web', version: 1 }), host('f', 'pending'),
+      ],
+      [],
+    );
+    expect(rolloutSummary(s.rows.values())).toEqual([
+      { pipeline: 'none', status: 'pending', hosts: 1 },
+      { pipeline: 'web v1', status: 'applied', hosts: 1 },
+      { pipeline: 'web v2', status: 'failed', hosts: 1 },
+      { pipeline: 'web v2', status: 'applying', hosts: 1 },
+      { pipeline: 'web v2', status: 'applied', hosts: 2 },
+    ]);
+    expect(rolloutSummary([])).toEqual([]);
   });
 });

@@ -1,16 +1,63 @@
 // Small shared pieces: hooks on the live state, the status badge, the
 // confirmation dialog (a native <dialog>), and error text.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import type { RefObject } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { APIError } from './api';
 import { live } from './live';
 import type { StreamEvent } from './types';
+import { windowRange, type Range } from './windowing';
 
 /** Re-renders on every change of the fleet state (coalesced per frame). */
 export function useFleet(): number {
   const [n, setN] = useState(0);
   useEffect(() => live.fleet.subscribe(() => setN((x) => x + 1)), []);
   return n;
+}
+
+/**
+ * The rows of a long list to render in a table body: those in the viewport
+ * plus overscan (windowing.ts), following the page's scroll and size and
+ * the rows' measured height. Rows carry data-row; spacer rows do not.
+ */
+export function useWindow(total: number, body: RefObject<HTMLElement | null>): { range: Range; rowHeight: number } {
+  const rowHeight = useRef(40);
+  const [range, setRange] = useState<Range>(() => windowRange({ total, rowHeight: 40, top: 0, height: 1000 }));
+  const compute = useRef(() => {});
+  compute.current = () => {
+    const el = body.current;
+    if (!el) return;
+    const r = windowRange({ total, rowHeight: rowHeight.current, top: -el.getBoundingClientRect().top, height: window.innerHeight });
+    setRange((p) => (p.start === r.start && p.end === r.end ? p : r));
+  };
+  useEffect(() => {
+    let pending = false;
+    const on = () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        compute.current();
+      });
+    };
+    addEventListener('scroll', on, { passive: true });
+    addEventListener('resize', on);
+    return () => {
+      removeEventListener('scroll', on);
+      removeEventListener('resize', on);
+    };
+  }, []);
+  // After each render: measure the rendered rows, then the range for the
+  // current list length (it converges: same range, no new render).
+  useLayoutEffect(() => {
+    const rows = body.current?.querySelectorAll<HTMLElement>(':scope > tr[data-row]');
+    if (rows && rows.length > 0) {
+      const h = (rows[rows.length - 1].getBoundingClientRect().bottom - rows[0].getBoundingClientRect().top) / rows.length;
+      if (h > 0 && Math.abs(h - rowHeight.current) > 1) rowHeight.current = h;
+    }
+    compute.current();
+  });
+  return { range, rowHeight: rowHeight.current };
 }
 
 /** Re-renders when the stream's state or event list changes. */

@@ -3,8 +3,6 @@ package commands
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/pipelines"
@@ -36,7 +35,9 @@ new version equal to an old one.`)
 		newPipelineListCmd(app),
 		newPipelineShowCmd(app),
 		newPipelineValidateCmd(app),
-		newPipelineDeployCmd(app),
+		pipeline.NewDeployCmd(app.factory(), func(ctx context.Context, c *client.Client, p *output.Printer, name string, timeout time.Duration) error {
+			return app.watchDeployment(ctx, c, p, name, watchFlags{watch: true, timeout: timeout})
+		}, completeTemplates),
 		newPipelineStatusCmd(app),
 		newPipelineActiveConfigCmd(app),
 		newPipelineRollbackCmd(app),
@@ -111,104 +112,18 @@ func newPipelineListCmd(app *App) *cobra.Command {
 	}
 }
 
-// parseParams reads --param name=value flags. A name given more than once
-// makes a list (for list and map parameters: --param critical_processes=a
-// --param critical_processes=b). A value is never split on commas, so a
-// regular expression such as ^nginx{1,3}$ stays whole; a JSON array or
-// object (--param 'critical_processes=["^nginx{1,3}$","java"]') is sent as
-// is and the server reads it. Values are strings: the server coerces them to
-// the parameter's type and names the parameter when one does not fit.
-func parseParams(in []string) (map[string]any, error) {
-	if len(in) == 0 {
-		return nil, nil
-	}
-	out := map[string]any{}
-	for _, kv := range in {
-		k, v, ok := strings.Cut(kv, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, usageErr("--param %q: want name=value (e.g. --param k=20)", kv)
-		}
-		switch cur := out[k].(type) {
-		case nil:
-			out[k] = v
-		case string:
-			if isJSONList(cur) || isJSONList(v) {
-				return nil, usageErr("--param %s: give a list either as one JSON array or as repeated --param %s=<item>, not both", k, k)
-			}
-			out[k] = []string{cur, v}
-		case []string:
-			if isJSONList(v) {
-				return nil, usageErr("--param %s: give a list either as one JSON array or as repeated --param %s=<item>, not both", k, k)
-			}
-			out[k] = append(cur, v)
-		}
-	}
-	return out, nil
-}
-
-func isJSONList(v string) bool {
-	t := strings.TrimSpace(v)
-	return strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{")
-}
-
-func parseKV(flag string, in []string) (map[string]string, error) {
-	if len(in) == 0 {
-		return nil, nil
-	}
-	out := map[string]string{}
-	for _, kv := range in {
-		k, v, ok := strings.Cut(kv, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, usageErr("--%s %q: want key=value", flag, kv)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-// destFlags are the --destination flags.
-type destFlags struct {
-	spec     string
-	headers  []string
-	insecure bool
-}
-
-func (d *destFlags) add(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&d.spec, "destination", "", "where the pipeline exports: TYPE[=ENDPOINT], TYPE one of "+strings.Join(pipelines.DestinationTypes(), ", ")+
-		" (e.g. otlphttp=http://gateway:4318, otlp=gateway:4317, debug)")
-	f.StringArrayVar(&d.headers, "destination-header", nil, "header k=v sent to the destination, repeatable (e.g. an API key)")
-	f.BoolVar(&d.insecure, "destination-insecure", false, "plain text to the destination (no TLS)")
-	_ = cmd.RegisterFlagCompletionFunc("destination", cobra.FixedCompletions(pipelines.DestinationTypes(), cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
-}
-
-func (d *destFlags) parse() (*api.Destination, error) {
-	if d.spec == "" {
-		if len(d.headers) > 0 || d.insecure {
-			return nil, usageErr("--destination-header and --destination-insecure need --destination")
-		}
-		return nil, nil
-	}
-	typ, endpoint, _ := strings.Cut(d.spec, "=")
-	h, err := parseKV("destination-header", d.headers)
-	if err != nil {
-		return nil, err
-	}
-	return &api.Destination{Type: strings.TrimSpace(typ), Endpoint: strings.TrimSpace(endpoint), Headers: h, Insecure: d.insecure}, nil
-}
-
 func newPipelineShowCmd(app *App) *cobra.Command {
 	var (
 		params     []string
-		dest       destFlags
+		dest       pipeline.DestFlags
 		hostName   string
 		showParams bool
 		remote     bool
+		depName    string
+		depVersion int
 	)
 	cmd := &cobra.Command{
-		Use:   "show <template>",
+		Use:   "show (<template> | --deployment <name>)",
 		Short: "Print a template's collector YAML, rendered with its defaults or with --param",
 		Long: `Print the phoenix-otelcol config a template renders to, with its defaults
 or with the --param values given. --params prints the template's parameters
@@ -216,23 +131,39 @@ instead. -o json/yaml prints the template and the rendered config.
 
 It renders locally with the catalog built into this CLI and needs no server;
 --remote asks the server's catalog instead (the templates a running server
-has, if it is another version).`,
+has, if it is another version).
+
+--deployment prints a deployment's config as its agents get it, from the
+server: a template rendered, or a raw config (pipeline deploy --file) as the
+very bytes deployed; --version picks an older version.`,
 		Example: `  phoenix pipeline show process-topk-v1
   phoenix pipeline show process-topk-v1 --param k=20 --destination otlphttp=http://gateway:4318
   phoenix pipeline show process-topk-v1 --params
-  phoenix pipeline show process-topk-v1 --remote`,
-		Args:              exactArgs("template"),
+  phoenix pipeline show process-topk-v1 --remote
+  phoenix pipeline show --deployment team-a --version 2`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if depName != "" {
+				if len(args) > 0 {
+					return usageErr("give a template or --deployment, not both")
+				}
+				return nil
+			}
+			return exactArgs("template")(cmd, args)
+		},
 		ValidArgsFunction: completeTemplates,
 		RunE: run(func(cmd *cobra.Command, args []string) error {
 			p, err := app.printer()
 			if err != nil {
 				return err
 			}
-			ps, err := parseParams(params)
+			if depName != "" {
+				return app.showDeploymentConfig(cmd.Context(), p, depName, depVersion)
+			}
+			ps, err := pipeline.ParseParams(params)
 			if err != nil {
 				return err
 			}
-			d, err := dest.parse()
+			d, err := dest.Parse()
 			if err != nil {
 				return err
 			}
@@ -312,8 +243,33 @@ has, if it is another version).`,
 	f.StringVar(&hostName, "host-name", "", "render for this host name (sets host.name on every resource)")
 	f.BoolVar(&showParams, "params", false, "print the template's parameters, types and defaults instead of the YAML")
 	f.BoolVar(&remote, "remote", false, "render with the server's catalog instead of this CLI's")
-	dest.add(cmd)
+	f.StringVar(&depName, "deployment", "", "print this deployment's config as its agents get it (from the server)")
+	f.IntVar(&depVersion, "version", 0, "with --deployment, this version (default: the current one)")
+	dest.Add(cmd)
 	return cmd
+}
+
+// showDeploymentConfig prints a deployment version's config as the agents
+// get it (the exact bytes of a raw config).
+func (app *App) showDeploymentConfig(ctx context.Context, p *output.Printer, name string, version int) error {
+	c, err := app.client()
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if version > 0 {
+		q.Set("version", strconv.Itoa(version))
+	}
+	var dc api.DeploymentConfig
+	raw, err := c.GetBoth(ctx, "/api/v1/deployments/"+client.Esc(name)+"/config", q, &dc)
+	if err != nil {
+		return hintf(err, "`phoenix pipeline list-deployments` lists the deployments")
+	}
+	if p.Format != output.Table {
+		return p.Print(raw, nil)
+	}
+	_, err = io.WriteString(app.Out, dc.YAML)
+	return err
 }
 
 func paramsTable(t *output.TableWriter, tmpl pipelines.Template) {
@@ -464,129 +420,6 @@ func readBounded(r io.Reader, name string) ([]byte, error) {
 		return nil, validationErr(fmt.Errorf("%s is over the limit of %d bytes (%d MiB) for a collector config", name, pipelines.MaxConfigBytes, pipelines.MaxConfigBytes>>20), "")
 	}
 	return b, nil
-}
-
-func newPipelineDeployCmd(app *App) *cobra.Command {
-	var (
-		name     string
-		hosts    []string
-		selector []string
-		params   []string
-		dest     destFlags
-		w        watchFlags
-	)
-	cmd := &cobra.Command{
-		Use:   "deploy <template>",
-		Short: "Deploy a template to hosts (a new deployment, or a new version of an existing one)",
-		Long: `Deploy a catalog template to hosts chosen by --host names and/or a --selector
-of agent labels. When the deployment --name exists, a new version is created
-from the current one: the template, the --param set (as a whole: parameters
-not given take their defaults), the target (--host/--selector) and the
---destination are replaced when given, and kept when not.
-
-A host belongs to one deployment at a time: a target that overlaps another
-deployment is refused, naming it. Bad parameters are refused with exit 4
-before anything changes. --watch follows the hosts until every one has
-applied the config or failed (exit 1 when any failed).`,
-		Example: `  phoenix pipeline deploy process-topk-v1 --name web --host web-1 --param k=20 --destination otlphttp=http://gateway:4318 --watch
-  phoenix pipeline deploy process-priority-based-v1 --name db --selector role=db --destination debug`,
-		Args:              exactArgs("template"),
-		ValidArgsFunction: completeTemplates,
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			p, c, err := app.printerClient()
-			if err != nil {
-				return err
-			}
-			if name == "" {
-				return usageErr("--name is required: the deployment's name (e.g. --name web)")
-			}
-			ps, err := parseParams(params)
-			if err != nil {
-				return err
-			}
-			d, err := dest.parse()
-			if err != nil {
-				return err
-			}
-			sel, err := parseKV("selector", selector)
-			if err != nil {
-				return err
-			}
-			req := api.DeploymentRequest{Template: args[0], Params: ps, Destination: d}
-			if len(hosts) > 0 || len(sel) > 0 {
-				req.Target = &api.Target{Hosts: hosts, Selector: sel}
-			}
-			ctx := cmd.Context()
-			// One key for this deploy: a retry of the same write (by the
-			// user, after a lost answer) is answered from the first one.
-			wc := c.WithHeader("Idempotency-Key", newIdempotencyKey())
-			var dep api.Deployment
-			path := "/api/v1/deployments/" + client.Esc(name)
-			err = c.Get(ctx, path, nil, &dep)
-			var raw client.Raw
-			verb, sent := "created", false
-			switch {
-			case err == nil:
-				verb = "updated"
-				sent = true
-				raw, err = wc.DoBoth(ctx, http.MethodPut, path, req, &dep)
-			case isNotFound(err):
-				if req.Target == nil {
-					return usageErr("a new deployment needs a target: --host <name> and/or --selector key=value")
-				}
-				req.Name = name
-				sent = true
-				raw, err = wc.DoBoth(ctx, http.MethodPost, "/api/v1/deployments", req, &dep)
-			}
-			var ce *client.ConnError
-			if errors.As(err, &ce) && sent {
-				// The request may have reached the server: do not suggest
-				// that nothing happened.
-				return &Error{Code: ExitError, Err: fmt.Errorf("the answer to the deploy was lost (%v); the deployment may have been stored and applied", ce.Err),
-					Hint: fmt.Sprintf("check with `phoenix pipeline status %s`; running the same deploy again is safe: a spec equal to the current version stores nothing", name)}
-			}
-			if err != nil {
-				return err
-			}
-			for _, w := range dep.Warnings {
-				fmt.Fprintf(app.Err, "warning: %s\n", w)
-			}
-			if p.Format != output.Table {
-				if err := p.Print(raw, nil); err != nil {
-					return err
-				}
-			} else {
-				if dep.Unchanged {
-					verb = "unchanged (this spec is already the current version; nothing was written)"
-				}
-				fmt.Fprintf(app.Out, "deployment %s %s: version %d, template %s, target %s\n", dep.Name, verb, dep.Version, dep.Template, dep.Target)
-			}
-			if w.watch {
-				return app.watchDeployment(ctx, c, p, dep.Name, w)
-			}
-			return nil
-		}),
-	}
-	f := cmd.Flags()
-	f.StringVar(&name, "name", "", "deployment name (required): 1-63 lower-case letters, digits and '-'")
-	f.StringArrayVar(&hosts, "host", nil, "target host name, repeatable")
-	f.StringArrayVar(&selector, "selector", nil, "target agent label key=value, repeatable (all must match)")
-	f.StringArrayVar(&params, "param", nil, "template parameter name=value; repeat a name for a list, or give a JSON array/object (see `phoenix pipeline show <template> --params`)")
-	dest.add(cmd)
-	w.add(cmd, "follow the hosts until the config is applied or failed")
-	return cmd
-}
-
-// newIdempotencyKey is a random key for one write.
-func newIdempotencyKey() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func isNotFound(err error) bool {
-	var api *client.APIError
-	return errors.As(err, &api) && api.Status == http.StatusNotFound
 }
 
 // watchFlags are --watch and --timeout.
@@ -987,7 +820,7 @@ func newPipelineListDeploymentsCmd(app *App) *cobra.Command {
 						st = d.Status.Status
 						hosts = fmt.Sprintf("%d/%d", d.Status.Counts["applied"], d.Status.Total)
 					}
-					t.StyledRow(output.Cell{Text: d.Name}, output.Cell{Text: d.Template}, output.Cell{Text: strconv.Itoa(d.Version)},
+					t.StyledRow(output.Cell{Text: d.Name}, output.Cell{Text: specText(d.Template, d.Config)}, output.Cell{Text: strconv.Itoa(d.Version)},
 						output.Cell{Text: st, Style: statusStyle(st)}, output.Cell{Text: hosts}, output.Cell{Text: d.Target.String()}, output.Cell{Text: ago(d.UpdatedAt)})
 				}
 			})
@@ -1026,7 +859,7 @@ func newPipelineVersionsCmd(app *App) *cobra.Command {
 					if v.Current {
 						note = strings.TrimPrefix(note+", current", ", ")
 					}
-					t.Row(strconv.Itoa(v.Version), v.Template, paramsText(v.Params), destText(v.Destination), v.Target.String(), ago(v.CreatedAt), note)
+					t.Row(strconv.Itoa(v.Version), specText(v.Template, v.Config), paramsText(v.Params), destText(v.Destination), v.Target.String(), ago(v.CreatedAt), note)
 				}
 			})
 		}),
@@ -1034,6 +867,14 @@ func newPipelineVersionsCmd(app *App) *cobra.Command {
 }
 
 // valueText shows a parameter value as a user would type it in --param.
+// specText is a version's template, or "raw config (N bytes)" for a raw one.
+func specText(template, config string) string {
+	if config != "" {
+		return fmt.Sprintf("raw config (%d bytes)", len(config))
+	}
+	return template
+}
+
 func valueText(v any) string {
 	switch x := v.(type) {
 	case nil:

@@ -1,12 +1,13 @@
 // Deployed pipelines: one row per host, sortable and filterable, live.
 import { memo } from 'preact/compat';
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { del, get, post, seg } from '../api';
 import { fmtBytes, fmtCPU, fmtInt, fmtMoney, fmtPct } from '../format';
 import { live } from '../live';
-import { criticalRetained, monthlySaving, reduction, rowError, visibleRows, type Row, type SortKey, type View } from '../state';
+import { criticalRetained, monthlySaving, pipelineLabel, reduction, rolloutSummary, rowError, visibleRows, type Row, type SortKey, type View } from '../state';
 import type { Version } from '../types';
-import { Badge, ConfirmButton, useFleet } from '../ui';
+import { Badge, ConfirmButton, useFleet, useWindow } from '../ui';
+import { spacers } from '../windowing';
 
 const PRICE_KEY = 'phoenix.pricePerSeries';
 export const STATUSES = ['pending', 'applying', 'applied', 'degraded', 'failed', 'offline', 'stale', 'none'];
@@ -32,8 +33,15 @@ function storedPrice(): number {
 export function Pipelines() {
   useFleet();
   const [view, setView] = useState<View>({ sort: 'status', desc: false, filter: '', status: '', price: storedPrice() });
-  const rows = visibleRows(live.fleet.rows.values(), view);
+  // Sorted and counted again only when the fleet or the view changed; the
+  // table renders only the rows near the viewport (useWindow).
+  const rev = live.fleet.rev;
+  const rows = useMemo(() => visibleRows(live.fleet.rows.values(), view), [rev, view]);
+  const summary = useMemo(() => rolloutSummary(rows), [rows]);
   const total = live.fleet.rows.size;
+  const body = useRef<HTMLTableSectionElement>(null);
+  const { range, rowHeight } = useWindow(rows.length, body);
+  const pad = spacers(rows.length, range, rowHeight);
   const sortBy = (k: SortKey) => setView((v) => ({ ...v, sort: k, desc: v.sort === k ? !v.desc : false }));
   return (
     <section aria-labelledby="h-pipelines">
@@ -68,8 +76,17 @@ export function Pipelines() {
           {rows.length} of {total} hosts
         </output>
       </form>
+      {summary.length > 0 && (
+        <ul class="summary" data-testid="rollout-summary" aria-label="Hosts shown, by pipeline and status">
+          {summary.map((e) => (
+            <li data-pipeline={e.pipeline} data-status={e.status} data-hosts={e.hosts}>
+              {e.pipeline} <Badge status={e.status} /> {fmtInt(e.hosts)}
+            </li>
+          ))}
+        </ul>
+      )}
       <div class="table-wrap">
-        <table class="data" data-testid="pipelines-table">
+        <table class="data" data-testid="pipelines-table" aria-rowcount={rows.length + 1}>
           <caption class="sr-only">One row per host: its pipeline, status and figures</caption>
           <thead>
             <tr>
@@ -84,10 +101,12 @@ export function Pipelines() {
               <th scope="col">Actions</th>
             </tr>
           </thead>
-          <tbody>
-            {rows.map((r) => (
-              <HostRow key={r.host} row={r} price={view.price} />
+          <tbody ref={body}>
+            {pad.above > 0 && <Spacer px={pad.above} />}
+            {rows.slice(range.start, range.end).map((r, i) => (
+              <HostRow key={r.host} row={r} price={view.price} index={range.start + i} />
             ))}
+            {pad.below > 0 && <Spacer px={pad.below} />}
           </tbody>
         </table>
       </div>
@@ -96,15 +115,25 @@ export function Pipelines() {
   );
 }
 
-const HostRow = memo(function HostRow({ row: r, price }: { row: Row; price: number }) {
+// Stands for the rows outside the window (the style is set through the
+// CSSOM, which the Content-Security-Policy allows).
+function Spacer({ px }: { px: number }) {
+  return (
+    <tr class="spacer" aria-hidden="true">
+      <td colSpan={columns.length + 1} style={{ height: px + 'px' }} />
+    </tr>
+  );
+}
+
+const HostRow = memo(function HostRow({ row: r, price, index }: { row: Row; price: number; index: number }) {
   const err = rowError(r);
   const dep = r.status.deployment;
   return (
-    <tr data-host={r.host}>
+    <tr data-host={r.host} data-row="" aria-rowindex={index + 2}>
       <th scope="row">
         <a href={'#/hosts/' + seg(r.host)}>{r.host}</a>
       </th>
-      <td>{dep ? `${dep} v${r.status.version ?? '?'}` : <span class="muted">none</span>}</td>
+      <td>{dep ? pipelineLabel(r.status) : <span class="muted">none</span>}</td>
       <td class="status-cell">
         <Badge status={r.status.status} />
         {err && <div class="err-text" data-testid="host-error">{err}</div>}
