@@ -260,6 +260,14 @@ func (r *Report) Write(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "report.md"), []byte(r.markdown()), 0o644)
 }
 
+// Markdown renders report.md from a report (one read back from report.json,
+// for example: acceptance/report's test checks the committed pair agree).
+func (r *Report) Markdown() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.markdown()
+}
+
 // Summary counts the results by status.
 func (r *Report) Summary() map[string]int {
 	out := map[string]int{}

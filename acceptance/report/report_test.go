@@ -1,0 +1,76 @@
+// Package report holds the acceptance suite's last committed report
+// (report.md, report.json, written by `make acceptance`). Its test checks
+// that the two files agree and that the report is whole.
+package report
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/phoenix-otel/phoenix/acceptance/internal/report"
+)
+
+var update = flag.Bool("update", false, "rewrite report.md from report.json (after a change of the Markdown layout)")
+
+func TestCommittedReportIsWholeAndConsistent(t *testing.T) {
+	js, err := os.ReadFile("report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(js, &rep); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	md := rep.Markdown()
+	if *update {
+		if err := os.WriteFile("report.md", []byte(md), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile("report.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != md {
+		t.Errorf("report.md is not what report.json renders to (edited by hand, or from another run; `go test ./acceptance/report -update` re-renders it)")
+	}
+	if rep.Fault != "" {
+		t.Errorf("the committed report is of a run with a fault injected (%s): commit a clean run's", rep.Fault)
+	}
+	seen := map[string]int{}
+	for _, r := range rep.Results {
+		seen[r.ID]++
+		switch r.Status {
+		case report.Passed:
+		case report.Failed, report.Skipped:
+			if r.Reason == "" {
+				t.Errorf("%s is %s without a reason", r.ID, r.Status)
+			}
+		default:
+			t.Errorf("%s has status %q", r.ID, r.Status)
+		}
+		if r.Status != report.Skipped && r.Measured == "" && r.Reason == "" {
+			t.Errorf("%s ran but reports no figure and no reason", r.ID)
+		}
+	}
+	for i := 1; i <= 13; i++ {
+		if id := fmt.Sprintf("AT-P%02d", i); seen[id] != 1 {
+			t.Errorf("%s appears %d times in report.json, want once", id, seen[id])
+		}
+	}
+	if rep.Machine.Cores == 0 || rep.Machine.MemoryMiB == 0 || rep.Machine.LoadAvgStart == "" || rep.Commit == "" {
+		t.Errorf("the run's machine or commit is not recorded: %+v, commit %q", rep.Machine, rep.Commit)
+	}
+	// The commit is one of this repository's (when git and the history are here).
+	if _, err := exec.LookPath("git"); err == nil {
+		if out, err := exec.Command("git", "rev-parse", "--is-shallow-repository").Output(); err == nil && string(out) == "false\n" {
+			if err := exec.Command("git", "cat-file", "-e", rep.Commit+"^{commit}").Run(); err != nil {
+				t.Errorf("the report's commit %s is not in this repository", rep.Commit)
+			}
+		}
+	}
+}
