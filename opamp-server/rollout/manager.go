@@ -394,7 +394,11 @@ func (m *Manager) view(r *record, hosts map[string]hostState) api.Rollout {
 		Policy: p.View(), Stage: len(r.Batches), Total: len(hosts), Failures: r.Failures, Transitions: r.Transitions,
 		StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, Final: api.IsFinalRollout(r.State),
 	}
-	v.Stages = len(r.Batches) + len(p.Plan(max(0, len(hosts)-len(r.admitted))))
+	v.Stages = len(r.Batches)
+	for left, k := len(hosts)-len(r.admitted), len(r.Batches); left > 0; k++ {
+		left -= p.BatchSize(k, len(hosts))
+		v.Stages++
+	}
 	if r.State == api.RolloutCompleted {
 		v.Stages = len(r.Batches)
 	}

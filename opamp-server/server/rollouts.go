@@ -86,8 +86,11 @@ func (s *Server) rolloutAction(act func(ctx context.Context, name, reason string
 	}
 }
 
+// fromAPIRollout is the stored policy of a request's: the defaults are
+// stored as none, so a deploy that states them (the CLI always does) is the
+// same spec as one that leaves them out.
 func fromAPIRollout(p *api.RolloutPolicy) *store.RolloutPolicy {
-	if p == nil {
+	if p == nil || *p == (api.RolloutPolicy{Strategy: p.Strategy}) && (p.Strategy == "" || p.Strategy == api.RolloutStaged) {
 		return nil
 	}
 	return &store.RolloutPolicy{Strategy: p.Strategy, FirstBatch: p.FirstBatch, Factor: p.Factor, MaxBatch: p.MaxBatch, Soak: p.Soak}

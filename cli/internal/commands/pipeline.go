@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline/rollout"
 	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
@@ -44,6 +45,7 @@ new version equal to an old one.`)
 		newPipelineDeleteCmd(app),
 		newPipelineListDeploymentsCmd(app),
 		newPipelineVersionsCmd(app),
+		rollout.NewCmd(app.factory()),
 	)
 	return cmd
 }
