@@ -164,6 +164,13 @@ func atP13Packages(t *testing.T) {
 		a.Failf("Prometheus has %d series of %d processes of %s, but not the packaged collector itself (pid %d)", len(series), len(pids), host, colPID)
 	}
 
+	// What the agent keeps (its own credential among it) is for it alone.
+	open, err := debroot.OpenToOthers(root.Path("/var/lib/phoenix/agent"))
+	a.Require("walk the agent's data directory", err)
+	if len(open) > 0 {
+		a.Failf("files of the agent's data directory that other users can read: %v", open)
+	}
+
 	// Uninstall: stop as systemctl stop does, remove, purge.
 	t3 := time.Now()
 	a.Require("stop the agent (SIGTERM, TimeoutStopSec 45 s)", agent.Stop(45*time.Second))
@@ -196,7 +203,7 @@ func atP13Packages(t *testing.T) {
 	a.Figure("rss_collector_mib", colRSS)
 	a.Figure("series_in_backend", float64(len(series)))
 	a.Figure("seconds_stop_and_remove", removeSeconds)
-	a.Measured("%s (%.1f MiB, %s, %.0f s to package) installed in %.1f s: files, modes, user, conffile checked, %s, the unit waits for its settings; run as its unit: enrolled %.1f s after start, process-baseline-v1 applied %.1f s and first sample in Prometheus %.1f s after `pipeline deploy`, %d series of %d processes (the package's collector, uid %d, among them); RSS agent %.1f MiB, collector %.1f MiB; stop, remove and purge %.1f s, no process or file of the package left",
+	a.Measured("%s (%.1f MiB, %s, %.0f s to package) installed in %.1f s: files, modes, user, conffile checked, %s, the unit waits for its settings; run as its unit: enrolled %.1f s after start, process-baseline-v1 applied %.1f s and first sample in Prometheus %.1f s after `pipeline deploy`, %d series of %d processes (the package's collector, uid %d, among them); RSS agent %.1f MiB, collector %.1f MiB; no file of its data directory readable by other users; stop, remove and purge %.1f s, no process or file of the package left",
 		filepath.Base(deb), float64(st.Size())/(1<<20), from, buildSeconds, installSeconds, verified, enrolSeconds, appliedSeconds, backendSeconds,
 		len(series), len(pids), uid, agentRSS, colRSS, removeSeconds)
 }

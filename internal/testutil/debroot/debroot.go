@@ -347,8 +347,11 @@ func StartAs(uid, gid uint32, caps []uintptr, argv ...string) (*Proc, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	p := &Proc{Cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = lockedWriter{p}, lockedWriter{p}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}, Setpgid: true,
-		AmbientCaps: caps, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, AmbientCaps: caps, Pdeathsig: syscall.SIGKILL}
+	if uid != uint32(os.Geteuid()) || gid != uint32(os.Getegid()) {
+		// Changing user needs root (setgroups); running as oneself does not.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uid, Gid: gid}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %v: %w", argv, err)
 	}
@@ -426,6 +429,26 @@ func RSSMiB(pid int) (float64, error) {
 	}
 	kb, _ := strconv.Atoi(string(m[1]))
 	return float64(kb) / 1024, nil
+}
+
+// OpenToOthers lists the files under dir (as "path mode") that users other
+// than the owner and group may read or write: where a credential must not be.
+func OpenToOthers(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() && info.Mode().Perm()&0o006 != 0 {
+			out = append(out, fmt.Sprintf("%s %v", p, info.Mode().Perm()))
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Owner is the real uid of a process.

@@ -147,3 +147,18 @@ func containsPID(list []string, pid int) bool {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestOpenToOthers(t *testing.T) {
+	dir := t.TempDir()
+	for name, mode := range map[string]os.FileMode{"token": 0o600, "config/last.json": 0o640, "leak": 0o644} {
+		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o750)
+		if err := os.WriteFile(filepath.Join(dir, name), nil, mode); err != nil {
+			t.Fatal(err)
+		}
+		_ = os.Chmod(filepath.Join(dir, name), mode)
+	}
+	got, err := OpenToOthers(dir)
+	if err != nil || len(got) != 1 || got[0] != filepath.Join(dir, "leak")+" -rw-r--r--" {
+		t.Errorf("OpenToOthers = %v, %v; want only the 0644 file", got, err)
+	}
+}
