@@ -13,53 +13,25 @@ import (
 	"github.com/open-telemetry/opamp-go/protobufs"
 
 	"github.com/phoenix-otel/phoenix/loadgen"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
-// LoadSimCapability is the OpAMP custom capability of real-process load
-// simulation. The server sends custom messages of type LoadSimStart,
-// LoadSimStop and LoadSimStatus; the agent answers every one of them, and
-// reports every change (including the end of a run), with a LoadSimStatus
-// message whose data is a LoadSimState.
-const LoadSimCapability = "io.phoenix.loadsim"
-
-// Custom message types of LoadSimCapability.
+// The load simulation protocol (the OpAMP custom capability
+// LoadSimCapability and its messages) is declared once, in package api,
+// for the agent and the server.
 const (
-	LoadSimStart  = "start"
-	LoadSimStop   = "stop"
-	LoadSimStatus = "status"
+	LoadSimCapability = api.LoadSimCapability
+	LoadSimStart      = api.LoadSimStart
+	LoadSimStop       = api.LoadSimStop
+	LoadSimStatus     = api.LoadSimStatus
 )
 
-// LoadSimRequest is the JSON body of a start message.
-type LoadSimRequest struct {
-	// Profile is realistic, high-cardinality, process-churn or custom.
-	Profile string `json:"profile"`
-	// ProfileYAML is the custom profile itself (profile: custom); the
-	// server's files are not on this host.
-	ProfileYAML string `json:"profile_yaml,omitempty"`
-	// ProcessCount overrides the profile's live process count (0 = default).
-	ProcessCount int `json:"process_count,omitempty"`
-	// ChurnRate overrides the processes replaced per second (0 = default).
-	ChurnRate float64 `json:"churn_rate,omitempty"`
-	// Duration is a Go duration ("5m"); empty or "0s" = the profile's default.
-	Duration string `json:"duration,omitempty"`
-	Seed     int64  `json:"seed,omitempty"`
-}
-
-// LoadSimState is the JSON body of a status message.
-type LoadSimState struct {
-	// State is idle (never started), running, stopped (stopped or its
-	// duration elapsed) or failed (the start was refused; see Error).
-	State     string          `json:"state"`
-	Request   *LoadSimRequest `json:"request,omitempty"`
-	Target    int             `json:"target_processes,omitempty"`
-	Live      int             `json:"live"`
-	Started   int             `json:"started"`
-	Exited    int             `json:"exited"`
-	StartedAt time.Time       `json:"started_at,omitzero"`
-	EndedAt   time.Time       `json:"ended_at,omitzero"`
-	CPUScale  float64         `json:"cpu_scale,omitempty"`
-	Error     string          `json:"error,omitempty"`
-}
+type (
+	// LoadSimRequest is the JSON body of a start message.
+	LoadSimRequest = api.LoadSimRequest
+	// LoadSimState is the JSON body of a status message.
+	LoadSimState = api.LoadSimState
+)
 
 // loadSim runs at most one simulation at a time through the loadgen
 // spawner. Its methods run on the agent's loop goroutine, except the sender.

@@ -288,21 +288,30 @@ export interface Info {
 
 export interface Job {
   id: string;
+  revision: number;
   target_host: string;
-  agent_uid?: string;
   profile: string;
-  mode: string;
+  mode?: string;
   duration?: string;
   process_count?: number;
   churn_rate?: number;
+  profile_yaml?: string;
+  profile_path?: string;
+  seed?: number;
   status: string;
   error?: string;
+  agent_uid?: string;
+  config_hash?: string;
   stop_requested?: boolean;
+  delivered_at?: string;
+  stop_delivered_at?: string;
+  asked_at?: string;
   target_processes?: number;
   live_processes: number;
   started_processes?: number;
   exited_processes?: number;
   created_at: string;
+  updated_at: string;
   started_at?: string;
   ended_at?: string;
 }
@@ -333,6 +342,28 @@ export interface KPITest {
   p_rank: number;
   method: string;
   p_adjusted: number;
+}
+
+export interface LoadSimRequest {
+  profile: string;
+  profile_yaml?: string;
+  process_count?: number;
+  churn_rate?: number;
+  duration?: string;
+  seed?: number;
+}
+
+export interface LoadSimState {
+  state: string;
+  request?: LoadSimRequest;
+  target_processes?: number;
+  live: number;
+  started: number;
+  exited: number;
+  started_at?: string;
+  ended_at?: string;
+  cpu_scale?: number;
+  error?: string;
 }
 
 export interface Param {

@@ -43,7 +43,7 @@ func loadRequest(host string, x api.ExperimentLoad) loadsim.Request {
 
 func (l experimentLoad) CheckLoad(x api.ExperimentLoad) error {
 	req := loadRequest("check", x)
-	if _, err := req.Check(); err != nil {
+	if _, err := loadsim.Check(&req); err != nil {
 		if fe, ok := errors.AsType[*loadsim.FieldError](err); ok {
 			return &domainerr.Invalid{Field: "load_sim." + fe.Field, Detail: fe.Error()}
 		}

@@ -66,16 +66,16 @@ func jobTable(t *output.TableWriter, js []api.Job) {
 		case j.ProcessCount > 0:
 			procs = strconv.Itoa(j.ProcessCount)
 		}
-		dur := j.Duration
-		if dur == "" || dur == "0s" {
+		dur := j.Duration.String()
+		if j.Duration == 0 {
 			dur = "until stopped"
 		}
-		st := j.Status
+		st := string(j.Status)
 		if j.StopRequested && !j.Final() {
 			st += " (stopping)"
 		}
-		t.StyledRow(output.Cell{Text: j.ID}, output.Cell{Text: j.TargetHost}, output.Cell{Text: j.Mode}, output.Cell{Text: j.Profile},
-			output.Cell{Text: st, Style: statusStyle(j.Status)}, output.Cell{Text: procs}, output.Cell{Text: dur}, output.Cell{Text: ago(j.CreatedAt)},
+		t.StyledRow(output.Cell{Text: j.ID}, output.Cell{Text: j.TargetHost}, output.Cell{Text: string(j.Mode)}, output.Cell{Text: j.Profile},
+			output.Cell{Text: st, Style: statusStyle(string(j.Status))}, output.Cell{Text: procs}, output.Cell{Text: dur}, output.Cell{Text: ago(j.CreatedAt)},
 			output.Cell{Text: j.Error})
 	}
 }
@@ -83,6 +83,7 @@ func jobTable(t *output.TableWriter, js []api.Job) {
 func newLoadSimStartCmd(app *App) *cobra.Command {
 	var (
 		req         api.JobRequest
+		mode        string
 		duration    time.Duration
 		profileFile string
 		w           watchFlags
@@ -105,11 +106,12 @@ path on the target host. --watch follows the job until it runs (or ends).`,
 			if err != nil {
 				return err
 			}
+			req.Mode = api.LoadSimMode(mode)
 			if req.Profile == "" || req.TargetHost == "" {
 				return usageErr("--profile and --target-host are required (profiles: %s)", strings.Join(loadgen.ProfileNames(), ", "))
 			}
 			if duration > 0 {
-				req.Duration = duration.String()
+				req.Duration = api.Duration(duration)
 			} else if duration < 0 {
 				return usageErr("--duration must be >= 0 (0 runs until stopped)")
 			}
@@ -146,7 +148,7 @@ path on the target host. --watch follows the job until it runs (or ends).`,
 	f := cmd.Flags()
 	f.StringVar(&req.Profile, "profile", "", "load profile: "+strings.Join(loadgen.ProfileNames(), ", ")+" (required)")
 	f.StringVar(&req.TargetHost, "target-host", "", "host name of the agent to load (required)")
-	f.StringVar(&req.Mode, "mode", "synthetic", "synthetic (loadgen receiver in the collector) or process (real OS processes)")
+	f.StringVar(&mode, "mode", "synthetic", "synthetic (loadgen receiver in the collector) or process (real OS processes)")
 	f.DurationVar(&duration, "duration", 0, "how long the load runs (e.g. 10m); 0 runs until stopped")
 	f.IntVar(&req.ProcessCount, "process-count", 0, "live processes (0: the profile's default)")
 	f.Float64Var(&req.ChurnRate, "churn-rate", 0, "processes replaced per second (0: the profile's default)")

@@ -16,7 +16,6 @@
 package loadsim
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -26,122 +25,41 @@ import (
 	"time"
 
 	"github.com/phoenix-otel/phoenix/loadgen"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
-// Mode is how a job puts load on its host.
-type Mode string
+// The job types are the API's (one declaration for the server, the CLI
+// and the console).
+type (
+	// Mode is how a job puts load on its host.
+	Mode = api.LoadSimMode
+	// Status is a job's state.
+	Status = api.JobStatus
+	// Duration reads and writes as a Go duration string.
+	Duration = api.Duration
+	// Request is what a user asks for (POST /api/v1/loadsim/jobs).
+	Request = api.JobRequest
+	// Job is a load simulation and its state.
+	Job = api.Job
+)
 
 // Modes.
 const (
-	// Synthetic: the loadgen receiver in the collector's config.
-	Synthetic Mode = "synthetic"
-	// Process: real OS processes started by the agent.
-	Process Mode = "process"
+	Synthetic = api.LoadSimSynthetic
+	Process   = api.LoadSimProcess
 )
 
-// Status is a job's state.
-type Status string
-
-// Statuses. pending and running are active; the others are final.
+// Statuses.
 const (
-	Pending  Status = "pending"  // stored; not yet applied on the host
-	Running  Status = "running"  // the load is on the host
-	Stopped  Status = "stopped"  // stopped by a user
-	Finished Status = "finished" // its duration elapsed
-	Failed   Status = "failed"   // the host refused or lost it; see Error
+	Pending  = api.JobPending
+	Running  = api.JobRunning
+	Stopped  = api.JobStopped
+	Finished = api.JobFinished
+	Failed   = api.JobFailed
 )
-
-// Final reports whether a status is final.
-func (s Status) Final() bool { return s == Stopped || s == Finished || s == Failed }
 
 // Statuses lists every status, for validation and docs.
 func Statuses() []Status { return []Status{Pending, Running, Stopped, Finished, Failed} }
-
-// Duration is a time.Duration that reads and writes as a Go duration string
-// ("5m"); a JSON number is taken as seconds.
-type Duration time.Duration
-
-// MarshalJSON writes "5m0s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads "5m" or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		if s == "" {
-			*d = 0
-			return nil
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("%q is not a duration (e.g. 90s, 5m, 1h)", s)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	var secs float64
-	if err := json.Unmarshal(b, &secs); err != nil {
-		return fmt.Errorf("%s is not a duration: give a string such as \"5m\" or a number of seconds", string(b))
-	}
-	*d = Duration(secs * float64(time.Second))
-	return nil
-}
-
-// Request is what a user asks for (POST /api/v1/loadsim/jobs).
-type Request struct {
-	TargetHost string `json:"target_host"`
-	// Profile is realistic, high-cardinality, process-churn or custom.
-	Profile string `json:"profile"`
-	// Mode is synthetic (the default) or process.
-	Mode Mode `json:"mode,omitempty"`
-	// Duration: 0 runs until stopped.
-	Duration     Duration `json:"duration,omitempty"`
-	ProcessCount int      `json:"process_count,omitempty"`
-	ChurnRate    float64  `json:"churn_rate,omitempty"`
-	// ProfileYAML is the content of a custom profile file.
-	ProfileYAML string `json:"profile_yaml,omitempty"`
-	// ProfilePath is where the custom profile file lives on the target host:
-	// the loadgen receiver of a synthetic job reads it there. Process jobs
-	// take ProfileYAML instead (the agent writes it down itself).
-	ProfilePath string `json:"profile_path,omitempty"`
-	Seed        int64  `json:"seed,omitempty"`
-}
-
-// Job is a load simulation and its state.
-type Job struct {
-	ID string `json:"id"`
-	// Revision counts writes (compare-and-set between server replicas).
-	Revision int `json:"revision"`
-	Request
-	Status Status `json:"status"`
-	Error  string `json:"error,omitempty"`
-	// AgentUID is the agent of the target host the job was started on.
-	AgentUID string `json:"agent_uid,omitempty"`
-	// ConfigHash (synthetic) is the desired config that carries the load.
-	ConfigHash string `json:"config_hash,omitempty"`
-	// StopRequested is set by a stop until the host confirms it.
-	StopRequested bool `json:"stop_requested,omitempty"`
-	// Delivered (process) is when the start was handed to the agent's
-	// connection; StopDelivered likewise for the stop.
-	Delivered     time.Time `json:"delivered_at,omitzero"`
-	StopDelivered time.Time `json:"stop_delivered_at,omitzero"`
-	// AskedAt is when the server last asked an unanswering agent for its
-	// status.
-	AskedAt time.Time `json:"asked_at,omitzero"`
-	// Live, Started and Exited are the agent's process counters (process).
-	TargetProcesses int `json:"target_processes,omitempty"`
-	Live            int `json:"live_processes"`
-	Started         int `json:"started_processes,omitempty"`
-	Exited          int `json:"exited_processes,omitempty"`
-
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	StartedAt time.Time `json:"started_at,omitzero"`
-	EndedAt   time.Time `json:"ended_at,omitzero"`
-}
-
-// Active reports whether the job still holds its host.
-func (j Job) Active() bool { return !j.Status.Final() }
 
 // FieldError is a bad request field; the API answers 422 naming it.
 type FieldError struct {
@@ -161,7 +79,7 @@ const maxProfileYAML = 256 << 10
 
 // Check validates a request in full, as the host will resolve it, and fills
 // in the default mode. It returns the resolved profile.
-func (r *Request) Check() (*loadgen.Profile, error) {
+func Check(r *Request) (*loadgen.Profile, error) {
 	r.TargetHost = strings.TrimSpace(r.TargetHost)
 	if r.TargetHost == "" {
 		return nil, bad("target_host", "required: the host name of an agent (see GET /api/v1/agents)")

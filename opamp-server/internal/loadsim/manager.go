@@ -16,44 +16,19 @@ import (
 
 	"github.com/open-telemetry/opamp-go/protobufs"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
 
-// Capability is the agent's OpAMP custom capability for real-process load
-// (defined by phoenix-agent, agent/loadsim.go). The server sends start, stop
-// and status messages; the agent answers each with a status message.
-const Capability = "io.phoenix.loadsim"
-
-// Custom message types of Capability.
+// Capability and the message types of the agent's OpAMP custom capability
+// for real-process load, declared once in package api.
 const (
-	MsgStart  = "start"
-	MsgStop   = "stop"
-	MsgStatus = "status"
+	Capability = api.LoadSimCapability
+	MsgStart   = api.LoadSimStart
+	MsgStop    = api.LoadSimStop
+	MsgStatus  = api.LoadSimStatus
 )
-
-// agentRequest is the JSON body of a start message (agent.LoadSimRequest).
-type agentRequest struct {
-	Profile      string  `json:"profile"`
-	ProfileYAML  string  `json:"profile_yaml,omitempty"`
-	ProcessCount int     `json:"process_count,omitempty"`
-	ChurnRate    float64 `json:"churn_rate,omitempty"`
-	Duration     string  `json:"duration,omitempty"`
-	Seed         int64   `json:"seed,omitempty"`
-}
-
-// agentState is the JSON body of a status message (agent.LoadSimState).
-type agentState struct {
-	State     string        `json:"state"` // idle | running | stopped | failed
-	Request   *agentRequest `json:"request,omitempty"`
-	Target    int           `json:"target_processes,omitempty"`
-	Live      int           `json:"live"`
-	Started   int           `json:"started"`
-	Exited    int           `json:"exited"`
-	StartedAt time.Time     `json:"started_at,omitzero"`
-	EndedAt   time.Time     `json:"ended_at,omitzero"`
-	Error     string        `json:"error,omitempty"`
-}
 
 // Agents is the agent registry (phoenix-server's store.Store).
 type Agents interface {
@@ -177,7 +152,7 @@ func newID() string {
 
 // Create validates a request and stores a new pending job.
 func (m *Manager) Create(ctx context.Context, req Request) (Job, error) {
-	if _, err := req.Check(); err != nil {
+	if _, err := Check(&req); err != nil {
 		return Job{}, err
 	}
 	if req.Mode == Process && m.cfg.Sender == nil {
@@ -200,7 +175,7 @@ func (m *Manager) Create(ctx context.Context, req Request) (Job, error) {
 		}
 	}
 	now := m.now()
-	j := Job{ID: newID(), Request: req, Status: Pending, AgentUID: agent.InstanceUID, CreatedAt: now, UpdatedAt: now}
+	j := Job{ID: newID(), JobRequest: req, Status: Pending, AgentUID: agent.InstanceUID, CreatedAt: now, UpdatedAt: now}
 	if err := m.cfg.Store.PutJob(ctx, j, 0); err != nil {
 		return Job{}, err
 	}
@@ -441,7 +416,7 @@ func (m *Manager) Overlay(host string, base *pipelines.Rendered) *pipelines.Rend
 	if hit {
 		return cached
 	}
-	sim := job.LoadSim()
+	sim := LoadSimOf(job)
 	var (
 		r   pipelines.Rendered
 		err error
@@ -538,7 +513,7 @@ func (m *Manager) noteWrite(j Job) {
 }
 
 // LoadSim is the job as the catalog's loadgen receiver settings.
-func (j Job) LoadSim() pipelines.LoadSim {
+func LoadSimOf(j Job) pipelines.LoadSim {
 	sim := pipelines.LoadSim{
 		Profile:      j.Profile,
 		ProcessCount: j.ProcessCount,
@@ -582,7 +557,7 @@ func (m *Manager) deliver(ctx context.Context, j Job) {
 		typ = MsgStop
 	case !j.StopRequested && j.Status == Pending && j.Delivered.IsZero():
 		typ = MsgStart
-		req := agentRequest{Profile: j.Profile, ProcessCount: j.ProcessCount, ChurnRate: j.ChurnRate, Seed: j.Seed}
+		req := api.LoadSimRequest{Profile: j.Profile, ProcessCount: j.ProcessCount, ChurnRate: j.ChurnRate, Seed: j.Seed}
 		if j.Duration > 0 {
 			req.Duration = time.Duration(j.Duration).String()
 		}
@@ -628,7 +603,7 @@ func (m *Manager) HandleCustomMessage(ctx context.Context, agentUID string, msg 
 		m.log.Warn("unexpected load simulation message from agent", "agent", agentUID, "type", msg.Type)
 		return true
 	}
-	var st agentState
+	var st api.LoadSimState
 	if err := json.Unmarshal(msg.Data, &st); err != nil {
 		m.log.Warn("bad load simulation status from agent", "agent", agentUID, "err", err)
 		return true
@@ -647,7 +622,7 @@ func (m *Manager) HandleCustomMessage(ctx context.Context, agentUID string, msg 
 	return true
 }
 
-func (m *Manager) applyAgentState(ctx context.Context, j Job, st agentState) {
+func (m *Manager) applyAgentState(ctx context.Context, j Job, st api.LoadSimState) {
 	var resend bool
 	j, err := m.update(ctx, j.ID, func(j *Job) bool {
 		if !j.Active() {

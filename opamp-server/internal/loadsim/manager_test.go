@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/phoenix-otel/phoenix/agent"
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
@@ -491,24 +492,12 @@ func TestProcessJobIsDeliveredByTheReplicaHoldingTheAgent(t *testing.T) {
 	}
 }
 
-func TestAgentStatusDecodesAgentState(t *testing.T) {
-	// The server reads every field the agent writes.
-	st := agent.LoadSimState{State: "running", Request: &agent.LoadSimRequest{Profile: "custom", ProfileYAML: "x", ProcessCount: 2, ChurnRate: 1.5, Duration: "1m", Seed: 4},
-		Target: 2, Live: 1, Started: 3, Exited: 2, StartedAt: time.Unix(10, 0).UTC(), EndedAt: time.Unix(20, 0).UTC(), Error: "e"}
-	b, _ := json.Marshal(st)
-	var got agentState
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&got); err != nil {
-		t.Fatalf("the server cannot read the agent's status: %v", err)
-	}
-	if got.State != "running" || got.Live != 1 || got.Target != 2 || got.Request.ChurnRate != 1.5 || !got.EndedAt.Equal(st.EndedAt) {
-		t.Fatalf("decoded %+v", got)
-	}
-	if agent.LoadSimCapability != Capability || agent.LoadSimStart != MsgStart || agent.LoadSimStop != MsgStop || agent.LoadSimStatus != MsgStatus {
-		t.Fatal("capability or message types differ from the agent's")
-	}
-}
+// The agent and the server share one declaration of the protocol: these
+// compile only while the agent's types are the api's.
+var (
+	_ *api.LoadSimState   = (*agent.LoadSimState)(nil)
+	_ *api.LoadSimRequest = (*agent.LoadSimRequest)(nil)
+)
 
 func TestConcurrentUpdatesAreNotLost(t *testing.T) {
 	f := newFixture(t)

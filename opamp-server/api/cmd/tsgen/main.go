@@ -37,7 +37,7 @@ var Roots = []any{
 	api.VersionList{}, api.DeploymentConfig{}, api.Variant{}, api.Criteria{}, api.Prices{}, api.ExperimentRequest{},
 	api.Transition{}, api.ExperimentHost{}, api.Experiment{}, api.Promotion{}, api.ExperimentList{}, api.PromoteRequest{},
 	api.KPITest{}, api.Result{}, api.Point{}, api.Series{}, api.Comparison{}, api.BeforeDuring{}, api.Identity{}, api.IdentityList{}, api.Job{},
-	api.JobRequest{}, api.Profile{}, api.Problem{}, api.Event{}, api.ExperimentLoad{},
+	api.JobRequest{}, api.LoadSimRequest{}, api.LoadSimState{}, api.Profile{}, api.Problem{}, api.Event{}, api.ExperimentLoad{},
 	api.RolloutPolicy{}, api.RolloutBatch{}, api.RolloutFailure{}, api.Rollout{}, api.RolloutList{}, api.RolloutAction{},
 }
 
