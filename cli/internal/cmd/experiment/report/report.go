@@ -3,15 +3,23 @@
 // the npm registry, embedded here with go:embed and inlined) and the
 // verdict table with the measured values. Every value from the server is
 // escaped by html/template; the data reach the charts as JSON in a
-// <script type="application/json"> element, never as code.
+// <script type="application/json"> element, never as code. The page carries
+// a Content-Security-Policy that allows nothing but its own inline scripts
+// and styles (by their SHA-256): opened from a file, it loads nothing from
+// anywhere and runs nothing else.
 package report
 
 import (
+	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"html/template"
 	"io"
+	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
@@ -81,6 +89,7 @@ func charts(c api.Comparison) []chart {
 
 var page = template.Must(template.New("report").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="PHOENIX_CSP">
 <title>Phoenix experiment {{.E.Name}}</title>
 <style>{{.CSS}}</style>
 <style>
@@ -92,14 +101,20 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 <h1>Experiment {{.E.Name}}</h1>
 <p>Status <b>{{.E.Status}}</b>{{if .E.Reason}} ({{.E.Reason}}){{end}}; {{len .E.Hosts}} host(s); {{.E.Samples}} sample interval(s) of {{.E.Interval}}; alpha {{.E.Criteria.Alpha}}, minimum reduction {{.E.Criteria.MinReductionPct}}%.</p>
 <h2>Verdicts</h2>
-<table><tr><th>variant</th><th>verdict</th><th>deciding criterion</th><th>output series (baseline &rarr; variant)</th><th>reduction</th><th>95% CI of the difference</th><th>p (Welch / paired / rank / used, Holm)</th><th>critical retained</th><th>identical input</th><th>cost per month</th></tr>
+<table id="verdicts"><tr><th>variant</th><th>verdict</th><th>deciding criterion</th><th>output series (baseline &rarr; variant)</th><th>reduction</th><th>95% CI of the difference</th><th>p (Welch / paired / rank / used, Holm)</th><th>critical retained</th><th>identical input</th><th>cost per month</th><th>collector CPU, variant alone (max increase {{.E.Criteria.MaxCPUIncreasePct}}%)</th></tr>
 {{range .Results}}{{$k := index .KPIs 0}}<tr><td>{{.Variant}}</td><td class="{{.Verdict}}">{{.Verdict}}</td><td>{{.Criterion}}</td>
 <td>{{printf "%.1f" $k.BaselineMean}} &rarr; {{printf "%.1f" $k.CandidateMean}}</td><td>{{printf "%.1f" .ReductionPct}}%</td>
 <td>{{printf "%.1f" $k.CILow}} .. {{printf "%.1f" $k.CIHigh}}</td>
 <td>{{printf "%.3g" $k.PWelch}} / {{printf "%.3g" $k.PPaired}} / {{printf "%.3g" $k.PRank}} / {{printf "%.3g" $k.PAdjusted}} ({{$k.Method}})</td>
 <td>{{printf "%.1f" .CriticalRetentionPct}}%</td><td>{{.InputIdentical}} of {{.Intervals}} intervals</td>
-<td>{{printf "%.2f" .BaselineCostMonth}} &rarr; {{printf "%.2f" .CandidateCostMonth}}</td></tr>
+<td>{{printf "%.2f" .BaselineCostMonth}} &rarr; {{printf "%.2f" .CandidateCostMonth}}</td>
+<td>{{if .CPUMeasured}}{{printf "%+.1f" .CPUIncreasePct}}% (p above the bound {{printf "%.3g" .PCPUAboveBound}}){{else}}not measured{{end}}</td></tr>
 {{end}}</table>
+<p>{{range .Results}}{{.Variant}}: {{.Detail}}<br>{{end}}</p>
+{{if .Collector}}<h2>Collectors before and during</h2>
+<table id="collector"><tr><th>figure</th><th>before (mean per host)</th><th>during</th><th>difference, 95% CI (Welch)</th><th>p</th><th>intervals</th></tr>
+{{range .Collector}}<tr><td>{{.KPI}} ({{.Unit}})</td><td>{{printf "%.4g" .BeforeMean}}</td><td>{{printf "%.4g" .DuringMean}}</td><td>{{printf "%.4g" .Diff}} [{{printf "%.4g" .CILow}}, {{printf "%.4g" .CIHigh}}]</td><td>{{printf "%.3g" .PWelch}}</td><td>{{.BeforeN}} before, {{.DuringN}} during</td></tr>
+{{end}}</table>{{end}}
 <h2>KPIs over time</h2>
 <div id="charts"></div>
 <h2>Transitions</h2>
@@ -129,8 +144,32 @@ func Write(w io.Writer, c api.Comparison) error {
 	if err != nil {
 		return err
 	}
-	return page.Execute(w, map[string]any{
-		"E": c.Experiment, "Results": c.Results,
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, map[string]any{
+		"E": c.Experiment, "Results": c.Results, "Collector": c.Collector,
 		"CSS": template.CSS(uplotCSS), "JS": template.JS(uplotJS), "JSON": template.JS(data),
-	})
+	}); err != nil {
+		return err
+	}
+	_, err = w.Write(bytes.Replace(buf.Bytes(), []byte("PHOENIX_CSP"), []byte(csp(buf.Bytes())), 1))
+	return err
+}
+
+var (
+	inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	inlineStyle  = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+)
+
+// csp allows exactly the page's inline scripts and styles, as rendered,
+// by hash (the JSON data block is not a script: it never runs).
+func csp(page []byte) string {
+	hashes := func(re *regexp.Regexp) string {
+		var out []string
+		for _, m := range re.FindAllSubmatch(page, -1) {
+			sum := sha256.Sum256(m[1])
+			out = append(out, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+		}
+		return strings.Join(out, " ")
+	}
+	return "default-src 'none'; script-src " + hashes(inlineScript) + "; style-src " + hashes(inlineStyle) + "; img-src data:; base-uri 'none'; form-action 'none'"
 }
