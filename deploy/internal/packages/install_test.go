@@ -253,6 +253,9 @@ func TestInstallUpgradeRemoveOnCleanRoot(t *testing.T) {
 		}
 	}
 	dataDir := root.Path("/var/lib/phoenix/agent")
+	if open, err := debroot.OpenToOthers(dataDir); err != nil || len(open) > 0 {
+		t.Errorf("files of the agent's data directory other users can read: %v %v", open, err)
+	}
 	uidBefore, _ := os.ReadFile(filepath.Join(dataDir, "instance_uid"))
 	lastWorking, err := os.ReadFile(filepath.Join(dataDir, "config/last_working.json"))
 	if err != nil {
