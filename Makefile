@@ -112,7 +112,8 @@ catalog-docs: otelcol
 
 ## dist: release artifacts in dist/: static linux/amd64 and linux/arm64 binaries (the
 ## collector cross-built from OCB's generated sources), .deb and .rpm of phoenix-agent
-## (with phoenix-otelcol) and phoenix-server, SHA256SUMS (see deploy/README.md)
+## (with phoenix-otelcol) and phoenix-server, SHA256SUMS (see deploy/README.md);
+## `make dist DIST_ARCHES=amd64` builds one architecture only
 DIST       := $(ROOT)/dist
 DIST_ARCHES := amd64 arm64
 dist: $(OCB)
@@ -128,7 +129,7 @@ dist: $(OCB)
 		echo "go build phoenix-otelcol linux/$$arch"; \
 		(cd build/dist-otelcol && CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$$arch/phoenix-otelcol .) || exit 1; \
 	done
-	cd deploy && $(GO) run ./cmd/phoenix-dist -dist $(DIST) -deploy . -version $(VERSION)
+	cd deploy && $(GO) run ./cmd/phoenix-dist -dist $(DIST) -deploy . -version $(VERSION) -arches "$(DIST_ARCHES)"
 
 ## test-deploy: the packaging tests (deploy/ is its own Go module: nfpm stays out of the
 ## collector's dependency graph); the install test needs `make build` first

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -24,21 +25,41 @@ func main() {
 	deployDir := flag.String("deploy", ".", "the deploy/ directory (units, configs, scripts)")
 	version := flag.String("version", "0.1.0-dev", "package version")
 	caFile := flag.String("ca-file", "/etc/ssl/certs/ca-certificates.crt", "CA bundle of the images' base (Debian's ca-certificates)")
+	archList := flag.String("arches", strings.Join(packages.Arches, " "), "architectures to package (Go names, space- or comma-separated; make dist's DIST_ARCHES)")
 	flag.Parse()
-	if err := run(*dist, *deployDir, *version, *caFile); err != nil {
+	arches, err := parseArches(*archList)
+	if err == nil {
+		err = run(*dist, *deployDir, *version, *caFile, arches)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "phoenix-dist:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dist, deployDir, version, caFile string) error {
+// parseArches reads -arches: each must be one the release supports.
+func parseArches(list string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Fields(strings.ReplaceAll(list, ",", " ")) {
+		if !slices.Contains(packages.Arches, a) {
+			return nil, fmt.Errorf("-arches: %q is not one of %v", a, packages.Arches)
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-arches: no architecture given")
+	}
+	return out, nil
+}
+
+func run(dist, deployDir, version, caFile string, arches []string) error {
 	var sums []string
 	base, err := images.Base(caFile)
 	if err != nil {
 		return err
 	}
 	byName := map[string]map[string]v1.Image{}
-	for _, arch := range packages.Arches {
+	for _, arch := range arches {
 		binDir := filepath.Join(dist, "linux_"+arch)
 		for _, p := range []packages.Package{packages.Agent, packages.Server} {
 			for _, b := range p.Binaries {
