@@ -145,6 +145,10 @@ type ExperimentSpec struct {
 	// More are further candidates (up to three more), each a pipeline of its
 	// own on the same receiver, named by its variant.
 	More []NamedSpec `json:"more,omitempty"`
+	// Window, when set, is every cardinality processor's window: an
+	// experiment sampled more often than the default window (1m) needs a
+	// window per sample, or samples would repeat one window's figures.
+	Window string `json:"window,omitempty"`
 }
 
 // NamedSpec is a further candidate of an experiment: its variant name (a
@@ -242,6 +246,13 @@ func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
 		if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[m.Variant]; bi != ci && bi != "" && ci != "" {
 			return Rendered{}, &ParamError{Template: m.Spec.Template, Param: m.Variant + ".collection_interval",
 				Reason: fmt.Sprintf("%s differs from the baseline's %s, but all variants share one receiver", ci, bi), Accepted: bi}
+		}
+	}
+	if exp.Window != "" {
+		for pid, p := range cfg.processors {
+			if m, ok := p.(map[string]any); ok && (pid == "cardinality" || strings.HasPrefix(pid, "cardinality/")) {
+				m["window"] = exp.Window
+			}
 		}
 	}
 	return cfg.render(headerFor(ctx, fmt.Sprintf("experiment %s: baseline %s, candidate %s", exp.ID, exp.Baseline.title(), exp.Candidate.title())))
