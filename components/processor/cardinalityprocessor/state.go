@@ -79,11 +79,18 @@ type windowState struct {
 	critNames map[string]string // interned critical names
 	sample    processmetrics.Sample
 
-	// fingerprints of the resources measured in this window (a cache: capped,
-	// and only ever skips work that would change nothing).
+	// fingerprints of the resources measured in this window and the last
+	// one (a cache: capped, and only ever skips work that would change
+	// nothing). A resource seen in the last window re-counts its series,
+	// process and attribute values by slot (see replay), so the first scrape
+	// of a window costs about what a later one does.
 	fp              fingerprinter
-	fingerprints    map[uint64]struct{}
+	fingerprints    map[uint64]int32 // fingerprint -> entries index
+	entries         []fpEntry
+	freeEntries     []int32
 	maxFingerprints int
+	carryStopped    bool
+	seen            map[uint64]struct{} // fingerprints measured once carry stopped
 	points          []pendingPoint
 	byPosition      []*distinctMember // series members by metric position in the last resource
 	resourceKeyPos  []*distinctMember // key members by attribute position
@@ -109,7 +116,8 @@ func newWindowState(cfg *Config, critical *processmetrics.CriticalMatcher, start
 		criticals:      make(map[uint64]string),
 		critNames:      make(map[string]string),
 		fp:             newFingerprinter(),
-		fingerprints:   make(map[uint64]struct{}),
+		fingerprints:   make(map[uint64]int32),
+		seen:           make(map[uint64]struct{}),
 		critCur:        make(map[uint64]int32),
 		critPrev:       make(map[uint64]int32),
 		// One per process per window normally; bounded like the sets.
@@ -133,11 +141,32 @@ func (s *windowState) observe(md pmetric.Metrics) {
 		rm := rms.At(i)
 		fingerprint, points := s.fp.resource(rm)
 		s.datapoints += uint64(points)
-		if _, seen := s.fingerprints[fingerprint]; seen {
-			continue
+		if i, seen := s.fingerprints[fingerprint]; seen {
+			e := &s.entries[i]
+			if e.window == s.window {
+				continue
+			}
+			if e.carry {
+				s.replay(e)
+				if s.anyEstimated() {
+					s.stopCarry()
+				}
+				continue
+			}
+			s.dropEntry(fingerprint, i) // cannot replay: measure it again
 		}
-		if len(s.fingerprints) < s.maxFingerprints {
-			s.fingerprints[fingerprint] = struct{}{}
+		var e *fpEntry
+		if s.carryStopped {
+			// An estimated window carries nothing: only remember that the
+			// resource was measured, as cheaply as before the carry.
+			if _, seen := s.seen[fingerprint]; seen {
+				continue
+			}
+			if len(s.seen) < s.maxFingerprints {
+				s.seen[fingerprint] = struct{}{}
+			}
+		} else {
+			e = s.newEntry(fingerprint)
 		}
 
 		res := rm.Resource().Attributes()
@@ -191,21 +220,118 @@ func (s *windowState) observe(md pmetric.Metrics) {
 				}
 			}
 		}
-		s.observeProcess(rm, resHash)
-		resKeysDone := false
+		s.observeProcess(rm, resHash, e)
 		for _, pt := range s.points {
-			if !pt.member.insert(pt.hash) || !s.trackOffenders {
-				continue
+			i, _ := pt.member.insertSlot(pt.hash)
+			e.add(pt.member, i)
+		}
+		if s.trackOffenders && len(s.points) > 0 {
+			// Every value, also of series already counted: the entry must
+			// hold all of them for the next window.
+			s.observeKeys(s.resourceKeys, &s.resourceKeyPos, scopeResource, res, e)
+			for _, pt := range s.points {
+				s.observeKeys(s.pointKeys, &s.pointKeyPos, scopeDataPoint, pt.attrs, e)
 			}
-			// A new series: its attribute values may be new too.
-			if !resKeysDone {
-				s.observeKeys(s.resourceKeys, &s.resourceKeyPos, scopeResource, res)
-				resKeysDone = true
-			}
-			s.observeKeys(s.pointKeys, &s.pointKeyPos, scopeDataPoint, pt.attrs)
+		}
+		if s.anyEstimated() {
+			s.stopCarry()
 		}
 	}
 	clear(s.points) // drop references to the batch
+}
+
+// add records a counted slot (-1: its group is estimated, the entry cannot
+// replay). It is a no-op on a nil entry.
+func (e *fpEntry) add(m *distinctMember, slot int32) {
+	if e == nil || !e.carry {
+		return
+	}
+	if slot < 0 {
+		e.carry, e.refs = false, nil
+		return
+	}
+	e.refs = append(e.refs, slotRef{member: m, slot: slot})
+}
+
+// fpEntry is what a resource fingerprint counted: the slots of its series,
+// attribute values and process, for replay in the next window.
+type fpEntry struct {
+	window  uint64 // the last window it was counted in
+	carry   bool   // every slot is known (false when a group was estimated)
+	refs    []slotRef
+	proc    slotRef // proc.member nil: not a process
+	procID  uint64
+	crit    string // the reported critical name, "" when not critical
+	hasCrit bool
+}
+
+// slotRef is one counted hash: a member and its slot.
+type slotRef struct {
+	member *distinctMember
+	slot   int32
+}
+
+// replay counts a resource of the last window again, by slot: no attribute
+// is read or hashed.
+func (s *windowState) replay(e *fpEntry) {
+	e.window = s.window
+	for _, r := range e.refs {
+		r.member.mark(r.slot)
+	}
+	if e.proc.member != nil && e.proc.member.mark(e.proc.slot) && e.hasCrit {
+		if _, seen := s.criticals[e.procID]; !seen && len(s.criticals) < maxCriticalTracked {
+			s.criticals[e.procID] = e.crit
+		}
+	}
+}
+
+// newEntry returns a fresh entry for fingerprint (nil when the cache is
+// full: the resource is then measured in full whenever it comes).
+func (s *windowState) newEntry(fingerprint uint64) *fpEntry {
+	if len(s.fingerprints) >= s.maxFingerprints {
+		return nil
+	}
+	var i int32
+	if n := len(s.freeEntries); n > 0 {
+		i = s.freeEntries[n-1]
+		s.freeEntries = s.freeEntries[:n-1]
+	} else {
+		i = int32(len(s.entries))
+		s.entries = append(s.entries, fpEntry{})
+	}
+	e := &s.entries[i]
+	*e = fpEntry{window: s.window, carry: !s.carryStopped, refs: e.refs[:0]}
+	s.fingerprints[fingerprint] = i
+	return e
+}
+
+// stopCarry is called once a group of this window turned estimated: its
+// slots are released (the sketches hold the window now), and no entry
+// carries into the next window; entries stay only as "seen in this window".
+func (s *windowState) stopCarry() {
+	if !s.carryStopped {
+		s.carryStopped = true
+		for _, i := range s.fingerprints {
+			e := &s.entries[i]
+			e.carry, e.refs, e.proc = false, nil, slotRef{}
+		}
+	}
+	for _, g := range []*distinctGroup{s.series, s.keys, s.procs} {
+		if g.estimated {
+			g.releaseSlots()
+		}
+	}
+}
+
+func (s *windowState) anyEstimated() bool {
+	return s.series.estimated || s.keys.estimated || s.procs.estimated
+}
+
+func (s *windowState) dropEntry(fingerprint uint64, i int32) {
+	delete(s.fingerprints, fingerprint)
+	e := &s.entries[i]
+	*e = fpEntry{refs: e.refs[:0]}
+	s.freeEntries = append(s.freeEntries, i)
 }
 
 // pendingPoint is a data point whose series is yet to be counted.
@@ -260,7 +386,7 @@ func (s *windowState) seriesMember(name string) *distinctMember {
 
 // observeKeys counts the values of every attribute key. byPos caches the
 // members by attribute position, as seriesMemberAt does for metric names.
-func (s *windowState) observeKeys(keys map[string]*distinctMember, byPos *[]*distinctMember, scope string, attrs pcommon.Map) {
+func (s *windowState) observeKeys(keys map[string]*distinctMember, byPos *[]*distinctMember, scope string, attrs pcommon.Map, e *fpEntry) {
 	pos := -1
 	for k, v := range attrs.All() {
 		pos++
@@ -283,32 +409,56 @@ func (s *windowState) observeKeys(keys map[string]*distinctMember, byPos *[]*dis
 			(*byPos)[pos] = m
 		}
 		m.window = s.window
-		m.insert(hashValue(v))
+		i, _ := m.insertSlot(hashValue(v))
+		e.add(m, i)
 	}
 }
 
-func (s *windowState) observeProcess(rm pmetric.ResourceMetrics, resHash uint64) {
+func (s *windowState) observeProcess(rm pmetric.ResourceMetrics, resHash uint64, e *fpEntry) {
 	id, ok := identifyProcess(rm, &s.sample)
 	if !ok {
 		return
 	}
-	if !s.procSet.insert(uint64(id)) || s.critical == nil {
+	slot, isNew := s.procSet.insertSlot(uint64(id))
+	if e != nil && e.carry {
+		e.proc, e.procID = slotRef{member: s.procSet, slot: slot}, uint64(id)
+		if slot < 0 {
+			e.carry, e.refs, e.proc = false, nil, slotRef{}
+		}
+	}
+	if s.critical == nil {
+		return
+	}
+	name, isCrit := "", false
+	if e != nil || isNew {
+		name, isCrit = criticalName(s.critical, rm, s.criticalIndex(rm, resHash))
+	}
+	if isCrit && e != nil {
+		e.crit, e.hasCrit = s.intern(name), true
+	}
+	if !isNew {
 		return
 	}
 	if _, seen := s.criticals[uint64(id)]; seen || len(s.criticals) >= maxCriticalTracked {
 		return
 	}
-	if name, ok := criticalName(s.critical, rm, s.criticalIndex(rm, resHash)); ok {
-		interned, ok := s.critNames[name]
-		if !ok {
-			if len(s.critNames) >= maxCriticalTracked {
-				clear(s.critNames)
-			}
-			interned = strings.Clone(name)
-			s.critNames[interned] = interned
-		}
-		s.criticals[uint64(id)] = interned
+	if isCrit {
+		s.criticals[uint64(id)] = s.intern(name)
 	}
+}
+
+// intern returns a copy of name that does not alias the batch, shared by
+// every process of that name.
+func (s *windowState) intern(name string) string {
+	interned, ok := s.critNames[name]
+	if !ok {
+		if len(s.critNames) >= maxCriticalTracked {
+			clear(s.critNames)
+		}
+		interned = strings.Clone(name)
+		s.critNames[interned] = interned
+	}
+	return interned
 }
 
 // criticalIndex is the index of the first critical pattern matching the
@@ -390,14 +540,24 @@ func (s *windowState) finish(end time.Time) *snapshot {
 
 func (s *windowState) reset(start time.Time) {
 	ended := s.window
-	s.series.reset(ended, func(m *distinctMember) {
+	// Carry the last window's resources into the next one, unless a group
+	// was estimated (then its slots are gone, and every entry with them).
+	carry := !s.carryStopped && !s.anyEstimated()
+	s.carryStopped = false
+	clear(s.seen)
+	for fingerprint, i := range s.fingerprints {
+		if !carry || s.entries[i].window != ended {
+			s.dropEntry(fingerprint, i)
+		}
+	}
+	s.series.reset(ended, carry, func(m *distinctMember) {
 		if m == s.overflw {
 			s.overflw = nil
 			return
 		}
 		delete(s.names, m.name)
 	})
-	s.keys.reset(ended, func(m *distinctMember) {
+	s.keys.reset(ended, carry, func(m *distinctMember) {
 		if m.scope == scopeResource {
 			delete(s.resourceKeys, m.name)
 		} else {
@@ -405,9 +565,8 @@ func (s *windowState) reset(start time.Time) {
 		}
 	})
 	s.procSet.window = ended // the process set is never dropped
-	s.procs.reset(ended, nil)
+	s.procs.reset(ended, carry, nil)
 	clear(s.criticals)
-	clear(s.fingerprints)
 	clear(s.byPosition) // members may have been dropped
 	clear(s.resourceKeyPos)
 	clear(s.pointKeyPos)

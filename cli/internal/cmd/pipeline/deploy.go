@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline/rollout"
 	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
@@ -35,6 +36,7 @@ type DeployOptions struct {
 	Selector []string
 	Params   []string
 	Dest     DestFlags
+	Rollout  RolloutFlags
 	Watch    bool
 	Timeout  time.Duration
 }
@@ -62,7 +64,14 @@ agent's own PHOENIX_ variables (but PHOENIX_HOST_NAME) are refused.
 A host belongs to one deployment at a time: a target that overlaps another
 deployment is refused, naming it. Bad parameters or a bad config are refused
 with exit 4 before anything changes. --watch follows the hosts until every
-one has applied the config or failed (exit 1 when any failed).`,
+one has applied the config or failed (exit 1 when any failed).
+
+A new version rolls out in stages (see ` + "`phoenix pipeline rollout`" + `): a first batch
+of 3 hosts, then x5 up to 10% of the hosts (at least 100), each applied and
+healthy for 30s before the next; a failing host pauses it and the hosts not
+reached keep the previous version. --watch then follows the rollout until it
+completes (exit 0), pauses or is aborted (exit 1). --rollout all-at-once
+skips the stages for this version; the --rollout-* flags change them.`,
 		Example: `  phoenix pipeline deploy process-topk-v1 --name web --host web-1 --param k=20 --destination otlphttp=http://gateway:4318 --watch
   phoenix pipeline deploy process-priority-based-v1 --name db --selector role=db --destination debug
   phoenix pipeline deploy --file my-collector.yaml --name team-a --selector team=a --watch`,
@@ -92,6 +101,7 @@ one has applied the config or failed (exit 1 when any failed).`,
 	fl.StringArrayVar(&o.Selector, "selector", nil, "target agent label key=value, repeatable (all must match)")
 	fl.StringArrayVar(&o.Params, "param", nil, "template parameter name=value; repeat a name for a list, or give a JSON array/object (see `phoenix pipeline show <template> --params`)")
 	o.Dest.Add(cmd)
+	o.Rollout.Add(cmd)
 	fl.BoolVarP(&o.Watch, "watch", "w", false, "follow the hosts until the config is applied or failed (streams events; Ctrl-C stops watching)")
 	fl.DurationVar(&o.Timeout, "timeout", 0, "with --watch, give up after this long (exit 1); 0 waits until done or Ctrl-C")
 	return cmd
@@ -138,6 +148,9 @@ func (o *DeployOptions) Request(in io.Reader) (api.DeploymentRequest, error) {
 	}
 	if len(o.Hosts) > 0 || len(sel) > 0 {
 		req.Target = &api.Target{Hosts: o.Hosts, Selector: sel}
+	}
+	if req.Rollout, err = o.Rollout.Policy(); err != nil {
+		return req, err
 	}
 	return req, nil
 }
@@ -203,6 +216,10 @@ func (o *DeployOptions) Run(ctx context.Context, f *cmdutil.Factory, watch Watch
 		fmt.Fprintf(f.Out, "deployment %s %s: version %d, %s, target %s\n", dep.Name, verb, dep.Version, what, dep.Target)
 	}
 	if o.Watch {
+		if dep.Version > 1 && !dep.Unchanged && o.Rollout.Strategy != api.RolloutAllAtOnce {
+			// A new version rolls out in stages: follow the rollout to its end.
+			return rollout.Watch(ctx, f, dep.Name, o.Timeout)
+		}
 		return watch(ctx, c, p, dep.Name, o.Timeout)
 	}
 	return nil

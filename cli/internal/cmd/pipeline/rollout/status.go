@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -45,6 +46,27 @@ does not poll.`,
 }
 
 func runStatus(cmd *cobra.Command, f *cmdutil.Factory, o *StatusOptions) error {
+	return status(cmd.Context(), f, o)
+}
+
+// Watch follows a deployment's rollout until it completes (nil), pauses or
+// is aborted (an exit-1 error with the reason): `pipeline deploy --watch`
+// of a staged version. timeout > 0 gives up after that long.
+func Watch(ctx context.Context, f *cmdutil.Factory, name string, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	err := status(ctx, f, &StatusOptions{Name: name, Watch: true})
+	if ctx.Err() == context.DeadlineExceeded {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: fmt.Errorf("the rollout of %s did not end within %s", name, timeout),
+			Hint: "follow it with `phoenix pipeline rollout status " + name + " --watch`"}
+	}
+	return err
+}
+
+func status(ctx context.Context, f *cmdutil.Factory, o *StatusOptions) error {
 	p, err := f.Printer()
 	if err != nil {
 		return err
@@ -53,7 +75,6 @@ func runStatus(cmd *cobra.Command, f *cmdutil.Factory, o *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
 	var st *client.Stream
 	if o.Watch { // open first, so no change between the read and the stream is missed
 		if st, err = c.OpenStream(ctx, client.StreamFilter{Deployment: o.Name, Types: []string{api.EventRollout, api.EventDeploymentStatus, api.EventDeploymentDeleted}}); err != nil {
