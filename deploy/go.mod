@@ -145,5 +145,8 @@ require (
 )
 
 // The install test shares its dpkg --root helpers with the acceptance suite
-// (internal/testutil/debroot, standard library only).
+// (internal/testutil/debroot, standard library only). The root module's
+// requirements are thus part of this build: when ../go.mod raises a version
+// this module shares, run `go mod tidy` here (TestDeployModuleInStepWithTheRoot
+// in `make test` says when).
 replace github.com/phoenix-otel/phoenix => ../
