@@ -39,7 +39,13 @@ func TestCommittedReportIsWholeAndConsistent(t *testing.T) {
 		t.Errorf("report.md is not what report.json renders to (edited by hand, or from another run; `go test ./acceptance/report -update` re-renders it)")
 	}
 	if rep.Fault != "" {
-		t.Errorf("the committed report is of a run with a fault injected (%s): commit a clean run's", rep.Fault)
+		// A local `make acceptance FAULT=...` rewrites the files; only a
+		// committed fault run is wrong.
+		if err := exec.Command("git", "diff", "--quiet", "HEAD", "--", "report.json").Run(); err == nil {
+			t.Errorf("the committed report is of a run with a fault injected (%s): commit a clean run's", rep.Fault)
+		} else {
+			t.Logf("report.json is a local run with a fault injected (%s), not the committed one", rep.Fault)
+		}
 	}
 	seen := map[string]int{}
 	for _, r := range rep.Results {
