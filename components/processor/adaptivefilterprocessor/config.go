@@ -65,7 +65,7 @@ type Config struct {
 	// Retention keeps a process that passed the thresholds for this long
 	// after it last passed, so series do not flap. 0 turns it off.
 	Retention time.Duration `mapstructure:"retention"`
-	// Probation keeps a new process out of the output until it is this old
+	// Probation keeps a new process out of the output until it is older than this
 	// (from its start time, or from when the processor first saw it), unless
 	// it is critical. A process that lives shorter than that never becomes a
 	// series, and most of a churning host's distinct series over a billing

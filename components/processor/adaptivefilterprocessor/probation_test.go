@@ -41,8 +41,8 @@ func TestProbationKeepsNewProcessesOut(t *testing.T) {
 		}
 	}
 	// Scrape i is at age 10(i+1) s after the start; probation 1m ends at 60 s.
-	assert.Equal(t, 5, firstKept, "kept from the first scrape at which it is 60 s old")
-	assert.Equal(t, int64(5+3), h.sum(metricProcessesDropped, labelReason, "probation"))
+	assert.Equal(t, 6, firstKept, "kept from the first scrape at which it is older than 60 s")
+	assert.Equal(t, int64(6+3), h.sum(metricProcessesDropped, labelReason, "probation"))
 }
 
 // Without a start time the age counts from the first scrape that saw the
@@ -51,7 +51,7 @@ func TestProbationWithoutStartTimeAndOff(t *testing.T) {
 	for _, c := range []struct {
 		probation time.Duration
 		firstKept int
-	}{{0, 1}, {30 * time.Second, 3}} { // (off: the first scrape has no CPU rate yet)
+	}{{0, 1}, {30 * time.Second, 4}} { // (off: the first scrape has no CPU rate yet)
 		cfg := fixedThresholdsConfig(0)
 		cfg.Probation = c.probation
 		h := newHarness(t, cfg)

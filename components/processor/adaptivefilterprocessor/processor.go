@@ -289,7 +289,7 @@ func (p *adaptiveFilter) observe(pr *proc, r *processmetrics.Resource, nowTS pco
 		return
 	}
 	pr.drop = p.rules.apply(pr.cpu, pr.mem, age, ephemeral)
-	if pr.drop == keepNone && p.cfg.Probation > 0 && age >= 0 && age < p.cfg.Probation && !pr.retained {
+	if pr.drop == keepNone && p.cfg.Probation > 0 && age >= 0 && age <= p.cfg.Probation && !pr.retained {
 		// Too young to tell whether it will outlive the billing window: a
 		// series that appears for a minute costs as much as one that stays.
 		pr.drop = dropProbation
