@@ -2,6 +2,7 @@ package deployment
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -135,8 +136,14 @@ func (s *Service) Status(d store.Deployment, agents []store.Agent, withHosts boo
 		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Host < list[j].Host })
-	for _, h := range list {
-		st.Counts[h.Status]++
+	for i, h := range list {
+		if h.Version != d.Version && h.Connected && (h.Status == api.StatusApplied || h.Status == api.StatusNone) {
+			// The rollout layer holds it on an earlier version: the
+			// deployment's version is not applied there yet.
+			list[i].Status = api.StatusPending
+			list[i].Detail = fmt.Sprintf("runs version %d until the rollout of version %d reaches it (GET /api/v1/deployments/%s/rollout)", h.Version, d.Version, d.Name)
+		}
+		st.Counts[list[i].Status]++
 	}
 	st.Total = len(list)
 	switch {

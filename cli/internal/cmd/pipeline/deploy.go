@@ -217,8 +217,11 @@ func (o *DeployOptions) Run(ctx context.Context, f *cmdutil.Factory, watch Watch
 	}
 	if o.Watch {
 		if dep.Version > 1 && !dep.Unchanged && o.Rollout.Strategy != api.RolloutAllAtOnce {
-			// A new version rolls out in stages: follow the rollout to its end.
-			return rollout.Watch(ctx, f, dep.Name, o.Timeout)
+			// A new version rolls out in stages: follow the rollout to its
+			// end, then the hosts' final status as for any deploy.
+			if err := rollout.Watch(ctx, f, dep.Name, o.Timeout); err != nil {
+				return err
+			}
 		}
 		return watch(ctx, c, p, dep.Name, o.Timeout)
 	}
