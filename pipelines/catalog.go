@@ -62,6 +62,11 @@ type Template struct {
 	// shared head (memory_limiter, cardinality, resource) and tail
 	// (cardinality, batch), for docs.
 	Processors []string `json:"processors" yaml:"processors"`
+	// Pipeline is an extension template's processors (catalogdir.go);
+	// built-in templates have Go builders instead.
+	Pipeline []ProcessorDecl `json:"pipeline,omitempty" yaml:"pipeline"`
+	// Extension: loaded from the server's --catalog-dir, not built in.
+	Extension bool `json:"extension,omitempty" yaml:"-"`
 }
 
 // Param returns the parameter called name.
@@ -255,7 +260,7 @@ func normalizeParamDecl(p *Param) error {
 // List returns every template of the catalog, in catalog order. The result is
 // a copy the caller may modify.
 func List() []Template {
-	ts := catalog()
+	ts := append(slices.Clip(catalog()), extensions()...)
 	out := make([]Template, len(ts))
 	for i, t := range ts {
 		out[i] = cloneTemplate(t)
@@ -266,7 +271,7 @@ func List() []Template {
 // Names returns the template names in catalog order.
 func Names() []string {
 	var out []string
-	for _, t := range catalog() {
+	for _, t := range append(slices.Clip(catalog()), extensions()...) {
 		out = append(out, t.Name)
 	}
 	return out
@@ -275,7 +280,7 @@ func Names() []string {
 // Get returns the template called name, or an error wrapping
 // ErrUnknownTemplate that lists the known templates.
 func Get(name string) (Template, error) {
-	for _, t := range catalog() {
+	for _, t := range append(slices.Clip(catalog()), extensions()...) {
 		if t.Name == name {
 			return cloneTemplate(t), nil
 		}
@@ -299,5 +304,6 @@ func cloneTemplate(t Template) Template {
 		}
 	}
 	t.Processors = slices.Clone(t.Processors)
+	t.Pipeline = slices.Clone(t.Pipeline)
 	return t
 }

@@ -521,6 +521,11 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 	if err != nil {
 		return err
 	}
+	return c.addTemplatePipeline(t, spec, variant, experimentID)
+}
+
+// addTemplatePipeline is addPipeline with the template t.
+func (c *config) addTemplatePipeline(t Template, spec Spec, variant, experimentID string) error {
 	vals, err := ResolveParams(t, spec.Params)
 	if err != nil {
 		return err
@@ -565,7 +570,7 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 		return m
 	}
 	add(id("cardinality", variant, "in"), card("input"))
-	b := builders[t.Name]
+	b := builderFor(t)
 	procs, err := b(t, v, variant)
 	if err != nil {
 		return err

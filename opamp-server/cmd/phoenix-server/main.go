@@ -19,6 +19,7 @@ import (
 	"github.com/phoenix-otel/phoenix/internal/configfile"
 	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
+	"github.com/phoenix-otel/phoenix/pipelines"
 )
 
 func main() {
@@ -29,7 +30,7 @@ func main() {
 
 func newCommand() *cobra.Command {
 	var cfg server.Config
-	var logLevel, pprofAddr, memLimit string
+	var logLevel, pprofAddr, memLimit, catalogDir string
 	cmd := &cobra.Command{
 		Use:   "phoenix-server",
 		Short: "Phoenix control plane: OpAMP fleet management, pipeline deployments and the REST API",
@@ -53,6 +54,15 @@ token (for agents) into the data directory and prints where they are.`,
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 			if err := setMemoryLimit(memLimit); err != nil {
 				return err
+			}
+			if catalogDir != "" {
+				// Checked before anything listens: a bad template stops
+				// the start, naming its file and field.
+				if err := pipelines.LoadCatalogDir(catalogDir); err != nil {
+					fmt.Fprintln(os.Stderr, "phoenix-server:", err)
+					return err
+				}
+				cfg.Logger.Info("catalog extensions loaded", "dir", catalogDir, "templates", strings.Join(pipelines.Names(), ","))
 			}
 			stopPprof, _, err := startPprof(pprofAddr, cfg.Logger)
 			if err != nil {
@@ -78,6 +88,7 @@ token (for agents) into the data directory and prints where they are.`,
 	f.StringVar(&cfg.ServerID, "server-id", "", "name of this replica; keep it stable across restarts (default <hostname>:<opamp port>)")
 	f.DurationVar(&cfg.AgentStaleAfter, "agent-stale-after", 2*time.Minute, "plain-HTTP agents silent this long are offline")
 	f.DurationVar(&cfg.AgentRetention, "agent-retention", server.DefaultAgentRetention, "offline agents not heard from this long are deleted from the registry (negative: keep forever)")
+	f.StringVar(&catalogDir, "catalog-dir", "", "load more pipeline templates from the *.yaml files of this directory (same metadata and parameter schema as the built-in ones, processors declared in the file; see pipelines/README.md); each is checked at start")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this address; off when empty; no authentication: use loopback (127.0.0.1:6060)")
 	f.StringVar(&memLimit, "memory-limit", "", "Go soft memory limit, as GOMEMLIMIT (e.g. 512MiB): the heap is collected harder near it; empty: GOMEMLIMIT or none")
