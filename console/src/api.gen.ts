@@ -406,6 +406,11 @@ export interface Problem {
   field?: string;
 }
 
+export interface ProcessorDecl {
+  id: string;
+  settings?: Record<string, unknown>;
+}
+
 export interface Profile {
   name: string;
   description: string;
@@ -547,6 +552,8 @@ export interface Template {
   expected_reduction: string;
   params: Param[] | null;
   processors: string[] | null;
+  pipeline?: ProcessorDecl[];
+  extension?: boolean;
 }
 
 export interface Transition {

@@ -98,10 +98,11 @@ describe('FleetState', () => {
       bucket('a', METRIC.series, 'output', 157),
       bucket('a', METRIC.processes, 'input', 100),
       bucket('a', METRIC.memory, '', 100 << 20),
-      bucket('a', METRIC.series, 'output', 5, undefined, 'B'),
+      bucket('a', METRIC.series, 'output', 5, undefined, 'candidate'),
+      bucket('a', METRIC.critical, 'input', 5, undefined, 'baseline'),
       bucket('zzz', METRIC.series, 'output', 1), // unknown agent: ignored
     ]);
-    expect(s.rows.get('a')!.figures).toEqual({ inputSeries: 700, outputSeries: 157, inputProcesses: 100, memory: 100 << 20 });
+    expect(s.rows.get('a')!.figures).toEqual({ inputSeries: 700, outputSeries: 157, inputProcesses: 100, memory: 100 << 20, criticalIn: 5 });
     expect(s.rows.size).toBe(1);
   });
   it('keeps rows whose figures did not change (no re-render, no notification)', () => {

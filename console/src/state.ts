@@ -179,8 +179,8 @@ export class FleetState {
         f = { ...this.row(host).figures };
         touched.set(host, f);
       }
-      // An experiment has two variants: the table shows the baseline (A) or the only one.
-      if (last.variant && last.variant !== 'A') continue;
+      // In an experiment the table shows the baseline variant (or the only one).
+      if (last.variant && last.variant !== 'baseline') continue;
       switch (last.name) {
         case METRIC.processes:
           if (last.stage === 'input') f.inputProcesses = last.last;
