@@ -264,10 +264,16 @@ func (r *Root) CheckConffile(pkg, conf, version string) error {
 	if !strings.Contains(st, "Status: install ok installed") || !strings.Contains(st, "Version: "+version) {
 		return fmt.Errorf("%s is not installed at version %s:\n%s", pkg, version, st)
 	}
-	if !regexp.MustCompile(`(?m)^Conffiles:\n(?: .*\n)*? ` + regexp.QuoteMeta(conf) + ` `).MatchString(st) {
+	if !conffileListed(st, conf) {
 		return fmt.Errorf("%s does not list %s as a conffile:\n%s", pkg, conf, st)
 	}
 	return nil
+}
+
+// conffileListed reports whether dpkg --status output lists conf under
+// Conffiles (each line " <path> <md5>").
+func conffileListed(status, conf string) bool {
+	return regexp.MustCompile(`(?m)^Conffiles:\n(?: .*\n)*? ` + regexp.QuoteMeta(conf) + ` `).MatchString(status)
 }
 
 // InstallTargets makes systemd-analyze verify --root possible in an empty

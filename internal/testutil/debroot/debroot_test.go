@@ -162,3 +162,16 @@ func TestOpenToOthers(t *testing.T) {
 		t.Errorf("OpenToOthers = %v, %v; want only the 0644 file", got, err)
 	}
 }
+
+func TestConffileListed(t *testing.T) {
+	status := "Package: phoenix-agent\nStatus: install ok installed\nConffiles:\n /etc/phoenix/other.yaml 0123\n /etc/phoenix/agent.yaml 4567\nDescription: x\n /etc/phoenix/server.yaml in the description\n"
+	if !conffileListed(status, "/etc/phoenix/agent.yaml") {
+		t.Error("the second conffile is not found")
+	}
+	if conffileListed(status, "/etc/phoenix/server.yaml") {
+		t.Error("a path in the description counts as a conffile")
+	}
+	if conffileListed(status, "/etc/phoenix/agent") {
+		t.Error("a prefix of a conffile counts as one")
+	}
+}
