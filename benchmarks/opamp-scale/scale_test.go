@@ -17,7 +17,13 @@
 //     servers' CPU over a window that covers the periodic jobs (resync and
 //     liveness flush every minute);
 //   - the server's own CPU profile over the deployment (--pprof-addr), kept
-//     in -profile-dir.
+//     in -profile-dir;
+//   - a staged rollout (opamp-server/rollout) of a new version of the large
+//     deployment with the default policy (or -rollout-soak): from the PUT to
+//     the last agent applying it, its batches, and the server CPU per agent.
+//     The deployments above go all at once (version 1, and the canary's
+//     changes with strategy all-at-once), so their figures mean what they
+//     meant before rollouts were staged.
 //
 // The harness never polls the REST API while it measures: it reads its own
 // simulated agents, and the server's Prometheus counter of applied configs.
@@ -61,6 +67,8 @@ var (
 	replicasFlag   = flag.Int("replicas", 1, "server replicas (2 needs -store postgres); agents connect to the last, writes go to the first")
 	profileDirFlag = flag.String("profile-dir", "", "keep the servers' CPU and heap profiles here (default: a temporary directory)")
 	profileSecs    = flag.Int("profile-seconds", 20, "length of the CPU profile taken from the POST on")
+	rolloutFlag    = flag.Bool("rollout", true, "measure a staged rollout of a new version of the large deployment")
+	rolloutSoak    = flag.String("rollout-soak", "", "soak of the measured rollout (default: the rollout default, 30s)")
 )
 
 // serverProc is a phoenix-server child process.
@@ -335,6 +343,22 @@ type Result struct {
 	PushedConfigBytes  int
 	LoadAvg            string
 	ProfileDir         string
+	// The staged rollout of version 2 of the large deployment.
+	Rollout RolloutResult
+}
+
+// RolloutResult is the measured staged rollout.
+type RolloutResult struct {
+	Soak            string
+	Total           time.Duration // PUT -> the last agent applied version 2
+	Batches         int
+	Sizes           []int
+	ApplyMean       time.Duration // a batch admitted -> every reached host healthy
+	ApplyMax        time.Duration
+	CPUms           float64 // server CPU per agent over the rollout
+	State           string
+	HeldBackCorrect bool // no agent got version 2 before its batch started
+	LoadAvg         string
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {
@@ -351,6 +375,86 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 func topk(name string, k int, selector string) map[string]any {
 	return map[string]any{"name": name, "template": "process-topk-v1", "params": map[string]any{"k": k},
 		"destination": map[string]any{"type": "debug"}, "target": map[string]any{"selector": map[string]string{"fleet": selector}}}
+}
+
+// rolloutView is the part of GET .../rollout the benchmark reads.
+type rolloutView struct {
+	State   string `json:"state"`
+	Version int    `json:"version"`
+	Batches []struct {
+		Size         int       `json:"size"`
+		Hosts        []string  `json:"hosts"`
+		StartedAt    time.Time `json:"started_at"`
+		HealthySince time.Time `json:"healthy_since"`
+	} `json:"batches"`
+	Transitions []struct {
+		Status string    `json:"status"`
+		At     time.Time `json:"at"`
+	} `json:"transitions"`
+}
+
+// measureRollout puts version 2 of the fleet deployment with the default
+// policy and waits until every agent applied it, reading only the agents;
+// then it reads the rollout once for its batches.
+func measureRollout(t testing.TB, c *cluster, fleet []*agentsim.Agent, soak string) RolloutResult {
+	w := c.writer()
+	body := topk("fleet", 21, "bench")
+	if soak != "" {
+		body["rollout"] = map[string]any{"soak": soak}
+	}
+	before := receivedCounts(fleet)
+	cpu0 := c.cpuTicks(t)
+	t0 := time.Now()
+	if code := c.api(t, w, "PUT", "/api/v1/deployments/fleet", body, nil); code != 200 {
+		t.Fatalf("version 2 of the fleet: %d", code)
+	}
+	lat, _ := waitApplied(t, "the staged rollout", fleet, before, t0, nil)
+	res := RolloutResult{Soak: soak, Total: percentile(lat, 1), CPUms: float64(c.cpuTicks(t)-cpu0) * 10 / float64(len(fleet)), LoadAvg: loadAvg()}
+	if res.Soak == "" {
+		res.Soak = "30s (default)"
+	}
+	var rv rolloutView
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		c.api(t, w, "GET", "/api/v1/deployments/fleet/rollout", nil, &rv)
+		if rv.State == "completed" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second) // the last batch is applied; its healthy check follows within a second
+	}
+	res.State, res.Batches = rv.State, len(rv.Batches)
+	var sum time.Duration
+	for _, b := range rv.Batches {
+		res.Sizes = append(res.Sizes, b.Size)
+		end := b.HealthySince
+		if end.IsZero() && len(rv.Transitions) > 0 {
+			end = rv.Transitions[len(rv.Transitions)-1].At // the last batch completes the rollout
+		}
+		d := end.Sub(b.StartedAt)
+		sum += d
+		res.ApplyMax = max(res.ApplyMax, d)
+	}
+	if res.Batches > 0 {
+		res.ApplyMean = sum / time.Duration(res.Batches)
+	}
+	// Held back: an agent listed in a batch received version 2 only after
+	// that batch started (hosts of big batches are not listed: checked on
+	// the small ones, where a leak would show first).
+	res.HeldBackCorrect = true
+	started := map[string]time.Time{}
+	for _, b := range rv.Batches {
+		for _, h := range b.Hosts {
+			started[h] = b.StartedAt
+		}
+	}
+	for i, a := range fleet {
+		st, ok := started[a.Host()]
+		rec := a.Received()
+		if ok && len(rec) > before[i] && rec[before[i]].At.Before(st) {
+			res.HeldBackCorrect = false
+		}
+	}
+	return res
 }
 
 // lastApplied is when the agent applied the last config it received (zero
@@ -457,7 +561,7 @@ func waitConnected(t testing.TB, agents []*agentsim.Agent) {
 	}
 }
 
-func run(t testing.TB, storeKind string, replicas, n, canaries int, heartbeat, idle time.Duration) Result {
+func run(t testing.TB, storeKind string, replicas, n, canaries int, heartbeat, idle time.Duration, rollout bool, soak string) Result {
 	c := startCluster(t, storeKind, replicas)
 	profDir := *profileDirFlag
 	if profDir == "" {
@@ -489,6 +593,7 @@ func run(t testing.TB, storeKind string, replicas, n, canaries int, heartbeat, i
 		before := receivedCounts(canary)
 		body := topk("canary", k, "canary")
 		body["expected_version"] = expect
+		body["rollout"] = map[string]any{"strategy": "all-at-once"} // the change's latency, not a rollout's
 		t0 := time.Now()
 		if code := c.api(t, w, "PUT", "/api/v1/deployments/canary", body, nil); code != 200 {
 			t.Fatalf("change canary: %d", code)
@@ -565,7 +670,17 @@ func run(t testing.TB, storeKind string, replicas, n, canaries int, heartbeat, i
 	time.Sleep(idle)
 	c1, w1 := c.cpuTicks(t), time.Now()
 	res.IdleCPUPercent = float64(c1-c0) / 100 / w1.Sub(w0).Seconds() * 100
+	if rollout {
+		res.Rollout = measureRollout(t, c, fleet, soak)
+	}
 	return res
+}
+
+func (r RolloutResult) table(n int) string {
+	return fmt.Sprintf(`| agents | soak | rollout PUT→last agent applied | batches | sizes | batch admitted→healthy mean | max | server CPU per agent | state | held back | load average |
+|---:|---|---:|---:|---|---:|---:|---:|---|---|---|
+| %d | %s | %s | %d | %v | %s | %s | %.3f ms | %s | %v | %s |
+`, n, r.Soak, r.Total.Round(time.Millisecond), r.Batches, r.Sizes, r.ApplyMean.Round(time.Millisecond), r.ApplyMax.Round(time.Millisecond), r.CPUms, r.State, r.HeldBackCorrect, r.LoadAvg)
 }
 
 func (r Result) table() string {
@@ -582,7 +697,7 @@ func (r Result) table() string {
 // -benchtime 1x) and reports its figures as benchmark metrics.
 func BenchmarkOpAMPScale(b *testing.B) {
 	for b.Loop() {
-		r := run(b, *storeFlag, *replicasFlag, *agentsFlag, *canaryFlag, *heartbeatFlag, *idleFlag)
+		r := run(b, *storeFlag, *replicasFlag, *agentsFlag, *canaryFlag, *heartbeatFlag, *idleFlag, *rolloutFlag, *rolloutSoak)
 		b.ReportMetric(float64(r.P50.Milliseconds()), "p50-ms")
 		b.ReportMetric(float64(r.P99.Milliseconds()), "p99-ms")
 		b.ReportMetric(r.DeployCPUms, "cpu-ms/agent/deploy")
@@ -590,6 +705,10 @@ func BenchmarkOpAMPScale(b *testing.B) {
 		b.ReportMetric(r.RSSPerAgentKiB, "rss-KiB/agent")
 		b.ReportMetric(r.IdleCPUPercent, "idle-cpu-%")
 		fmt.Print(r.table())
+		if *rolloutFlag {
+			b.ReportMetric(r.Rollout.Total.Seconds(), "rollout-s")
+			fmt.Print(r.Rollout.table(r.Agents))
+		}
 		fmt.Printf("server profiles in %s (go tool pprof -top <file>)\n", r.ProfileDir)
 	}
 }
@@ -600,8 +719,11 @@ func TestScaleSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a phoenix-server process")
 	}
-	r := run(t, "sqlite", 1, 20, 5, 2*time.Second, 2*time.Second)
-	t.Log("\n" + r.table())
+	r := run(t, "sqlite", 1, 20, 5, 2*time.Second, 2*time.Second, true, "1s")
+	t.Log("\n" + r.table() + r.Rollout.table(20))
+	if ro := r.Rollout; ro.State != "completed" || ro.Batches != 3 || ro.Total < 2*time.Second || !ro.HeldBackCorrect {
+		t.Fatalf("rollout of 20 agents (batches 3, 15, 2 with a 1s soak): %+v", ro)
+	}
 	if r.P50 <= 0 || r.P99 < r.P50 || r.Max < r.P99 || r.ServerApplied <= 0 {
 		t.Fatalf("latencies out of order: %+v", r)
 	}
@@ -630,7 +752,7 @@ func TestChangeDuringRollout(t *testing.T) {
 			if tc.store == "postgres" {
 				pgtest.DSN(t)
 			}
-			r := run(t, tc.store, tc.replicas, 1000, 20, 10*time.Minute, time.Second)
+			r := run(t, tc.store, tc.replicas, 1000, 20, 10*time.Minute, time.Second, false, "")
 			t.Log("\n" + r.table())
 			// A change lost under load waits for a resync (a minute) or a
 			// heartbeat (ten minutes); one that is not lost takes about the
