@@ -147,6 +147,11 @@ func compose(user map[string]any, inj injection) ([]byte, error) {
 		if r, ok := metrics["readers"].([]any); ok {
 			readers = r
 		}
+		if w := shortestCardinalityWindow(cfg); w > 0 && (inj.MetricsPeriod <= 0 || w/3 < inj.MetricsPeriod) {
+			// An experiment sampled every few seconds: three pushes per
+			// window, so every sample interval sees its window reported.
+			inj.MetricsPeriod = max(w/3, time.Second)
+		}
 		metrics["readers"] = append(readers, ownMetricsReader(inj))
 	} else if _, ok := metrics["readers"]; !ok {
 		if _, ok := metrics["address"]; !ok {
@@ -219,6 +224,29 @@ func setResourceAttributes(res map[string]any, attrs map[string]string) error {
 func hasKey(m map[string]string, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// shortestCardinalityWindow is the shortest window of the config's
+// cardinality processors below 30 s (0 when none is that short: the push
+// period then stays as it is).
+func shortestCardinalityWindow(cfg map[string]any) time.Duration {
+	procs, _ := cfg["processors"].(map[string]any)
+	var short time.Duration
+	for id, p := range procs {
+		if id != "cardinality" && !strings.HasPrefix(id, "cardinality/") {
+			continue
+		}
+		m, _ := p.(map[string]any)
+		ws, _ := m["window"].(string)
+		w, err := time.ParseDuration(ws)
+		if err != nil || w <= 0 || w >= 30*time.Second {
+			continue
+		}
+		if short == 0 || w < short {
+			short = w
+		}
+	}
+	return short
 }
 
 func ownMetricsReader(inj injection) map[string]any {

@@ -255,3 +255,26 @@ func BenchmarkCompose(b *testing.B) {
 		}
 	}
 }
+
+// An experiment sampled every 10 s sets its cardinality windows to 10 s:
+// the collector then pushes every 3.333 s (three pushes per window); a
+// 1-minute window leaves the period alone.
+func TestComposeOwnMetricsPeriodFollowsShortWindows(t *testing.T) {
+	period := func(window string) any {
+		t.Helper()
+		cfg := userCfg + "\nprocessors:\n  cardinality/baseline/in:\n    window: " + window + "\n  cardinality/candidate/out:\n    window: 1m\n"
+		m := composeMap(t, map[string]string{"": cfg}, injection{HealthEndpoint: "127.0.0.1:1",
+			OwnMetrics: &ownMetricsDest{Endpoint: "http://srv:8080/v1/metrics"}})
+		r := get(m, "service", "telemetry", "metrics", "readers").([]any)[0].(map[string]any)
+		return get(r, "periodic", "interval")
+	}
+	if got := period("10s"); got != 3333 {
+		t.Fatalf("10s windows: push every %v ms, want 3333", got)
+	}
+	if got := period("2s"); got != 1000 {
+		t.Fatalf("2s windows: push every %v ms, want 1000 (the floor)", got)
+	}
+	if got := period("1m"); got != 10000 {
+		t.Fatalf("1m windows: push every %v ms, want the default 10000", got)
+	}
+}

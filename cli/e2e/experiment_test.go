@@ -81,11 +81,11 @@ func (st *stack) experiment(name string) api.Experiment {
 }
 
 // startStack starts a real phoenix-server, phoenix-agent and built
-// collector, deploys process-baseline-v1 (10 s scrapes, the spawned load
+// collector, deploys process-baseline-v1 (5 s scrapes, the spawned load
 // processes critical) and spawns six real load processes.
 func startStack(t *testing.T) *stack {
 	if testing.Short() {
-		t.Skip("minutes of 1-minute samples")
+		t.Skip("minutes of real collectors")
 	}
 	bin := testutil.OtelcolBinary(t)
 	requireProcessor(t, bin, "topk")
@@ -93,7 +93,8 @@ func startStack(t *testing.T) *stack {
 	dir := t.TempDir()
 	logger := e2eLogger()
 	ctx := context.Background()
-	srv := startServer(t, dir, "e2e-exp", logger)
+	// 10 s own-metric buckets: the experiments sample every 10 s.
+	srv := startServer(t, dir, "e2e-exp", logger, store.Resolution{Step: 10 * time.Second, Retention: time.Hour}, store.Resolution{Step: time.Minute, Retention: 24 * time.Hour})
 	host := "e2e-exp-" + strconv.Itoa(os.Getpid())
 	a, err := agent.New(agent.Config{
 		ServerURL: srv.OpAMPURL(), Token: srv.EnrollmentToken(), DataDir: filepath.Join(dir, "agent"), CollectorPath: bin,
@@ -121,7 +122,7 @@ func startStack(t *testing.T) *stack {
 		return strings.Contains(r.out, host), r.out + r.err
 	})
 	crit := `critical_processes=["^` + loadName + `$"]`
-	c.must("pipeline", "deploy", "process-baseline-v1", "--name", "base", "--host", host, "--param", "collection_interval=10s",
+	c.must("pipeline", "deploy", "process-baseline-v1", "--name", "base", "--host", host, "--param", "collection_interval=5s",
 		"--param", crit, "--watch", "--timeout", "120s")
 	profile := filepath.Join(dir, "profile.yaml")
 	if err := os.WriteFile(profile, []byte(expProfile), 0o644); err != nil {
@@ -139,7 +140,7 @@ func startStack(t *testing.T) *stack {
 // one receiver; samples come from the collector's own metrics through the
 // server's OTLP ingest.
 func TestExperimentEndToEnd(t *testing.T) {
-	t.Parallel() // beside the three-variant test: minutes of 1-minute samples each
+	t.Parallel() // beside the three-variant test: two minutes of 10 s samples each
 	st := startStack(t)
 	c, srv, host, uid, dir, crit, hostStatus := st.c, st.srv, st.host, st.uid, st.dir, st.crit, st.hostStatus
 
@@ -151,14 +152,14 @@ func TestExperimentEndToEnd(t *testing.T) {
 		return ok, "no otelcol process CPU figure ingested"
 	})
 	t0 := time.Now()
-	time.Sleep(time.Minute)
+	time.Sleep(40 * time.Second) // also the figures from before the experiment
 	cpu1, _ = cpuSeconds(t, srv.Store(), uid)
 	baseRate := (cpu1 - cpu0) / time.Since(t0).Seconds()
 
 	// The experiment, from flags.
 	c.must("experiment", "create", "agg", "--hosts", host, "--candidate", "process-aggregated-v1",
-		"--param", "candidate.collection_interval=10s", "--param", "candidate."+crit,
-		"--duration", "3m", "--warmup", "0s", "--interval", "1m", "--min-samples", "3", "--start")
+		"--param", "candidate.collection_interval=5s", "--param", "candidate."+crit,
+		"--duration", "2m", "--warmup", "10s", "--interval", "10s", "--min-samples", "10", "--start")
 	waitLong(t, "experiment running", 2*time.Minute, func() (bool, string) {
 		r := c.run("experiment", "status", "agg", "-o", "json")
 		var e api.Experiment
@@ -187,7 +188,16 @@ func TestExperimentEndToEnd(t *testing.T) {
 	if k.CandidateMean >= k.BaselineMean {
 		t.Errorf("the candidate's output (%.1f series) is not below the baseline's (%.1f)", k.CandidateMean, k.BaselineMean)
 	}
-	if v.Intervals < 3 || v.InputIdentical != v.Intervals {
+	for _, k := range v.KPIs {
+		t.Logf("KPI %s (%s): baseline %.4g, candidate %.4g, diff %.4g [%.4g, %.4g], p paired %.3g, n %d", k.KPI, k.Unit, k.BaselineMean, k.CandidateMean, k.Diff, k.CILow, k.CIHigh, k.PPaired, k.N)
+	}
+	for _, b := range cmp.Collector {
+		t.Logf("collector %s (%s): before %.4g (%d), during %.4g (%d), diff %.4g [%.4g, %.4g], p %.3g", b.KPI, b.Unit, b.BeforeMean, b.BeforeN, b.DuringMean, b.DuringN, b.Diff, b.CILow, b.CIHigh, b.PWelch)
+	}
+	if !v.CPUMeasured || len(cmp.Collector) != 2 || cmp.Collector[0].BeforeN == 0 {
+		t.Errorf("CPU not measured on the real collector: measured %v, collector %+v", v.CPUMeasured, cmp.Collector)
+	}
+	if v.Intervals < 10 || v.InputIdentical != v.Intervals {
 		t.Errorf("input identical in %d of %d intervals", v.InputIdentical, v.Intervals)
 	}
 	if v.CriticalRetentionPct != 100 {
@@ -228,7 +238,7 @@ func TestExperimentEndToEnd(t *testing.T) {
 
 	// A second experiment, stopped: the host returns to the same hash.
 	c.must("experiment", "create", "topk", "--hosts", host, "--candidate", "process-topk-v1",
-		"--param", "candidate.collection_interval=10s", "--param", "candidate."+crit, "--duration", "30m", "--interval", "1m", "--start")
+		"--param", "candidate.collection_interval=5s", "--param", "candidate."+crit, "--duration", "30m", "--interval", "10s", "--start")
 	waitLong(t, "second experiment applied", 2*time.Minute, func() (bool, string) {
 		h := hostStatus()
 		return h.Experiment == "topk" && h.Status == api.StatusApplied && h.ReportedHash != promoted, h.Status
@@ -258,10 +268,10 @@ func TestExperimentThreeVariantsAndGuardrailEndToEnd(t *testing.T) {
 	before := st.hostStatus().ReportedHash
 	c.must("experiment", "create", "three", "--hosts", host, "--baseline", "process-baseline-v1",
 		"--candidate", "process-topk-v1", "--candidate", "process-aggregated-v1",
-		"--param", "baseline.collection_interval=10s", "--param", "baseline."+crit,
-		"--param", "candidate.collection_interval=10s", "--param", "candidate."+crit, "--param", "candidate.k=2",
-		"--param", "candidate2.collection_interval=10s", "--param", "candidate2."+crit,
-		"--duration", "3m", "--warmup", "0s", "--interval", "1m", "--min-samples", "3", "--start")
+		"--param", "baseline.collection_interval=5s", "--param", "baseline."+crit,
+		"--param", "candidate.collection_interval=5s", "--param", "candidate."+crit, "--param", "candidate.k=2",
+		"--param", "candidate2.collection_interval=5s", "--param", "candidate2."+crit,
+		"--duration", "2m", "--warmup", "10s", "--interval", "10s", "--min-samples", "10", "--start")
 	c.must("experiment", "status", "three", "--watch")
 	r := c.must("experiment", "compare", "three", "-o", "json")
 	var cmp api.Comparison
@@ -290,8 +300,8 @@ func TestExperimentThreeVariantsAndGuardrailEndToEnd(t *testing.T) {
 	})
 
 	c.must("experiment", "create", "guard", "--hosts", host, "--candidate", "process-topk-v1",
-		"--param", "candidate.collection_interval=10s", "--param", `candidate.critical_processes=["^no-such-process$"]`, "--param", "candidate.k=1",
-		"--duration", "10m", "--warmup", "0s", "--interval", "1m", "--start")
+		"--param", "candidate.collection_interval=5s", "--param", `candidate.critical_processes=["^no-such-process$"]`, "--param", "candidate.k=1",
+		"--duration", "10m", "--warmup", "0s", "--interval", "10s", "--start")
 	waitLong(t, "guardrail", 3*time.Minute, func() (bool, string) {
 		e := st.experiment("guard")
 		return e.Status == api.ExperimentFailed, e.Status + " " + e.Reason

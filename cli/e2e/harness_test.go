@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
 
 // e2eLogger discards the parts' logs unless PHOENIX_E2E_LOG is set.
@@ -22,10 +23,11 @@ func e2eLogger() *slog.Logger {
 
 // startServer runs a phoenix-server on SQLite under dir/server with loopback
 // ports, stopped when the test ends.
-func startServer(t *testing.T, dir, id string, logger *slog.Logger) *server.Server {
+func startServer(t *testing.T, dir, id string, logger *slog.Logger, res ...store.Resolution) *server.Server {
 	t.Helper()
 	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{OpAMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DataDir: filepath.Join(dir, "server"), ServerID: id, Logger: logger})
+	srv, err := server.New(ctx, server.Config{OpAMPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DataDir: filepath.Join(dir, "server"), ServerID: id, Logger: logger,
+		MetricResolutions: res})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/deployment"
@@ -152,6 +153,11 @@ func (m *Manager) renderWith(r *record, host string, labels map[string]string, b
 		bs = spec(b)
 	}
 	es := pipelines.ExperimentSpec{ID: r.Name, Baseline: bs}
+	// Sampled more often than the processors' default window: one window
+	// per sample, so no two samples repeat one window's figures.
+	if iv, err := time.ParseDuration(r.Interval); err == nil && iv > 0 && iv < time.Minute {
+		es.Window = iv.String()
+	}
 	for i, v := range r.Variants[1:] {
 		if i == 0 {
 			es.Candidate = spec(v)

@@ -304,9 +304,12 @@ func (m *Manager) collectFigures(ctx context.Context, r *record, latest map[stri
 					add(r.Variants[i].Name, f.kpi, b.Last)
 				}
 			}
+			// A raw variant's processors are the user's and may hand data
+			// to another goroutine (a batch processor): its processing
+			// time is not measured, so the CPU criterion does not decide.
 			down, ok1 := rate(key{metricDownstreamCPU, stageIn, cv})
 			cons, ok2 := rate(key{metricConsumeCPU, stageOut, cv})
-			if ok1 && ok2 {
+			if ok1 && ok2 && r.Variants[i].Config == "" {
 				add(r.Variants[i].Name, KPIProcessingCPU, max(down-cons, 0))
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/phoenix-otel/phoenix/internal/configfile"
 	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
 	"github.com/phoenix-otel/phoenix/opamp-server/server"
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
 
@@ -88,6 +89,7 @@ token (for agents) into the data directory and prints where they are.`,
 	f.StringVar(&cfg.ServerID, "server-id", "", "name of this replica; keep it stable across restarts (default <hostname>:<opamp port>)")
 	f.DurationVar(&cfg.AgentStaleAfter, "agent-stale-after", 2*time.Minute, "plain-HTTP agents silent this long are offline")
 	f.DurationVar(&cfg.AgentRetention, "agent-retention", server.DefaultAgentRetention, "offline agents not heard from this long are deleted from the registry (negative: keep forever)")
+	f.Var(&resolutionsFlag{&cfg.MetricResolutions}, "metric-resolutions", "own-metrics downsampling levels, step/retention, finest first (default 1m/24h,15m/336h); the finest step is the shortest experiment interval: 10s/2h,1m/24h,15m/336h allows 10 s intervals at about 1.5x the bucket writes")
 	f.StringVar(&catalogDir, "catalog-dir", "", "load more pipeline templates from the *.yaml files of this directory (same metadata and parameter schema as the built-in ones, processors declared in the file; see pipelines/README.md); each is checked at start")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this address; off when empty; no authentication: use loopback (127.0.0.1:6060)")
@@ -152,4 +154,39 @@ func redact(dsn string) string {
 		}
 	}
 	return dsn
+}
+
+// resolutionsFlag is --metric-resolutions: "step/retention,..." as Go
+// durations ("10s/2h,1m/24h"), steps increasing.
+type resolutionsFlag struct{ to *[]store.Resolution }
+
+func (r *resolutionsFlag) String() string {
+	if r.to == nil || len(*r.to) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, x := range *r.to {
+		parts = append(parts, x.Step.String()+"/"+x.Retention.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (r *resolutionsFlag) Type() string { return "step/retention,..." }
+
+func (r *resolutionsFlag) Set(v string) error {
+	var out []store.Resolution
+	for i, part := range strings.Split(v, ",") {
+		step, ret, ok := strings.Cut(strings.TrimSpace(part), "/")
+		s, err1 := time.ParseDuration(step)
+		k, err2 := time.ParseDuration(ret)
+		if !ok || err1 != nil || err2 != nil {
+			return fmt.Errorf("level %d %q: want step/retention as Go durations, e.g. 10s/2h", i+1, part)
+		}
+		if len(out) > 0 && s <= out[len(out)-1].Step {
+			return fmt.Errorf("level %d %q: steps must increase (finest first)", i+1, part)
+		}
+		out = append(out, store.Resolution{Step: s, Retention: k})
+	}
+	*r.to = out
+	return nil
 }
