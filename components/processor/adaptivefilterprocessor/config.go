@@ -214,7 +214,7 @@ func createDefaultConfig() component.Config {
 			MaxMultiplier: 2,
 		},
 		Retention:       5 * time.Minute,
-		Probation:       time.Minute,
+		Probation:       2 * time.Minute,
 		Smoothing:       string(processmetrics.SmoothingEWMA),
 		SmoothingWindow: 3,
 		DropRules: DropRulesConfig{

@@ -208,6 +208,7 @@ func TestProcessorDropRules(t *testing.T) {
 	cfg.CriticalProcesses = []string{`^critical-idle$`}
 	cfg.DropRules.Ephemeral.Enabled = true
 	cfg.Retention = 0
+	cfg.Probation = 0 // the rules alone (probation_test.go covers probation)
 	h := newHarness(t, cfg)
 	host := newFakeHost("")
 	idle := host.add("idle", "idle", 0, 1*mib)
@@ -481,7 +482,7 @@ func TestProcessorNoStartTime(t *testing.T) {
 		busy = p
 	}
 	var out map[int64]bool
-	for range 10 {
+	for range 15 { // past the 2m probation, counted from first sight
 		out = outputPIDs(h.run(host.tick()))[""]
 		require.LessOrEqual(t, len(out), 3)
 	}
