@@ -108,17 +108,13 @@ func (m *Manager) Tick(ctx context.Context) time.Time {
 	if len(names) == 0 {
 		return time.Time{}
 	}
-	agents, err := m.cfg.Store.ListAgents(ctx)
-	if err != nil {
-		m.log.Warn("rollouts: list agents", "err", err)
-		return time.Now().Add(m.cfg.Settle)
-	}
 	var next time.Time
 	earlier := func(t time.Time) {
 		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
 	}
+	var agents []store.Agent
 	for _, name := range names {
 		now := m.now()
 		ok, err := m.cfg.Store.LeaseRollout(ctx, name, m.cfg.Holder, now, now.Add(leaseFor))
@@ -130,6 +126,12 @@ func (m *Manager) Tick(ctx context.Context) time.Time {
 		if !ok {
 			earlier(time.Now().Add(leaseFor)) // take over if its holder stops renewing
 			continue
+		}
+		if agents == nil { // read once per tick, and only by the replica that drives
+			if agents, err = m.cfg.Store.ListAgents(ctx); err != nil {
+				m.log.Warn("rollouts: list agents", "err", err)
+				return time.Now().Add(m.cfg.Settle)
+			}
 		}
 		at, err := m.advance(ctx, name, agents)
 		if err != nil {
@@ -153,8 +155,12 @@ func (m *Manager) judge(r *record, hosts map[string]hostState, now time.Time) ve
 	v := verdict{healthy: true}
 	for h := range r.admitted {
 		s, ok := hosts[h]
-		if !ok || !s.online {
-			continue // gone or offline: it gets the version when it comes back
+		if !ok || gone(s, now) {
+			continue // gone: it gets the version when it comes back
+		}
+		if !s.online {
+			v.healthy = false // a disconnect (a restart) is no proof of health
+			continue
 		}
 		st := s.status
 		switch {
@@ -170,6 +176,17 @@ func (m *Manager) judge(r *record, hosts map[string]hostState, now time.Time) ve
 		}
 	}
 	return v
+}
+
+// offlineGrace is how long a host may be offline before the rollout goes
+// on without it: a reached host offline that long no longer holds its batch,
+// and a targeted host offline that long does not hold the completion (it
+// gets the version when it comes back). Shorter disconnects (a server or
+// agent restart) hold the rollout where it is.
+const offlineGrace = 2 * time.Minute
+
+func gone(s hostState, now time.Time) bool {
+	return !s.online && now.Sub(s.status.LastSeen) > offlineGrace
 }
 
 func bound(s string, n int) string {
@@ -217,6 +234,10 @@ func (m *Manager) advance(ctx context.Context, name string, agents []store.Agent
 			}
 			remaining := sortedHosts(hosts, func(h string) bool { return r.admitted[h] })
 			if len(remaining) == 0 {
+				if wait := waiting(r, hosts, now); !wait.IsZero() {
+					next = wait
+					return false, nil
+				}
 				r.transition(now, m.cfg.Holder, api.RolloutCompleted, fmt.Sprintf("every targeted host has version %d (%d batches)", r.Version, len(r.Batches)))
 				return true, nil
 			}
@@ -236,6 +257,10 @@ func (m *Manager) advance(ctx context.Context, name string, agents []store.Agent
 			if len(r.Batches) == 0 {
 				return false, nil // no host online yet: wait for one
 			}
+			if wait := waiting(r, hosts, now); !wait.IsZero() {
+				next = wait
+				return false, nil
+			}
 			r.transition(now, m.cfg.Holder, api.RolloutCompleted, fmt.Sprintf("every targeted host has version %d (%d batches)", r.Version, len(r.Batches)))
 			return true, nil
 		}
@@ -253,6 +278,21 @@ func (m *Manager) advance(ctx context.Context, name string, agents []store.Agent
 		return true, nil
 	})
 	return next, err
+}
+
+// waiting is when a targeted host not reached, offline for less than
+// offlineGrace, stops holding the completion (zero: none holds it).
+func waiting(r *record, hosts map[string]hostState, now time.Time) time.Time {
+	var until time.Time
+	for h, s := range hosts {
+		if r.admitted[h] || s.online || gone(s, now) {
+			continue
+		}
+		if t := s.status.LastSeen.Add(offlineGrace); until.IsZero() || t.After(until) {
+			until = t
+		}
+	}
+	return until
 }
 
 // updateIf is update for the driver: fn says whether it changed anything

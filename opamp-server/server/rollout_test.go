@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opamp-go/protobufs"
+
 	"github.com/phoenix-otel/phoenix/opamp-server/agentsim"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/store/postgres/pgtest"
@@ -276,11 +278,37 @@ func testRolloutRestart(t *testing.T, dsn string) {
 		}
 	}
 	r := waitRollout(t, ts2, "web", "completed", func(r api.Rollout) bool { return r.State == api.RolloutCompleted })
-	if len(r.Batches) != 3 {
+	if len(r.Batches) != 2 || strings.Join(r.Batches[1].Hosts, ",") != "h03,h04,h05,h06" {
 		t.Fatalf("batches after the restart: %+v", r.Batches)
 	}
 	eventually(t, "every host on version 2", func() (bool, string) {
 		got := running(ags, v2)
 		return len(got) == 6, fmt.Sprint(got)
 	})
+}
+
+// A reached host that degrades (its exporter fails) pauses the rollout as a
+// failed one does, with the exporter's error; later hosts keep version 1.
+func TestRolloutPausesOnDegraded(t *testing.T) {
+	ts := startServer(t, newConfig(t))
+	ags := fleetAgents(t, ts, 5)
+	ts.mustCall(t, "POST", "/api/v1/deployments", webBody(10, nil), 201)
+	ts.waitHosts(t, api.StatusApplied, "h01", "h02", "h03", "h04", "h05")
+	v1 := desiredHash(t, ts, "h05")
+	ts.mustCall(t, "PUT", "/api/v1/deployments/web", webBody(20, map[string]any{"first_batch": 2, "factor": 2, "soak": "20s"}), 200)
+	waitRollout(t, ts, "web", "batch 1 applied", func(r api.Rollout) bool { return r.Applied == 2 })
+	if err := ags["h02"].SetHealth(&protobufs.ComponentHealth{Healthy: true, Status: "running", ComponentHealthMap: map[string]*protobufs.ComponentHealth{
+		"exporter:otlp_http/gw": {Healthy: false, Status: "export failing", LastError: "otlp_http/gw: connection refused", StatusTimeUnixNano: uint64(time.Now().UnixNano())},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	r := waitRollout(t, ts, "web", "paused by h02", func(r api.Rollout) bool { return r.State == api.RolloutPaused })
+	if !strings.Contains(r.Reason, "h02 is degraded") || !strings.Contains(r.Reason, "connection refused") || len(r.Batches) != 1 {
+		t.Fatalf("pause: %+v", r)
+	}
+	for _, h := range []string{"h03", "h04", "h05"} {
+		if ags[h].EffectiveHash() != v1 {
+			t.Fatalf("%s left version 1", h)
+		}
+	}
 }
