@@ -212,6 +212,17 @@ func TestThousandHosts(t *testing.T) {
 		waitJS(`document.querySelector('tr[data-host=`+jsString(last)+`]') !== null && `+allV2(rendered), 10*time.Second),
 		chromedp.Evaluate(`window.scrollTo(0, 0)`, nil),
 		waitJS(`document.querySelector('tr[data-host="host-0000"]') !== null`, 10*time.Second))
+	// The fleet view windows its agents table too.
+	var fleetRows int
+	agentRows := `document.querySelectorAll('[data-testid=agents-table] tbody tr[data-host]')`
+	b.run(t, "fleet view", chromedp.Evaluate(`location.hash = '#/fleet'`, nil),
+		waitJS(agentRows+`.length > 0`, 10*time.Second),
+		chromedp.Evaluate(agentRows+`.length`, &fleetRows),
+		chromedp.Evaluate(`document.querySelector('[data-testid=agents-table]').scrollIntoView(false)`, nil),
+		waitJS(`document.querySelector('[data-testid=agents-table] tr[data-host=`+jsString(last)+`]') !== null`, 10*time.Second))
+	if n > 200 && fleetRows > 150 {
+		t.Errorf("%d of %d agent rows are in the DOM: the fleet table is not windowed", fleetRows, n)
+	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	t.Logf("%d hosts: first render (sign-in to %d rows) %.2fs; rollout of v2 to all rows shown applied %.2fs (the server's status said applied after %.2fs); during the rollout: %d frames, longest frame gap %.0f ms, %d long tasks totalling %.0f ms, longest %.0f ms; sort click to re-rendered header %.0f ms; JS heap %.1f MiB; rows in the DOM %d; load average %s",
 		n, n, firstRender.Seconds(), rollout.Seconds(), serverRollout.Seconds(), probe.Frames, probe.MaxGap, probe.LongTasks, probe.LongTaskMs, probe.LongTaskMax, clickMs, heap, inDOM, strings.TrimSpace(string(load)))

@@ -10,6 +10,18 @@ export interface Series {
 
 const colors = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
+/**
+ * The time axis: the data's span with a 2% margin, at least a minute (so
+ * one or two samples do not stretch the axis over years, and a 30-second
+ * experiment fills its chart); the last 15 minutes without data.
+ */
+export function xRange(min: number | null, max: number | null, now: number): [number, number] {
+  if (min == null || max == null) return [now - 900, now];
+  const span = Math.max(60, max - min);
+  const pad = span * 0.02;
+  return [max - span - pad, max + pad];
+}
+
 /** Aligns several series on the union of their timestamps (uPlot's data shape). */
 export function align(series: Series[]): uPlot.AlignedData {
   const ts = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
@@ -34,8 +46,7 @@ export function Chart({ title, series, unit, height = 180 }: { title: string; se
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true }))],
       axes: [{}, { values: (_u, vals) => vals.map((v) => (unit ? unit(v) : String(v))), size: 70 }],
       legend: { show: true },
-      // At least a 15-minute window, so one or two samples do not stretch the axis over years.
-      scales: { x: { time: true, range: (_u, min, max) => (min == null || max == null ? [Date.now() / 1000 - 900, Date.now() / 1000] : [Math.min(min, max - 900), max + 30]) } },
+      scales: { x: { time: true, range: (_u, min, max) => xRange(min, max, Date.now() / 1000) } },
     };
     plot.current = new uPlot(opts, align(series), el);
     const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height })) : undefined;

@@ -233,6 +233,13 @@ const kpiTitles: Record<string, string> = {
   datapoints_per_minute: 'Data points per minute',
   cost_month: 'Estimated monthly cost',
   collector_cpu: 'Collector CPU',
+  // The KPI names of opamp-server/experiment (run.go).
+  input_series: 'Input series',
+  output_datapoints: 'Output data points per interval',
+  critical_in: 'Critical processes at the input',
+  critical_out: 'Critical processes kept',
+  collector_memory_rss: 'Collector memory (RSS)',
+  processing_cpu: "CPU of the variant's processors",
 };
 
 /** One chart per KPI, one line per variant (the series the server computed). */

@@ -1,15 +1,22 @@
 // Fleet and load: the agents with their health, versions, labels and config
 // status; load simulations (start, stop, status); a live feed of events.
-import { useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { get, post, seg } from '../api';
 import { fmtAgo } from '../format';
 import { live } from '../live';
 import type { LoadJob, LoadProfile, StreamEvent } from '../types';
-import { Badge, ConfirmButton, ErrorText, errorText, useEvents, useFleet, useLiveState, useLoad } from '../ui';
+import { Badge, ConfirmButton, ErrorText, errorText, useEvents, useFleet, useLiveState, useLoad, useWindow } from '../ui';
+import { spacers } from '../windowing';
 
 export function Fleet() {
   useFleet();
-  const rows = [...live.fleet.rows.values()].sort((a, b) => a.host.localeCompare(b.host));
+  const rev = live.fleet.rev;
+  const rows = useMemo(() => [...live.fleet.rows.values()].sort((a, b) => collator.compare(a.host, b.host)), [rev]);
+  const hosts = useMemo(() => rows.map((r) => r.host), [rows]);
+  // Like the deployed pipelines, only the rows near the viewport are rendered.
+  const body = useRef<HTMLTableSectionElement>(null);
+  const { range, rowHeight } = useWindow(rows.length, body);
+  const pad = spacers(rows.length, range, rowHeight);
   return (
     <section aria-labelledby="h-fleet">
       <h1 id="h-fleet">Fleet and load</h1>
@@ -28,12 +35,13 @@ export function Fleet() {
               <th scope="col">Connection</th>
             </tr>
           </thead>
-          <tbody>
-            {rows.map((r) => {
+          <tbody ref={body}>
+            {pad.above > 0 && <Spacer px={pad.above} />}
+            {rows.slice(range.start, range.end).map((r) => {
               const a = r.agent;
               const h = a?.health;
               return (
-                <tr data-host={r.host}>
+                <tr data-host={r.host} data-row="">
                   <th scope="row">
                     <a href={'#/hosts/' + seg(r.host)}>{r.host}</a>
                   </th>
@@ -53,12 +61,23 @@ export function Fleet() {
                 </tr>
               );
             })}
+            {pad.below > 0 && <Spacer px={pad.below} />}
           </tbody>
         </table>
       </div>
-      <LoadSims hosts={rows.map((r) => r.host)} />
+      <LoadSims hosts={hosts} />
       <EventFeed />
     </section>
+  );
+}
+
+const collator = new Intl.Collator();
+
+function Spacer({ px }: { px: number }) {
+  return (
+    <tr class="spacer" aria-hidden="true">
+      <td colSpan={8} style={{ height: px + 'px' }} />
+    </tr>
   );
 }
 
