@@ -236,8 +236,11 @@ func BenchmarkTopKReference(b *testing.B) {
 
 // stateBytes feeds one window of `series` hostmetrics-shaped series (7 per
 // process) through a processor and returns the heap the processor holds
-// afterwards (its window state, before the window closes).
-func stateBytes(tb testing.TB, series, exactLimit int) uint64 {
+// afterwards (its window state, before the window closes). With windows 2,
+// it first feeds a window of other processes and closes it, so the state
+// also carries the last window's hashes (the worst case of the carry: none
+// of them seen again yet).
+func stateBytes(tb testing.TB, series, exactLimit, windows int) uint64 {
 	cfg := testConfig()
 	cfg.ExactLimit = exactLimit
 	cfg.CriticalProcesses = []string{"^nginx$", "^postgres$"}
@@ -249,9 +252,14 @@ func stateBytes(tb testing.TB, series, exactLimit int) uint64 {
 	p, err := newProcessor(noopSettings(), cfg)
 	require.NoError(tb, err)
 	procs := series / 7
-	for start := 0; start < procs; start += 10_000 {
-		md := processBatch(min(10_000, procs-start), start+1, defaultNames)
-		_, _ = p.processMetrics(context.Background(), md)
+	for w := 0; w < windows; w++ {
+		if w > 0 {
+			p.rotate(time.Now())
+		}
+		for start := 0; start < procs; start += 10_000 {
+			md := processBatch(min(10_000, procs-start), w*procs+start+1, defaultNames)
+			_, _ = p.processMetrics(context.Background(), md)
+		}
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -263,13 +271,15 @@ func stateBytes(tb testing.TB, series, exactLimit int) uint64 {
 }
 
 func BenchmarkWindowMemory(b *testing.B) {
-	for _, series := range []int{10_000, 1_000_000} {
-		b.Run(fmt.Sprintf("series=%d", series), func(b *testing.B) {
-			var bytes uint64
-			for i := 0; i < b.N; i++ {
-				bytes = stateBytes(b, series, defaultExactLimit)
-			}
-			b.ReportMetric(float64(bytes), "state-bytes")
-		})
+	for _, windows := range []int{1, 2} {
+		for _, series := range []int{10_000, 1_000_000} {
+			b.Run(fmt.Sprintf("windows=%d/series=%d", windows, series), func(b *testing.B) {
+				var bytes uint64
+				for i := 0; i < b.N; i++ {
+					bytes = stateBytes(b, series, defaultExactLimit, windows)
+				}
+				b.ReportMetric(float64(bytes), "state-bytes")
+			})
+		}
 	}
 }

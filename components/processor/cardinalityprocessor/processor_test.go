@@ -45,11 +45,19 @@ func TestMemoryIsBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000,000 series: skipped in -short")
 	}
-	small := stateBytes(t, 10_000, defaultExactLimit)
-	large := stateBytes(t, 1_000_000, defaultExactLimit)
+	small := stateBytes(t, 10_000, defaultExactLimit, 1)
+	large := stateBytes(t, 1_000_000, defaultExactLimit, 1)
 	t.Logf("window state: %d bytes at 10,000 series, %d bytes at 1,000,000 series", small, large)
 	assert.Less(t, large, uint64(16<<20), "1,000,000 series must not cost more than 16 MiB")
 	assert.Less(t, small, uint64(2<<20), "10,000 series must not cost more than 2 MiB")
+
+	// With the carry: the last window's 10,000 series (none seen again yet)
+	// beside this window's 10,000; an estimated window carries nothing.
+	carried := stateBytes(t, 10_000, defaultExactLimit, 2)
+	largeCarried := stateBytes(t, 1_000_000, defaultExactLimit, 2)
+	t.Logf("with the last window carried: %d bytes at 10,000 series, %d bytes at 1,000,000 series", carried, largeCarried)
+	assert.Less(t, carried, uint64(4<<20), "two windows of 10,000 series must not cost more than 4 MiB")
+	assert.Less(t, largeCarried, uint64(16<<20), "an estimated window must not carry")
 }
 
 func TestExactCountsEqualBruteForce(t *testing.T) {
