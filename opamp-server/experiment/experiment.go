@@ -212,7 +212,7 @@ func (m *Manager) Create(ctx context.Context, req api.ExperimentRequest) (api.Ex
 		return api.Experiment{}, err
 	}
 	if m.cfg.MinInterval > 0 && iv < m.cfg.MinInterval {
-		return api.Experiment{}, domainerr.Invalidf("interval", "interval %s is shorter than the server's finest metrics resolution %s", iv, m.cfg.MinInterval)
+		return api.Experiment{}, domainerr.Invalidf("interval", "interval %s is shorter than the server's finest metrics resolution %s (phoenix-server --metric-resolutions sets it, e.g. 10s/2h,1m/24h,15m/336h)", iv, m.cfg.MinInterval)
 	}
 	if iv > dur {
 		return api.Experiment{}, domainerr.Invalidf("interval", "interval %s is longer than the duration %s", iv, dur)

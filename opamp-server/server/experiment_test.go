@@ -214,6 +214,8 @@ func TestExperimentBadInput(t *testing.T) {
 		{expBody("e1", "nobody", nil), 422, "target.hosts[0]"},
 		{expBody("E 1", "web-1", nil), 422, "name"},
 		{expBody("e1", "web-1", map[string]any{"interval": "soon"}), 422, "interval"},
+		// Below the finest own-metrics resolution (1s here).
+		{expBody("e1", "web-1", map[string]any{"interval": "500ms"}), 422, "interval"},
 		{expBody("e1", "web-1", map[string]any{"candidates": []any{
 			map[string]any{"template": "process-topk-v1"}, map[string]any{"template": "process-topk-v1"},
 			map[string]any{"template": "process-topk-v1"}, map[string]any{"template": "process-topk-v1"}}}), 422, "candidates"},
