@@ -511,6 +511,7 @@ export interface RolloutBatch {
   started_at: string;
   healthy_since?: string;
   soak_until?: string;
+  by?: string;
 }
 
 export interface RolloutFailure {

@@ -39,6 +39,9 @@ type RolloutBatch struct {
 	StartedAt    time.Time `json:"started_at"`
 	HealthySince time.Time `json:"healthy_since,omitzero"`
 	SoakUntil    time.Time `json:"soak_until,omitzero"`
+	// By names the server replica that admitted the batch (the one that
+	// held the drive lease).
+	By string `json:"by,omitempty"`
 }
 
 // RolloutFailure is a reached host that failed (or degraded) on the new

@@ -265,7 +265,7 @@ func (m *Manager) advance(ctx context.Context, name string, agents []store.Agent
 			return true, nil
 		}
 		size := min(p.BatchSize(len(r.Batches), len(hosts)), len(remaining))
-		b := api.RolloutBatch{Number: len(r.Batches) + 1, Size: size, Hosts: remaining[:size], StartedAt: now}
+		b := api.RolloutBatch{Number: len(r.Batches) + 1, Size: size, Hosts: remaining[:size], StartedAt: now, By: m.cfg.Holder}
 		r.Batches = append(r.Batches, b)
 		for _, h := range b.Hosts {
 			r.admitted[h] = true

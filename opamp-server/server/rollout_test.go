@@ -312,3 +312,58 @@ func TestRolloutPausesOnDegraded(t *testing.T) {
 		}
 	}
 }
+
+// Two replicas on one PostgreSQL, the writes on A, the agents on B: one
+// replica drives every batch (the lease), B's agents get each version only
+// in their batch, and when the driver is A and it stops in the middle, B
+// takes the lease over and finishes the rollout.
+func TestRolloutAcrossReplicas(t *testing.T) {
+	dsn := pgtest.FreshDatabase(t)
+	ca := newConfig(t)
+	ca.StoreDSN, ca.ServerID = dsn, "replica-a"
+	a := startServer(t, ca)
+	cb := newConfig(t)
+	cb.StoreDSN, cb.ServerID = dsn, "replica-b"
+	cb.APITokenFile, cb.EnrollmentTokenFile, cb.SecretsKeyFile = ca.APITokenFile, ca.EnrollmentTokenFile, ca.SecretsKeyFile
+	if cb.APITokenFile == "" {
+		dir := ca.DataDir
+		cb.APITokenFile, cb.EnrollmentTokenFile, cb.SecretsKeyFile = dir+"/api-token", dir+"/enrollment-token", dir+"/secrets.key"
+	}
+	b := startServer(t, cb)
+	ags := fleetAgents(t, b, 6)
+	a.mustCall(t, "POST", "/api/v1/deployments", webBody(10, nil), 201)
+	b.waitHosts(t, api.StatusApplied, "h01", "h06")
+	a.mustCall(t, "PUT", "/api/v1/deployments/web", webBody(20, map[string]any{"first_batch": 2, "factor": 2, "soak": "2s"}), 200)
+	r := waitRollout(t, b, "web", "batch 1 admitted", func(r api.Rollout) bool { return len(r.Batches) == 1 && r.Batches[0].By != "" })
+	driver := r.Batches[0].By
+	v1 := desiredHash(t, b, "h06")
+	if ags["h06"].EffectiveHash() != v1 {
+		t.Fatal("h06 left version 1 before its batch")
+	}
+	finisher := b
+	if driver == "replica-a" {
+		a.stop(t) // the lease runs out in 15 s; B takes over
+	} else {
+		finisher = a
+	}
+	r = waitRollout(t, finisher, "web", "completed", func(r api.Rollout) bool { return r.State == api.RolloutCompleted })
+	if len(r.Batches) != 2 {
+		t.Fatalf("batches %+v", r.Batches)
+	}
+	if driver == "replica-a" && r.Batches[1].By != "replica-b" {
+		t.Fatalf("replica-a stopped, but batch 2 was admitted by %q", r.Batches[1].By)
+	}
+	if driver == "replica-b" && r.Batches[1].By != driver {
+		t.Fatalf("two replicas drove one rollout: batch 1 by %s, batch 2 by %s", driver, r.Batches[1].By)
+	}
+	for _, bt := range r.Batches {
+		for _, h := range bt.Hosts {
+			rec := ags[h].Received()
+			last := rec[len(rec)-1]
+			if last.At.Before(bt.StartedAt) {
+				t.Fatalf("%s got version 2 at %s, before its batch started at %s", h, last.At, bt.StartedAt)
+			}
+		}
+	}
+	t.Logf("batch 1 by %s, batch 2 by %s", driver, r.Batches[1].By)
+}
