@@ -46,7 +46,17 @@ export function Chart({ title, series, unit, height = 180 }: { title: string; se
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true }))],
       axes: [{}, { values: (_u, vals) => vals.map((v) => (unit ? unit(v) : String(v))), size: 70 }],
       legend: { show: true },
-      scales: { x: { time: true, range: (_u, min, max) => xRange(min, max, Date.now() / 1000) } },
+      // From the data's own timestamps: for a single point uPlot passes a
+      // max 1,000 days later, which stretched the axis over years.
+      scales: {
+        x: {
+          time: true,
+          range: (u) => {
+            const ts = u.data[0] ?? [];
+            return xRange(ts.length ? ts[0] : null, ts.length ? ts[ts.length - 1] : null, Date.now() / 1000);
+          },
+        },
+      },
     };
     plot.current = new uPlot(opts, align(series), el);
     const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(() => plot.current?.setSize({ width: Math.max(240, el.clientWidth), height })) : undefined;
