@@ -63,11 +63,13 @@ func tabulate(ss []store.ExperimentSample, baseline string) *table {
 		}
 		t.sum[s.Interval][s.Variant][s.KPI] += s.Value
 		t.hosts[s.Interval][s.Variant][s.KPI]++
+		if s.KPI != KPICriticalIn && s.KPI != KPICriticalOut {
+			continue
+		}
 		c := crit[hk{s.Interval, s.Host, s.Variant}]
-		switch s.KPI {
-		case KPICriticalIn:
+		if s.KPI == KPICriticalIn {
 			c[0] = s.Value
-		case KPICriticalOut:
+		} else {
 			c[1] = s.Value
 		}
 		crit[hk{s.Interval, s.Host, s.Variant}] = c
