@@ -184,3 +184,25 @@ func TestRawPassesCollectorValidate(t *testing.T) {
 		t.Fatalf("%v\n%s", err, r.YAML)
 	}
 }
+
+// What the secret and reference checks add to ValidateYAML, side by side:
+// go test ./pipelines -run '^$' -bench 'Validate(YAML|Raw)Config' -benchmem
+func BenchmarkValidateYAMLConfig(b *testing.B) {
+	data := []byte(rawOK)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ps := ValidateYAML(data); len(ps) > 0 {
+			b.Fatal(ps)
+		}
+	}
+}
+
+func BenchmarkValidateRawConfig(b *testing.B) {
+	data := []byte(rawOK)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ps := ValidateRaw(data); len(ps) > 0 {
+			b.Fatal(ps)
+		}
+	}
+}
