@@ -24,9 +24,12 @@ var churnAdaptiveCheck = flag.Bool("churn-adaptive-check", false, "TestAdaptiveS
 // -churn-adaptive-check).
 //
 //	go test ./pipelines -run TestAdaptiveSeriesStayPut -churn-scrapes 62 -churn-adaptive-check -v
+//
+// A full 1-hour window needs -churn-scrapes 364: two scrapes of warm-up and
+// the last one (cut by the stop) do not count, and 360 leave 359.
 func TestAdaptiveSeriesStayPut(t *testing.T) {
 	if *churnScrapes == 0 {
-		t.Skip("pass -churn-scrapes 62 (10 minutes of 10 s scrapes) or 360 (an hour)")
+		t.Skip("pass -churn-scrapes 62 (10 minutes of 10 s scrapes) or 364 (an hour)")
 	}
 	bin := testutil.OtelcolBinary(t)
 	for _, c := range []struct {
