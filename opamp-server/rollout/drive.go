@@ -206,7 +206,7 @@ func (m *Manager) advance(ctx context.Context, name string, agents []store.Agent
 			return false, nil
 		}
 		now := m.now()
-		hosts := m.fleet(name, agents)
+		hosts := m.fleet(r, agents)
 		p := r.Policy.policy()
 		if n := len(r.Batches); n > 0 {
 			cur := &r.Batches[n-1]

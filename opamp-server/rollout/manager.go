@@ -342,7 +342,7 @@ func (m *Manager) Get(ctx context.Context, name string) (api.Rollout, error) {
 	if err != nil {
 		return api.Rollout{}, err
 	}
-	return m.view(r, m.fleet(name, agents)), nil
+	return m.view(r, m.fleet(r, agents)), nil
 }
 
 // List is every deployment's rollout with its progress.
@@ -361,7 +361,7 @@ func (m *Manager) List(ctx context.Context) ([]api.Rollout, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, m.view(r, m.fleet(rec.Deployment, agents)))
+		out = append(out, m.view(r, m.fleet(r, agents)))
 	}
 	return out, nil
 }
@@ -373,16 +373,22 @@ type hostState struct {
 	status api.HostStatus
 }
 
-// fleet is the hosts a deployment targets now, by name, with their status
-// against their desired state (which this layer shapes).
-func (m *Manager) fleet(name string, agents []store.Agent) map[string]hostState {
+// fleet is the hosts a deployment targets now, by name; those r has reached
+// come with their status against their desired state (which this layer
+// shapes), the others only with whether they are online and when last seen
+// (a status costs a desired-state computation per host).
+func (m *Manager) fleet(r *record, agents []store.Agent) map[string]hostState {
 	deps := m.cfg.Deployments.Snapshot()
 	out := map[string]hostState{}
 	for host, a := range deployment.LatestPerHost(agents) {
-		if d, _ := deployment.Assign(deps, host, a.Labels); d == nil || d.Name != name {
+		if d, _ := deployment.Assign(deps, host, a.Labels); d == nil || d.Name != r.Deployment {
 			continue
 		}
-		out[host] = hostState{host: host, online: m.cfg.Deployments.Online(a), status: m.cfg.Deployments.HostStatus(a)}
+		hs := hostState{host: host, online: m.cfg.Deployments.Online(a), status: api.HostStatus{Host: host, LastSeen: a.LastSeen}}
+		if r.State == api.RolloutCompleted || r.admitted[host] {
+			hs.status = m.cfg.Deployments.HostStatus(a)
+		}
+		out[host] = hs
 	}
 	return out
 }
