@@ -259,18 +259,23 @@ func measure(t *testing.T, n int) Run {
 	run.LoadAvg = append(run.LoadAvg, loadAvg())
 	for _, c := range cols {
 		pid := c.c.Cmd.Process.Pid
-		res := Result{N: n, Collector: c.name, Template: c.template,
+		run.Results = append(run.Results, Result{N: n, Collector: c.name, Template: c.template,
 			CPUPct:  100 * float64(ticks(t, pid)-c.ticks0) / clkTck / wall.Seconds(),
-			AnonMiB: mean(c.anon), FileMiB: mean(c.file), PeakMiB: status(t, pid, "VmHWM") / 1024}
-		if c.name != floorNop {
-			host := "bench-" + c.name
-			if c.name == floorPRW {
-				host = "bench-floor-prw"
-			}
-			backend(t, prom, host, wall, end, &res)
-		}
-		run.Results = append(run.Results, res)
+			AnonMiB: mean(c.anon), FileMiB: mean(c.file), PeakMiB: status(t, pid, "VmHWM") / 1024})
 	}
+	hosts := map[string]*Result{}
+	for i := range run.Results {
+		switch r := &run.Results[i]; r.Collector {
+		case floorNop:
+		case floorPRW:
+			hosts["bench-floor-prw"] = r
+		default:
+			hosts["bench-"+r.Collector] = r
+		}
+	}
+	// CPU and RSS first, so they survive a backend that fails to answer.
+	t.Logf("N=%d, before the backend's counts:\n%s", n, table([]Run{run}))
+	backend(t, prom, hosts, wall, end)
 	for i, c := range cols {
 		run.Results[i].ScrapeErrors = strings.Count(c.c.Log(), "Error scraping metrics")
 		if strings.Contains(c.c.Log(), "\terror\t") {
@@ -370,34 +375,40 @@ func startSleepers(t *testing.T, n int) int {
 	return n
 }
 
-// backend counts what arrived in Prometheus from one collector over the
-// window ending at end: samples / scrapes = series per scrape, distinct
-// series, processes per scrape (series of process.memory.usage).
-func backend(t *testing.T, prom *testutil.Prometheus, host string, window time.Duration, end time.Time, r *Result) {
+// backend counts what arrived in Prometheus from each collector (by its
+// host_name) over the window ending at end: samples / scrapes = series per
+// scrape, distinct series, processes per scrape (series of
+// process.memory.usage). Every query groups by host_name, so the backend
+// answers once for all collectors (at N=2,000 one query per collector made
+// a loaded Prometheus time out).
+func backend(t *testing.T, prom *testutil.Prometheus, hosts map[string]*Result, window time.Duration, end time.Time) {
 	w := fmt.Sprintf("%ds", int(window.Seconds()))
-	one := func(expr string) float64 {
-		v := prom.Query(t, expr, end)
-		if len(v) == 0 {
-			return 0
+	byHost := func(expr string, f func(r *Result, v float64)) {
+		for _, s := range prom.Query(t, expr, end) {
+			if r := hosts[s.Metric["host_name"]]; r != nil {
+				f(r, s.Value)
+			}
 		}
-		return v[0].Value
 	}
+	samples, procSamples := map[*Result]float64{}, map[*Result]float64{}
 	// One metric name at a time: count_over_time drops the name, and two
 	// metrics of one process would then have the same labels.
-	var samples, procSamples float64
 	for _, name := range prom.LabelValues(t, "__name__") {
-		sel := fmt.Sprintf(`%s{host_name=%q}`, name, host)
-		s := one(fmt.Sprintf(`sum(count_over_time(%s[%s]))`, sel, w))
-		samples += s
-		if name == "process_memory_usage_bytes" {
-			procSamples = s
-		}
-		r.Scrapes = max(r.Scrapes, one(fmt.Sprintf(`max(count_over_time(%s[%s]))`, sel, w)))
-		r.DistinctSeries += one(fmt.Sprintf(`count(count_over_time(%s[%s]))`, sel, w))
+		sel := fmt.Sprintf(`%s{host_name=~"bench-.+"}`, name)
+		byHost(fmt.Sprintf(`sum by (host_name) (count_over_time(%s[%s]))`, sel, w), func(r *Result, v float64) {
+			samples[r] += v
+			if name == "process_memory_usage_bytes" {
+				procSamples[r] = v
+			}
+		})
+		byHost(fmt.Sprintf(`max by (host_name) (count_over_time(%s[%s]))`, sel, w), func(r *Result, v float64) { r.Scrapes = max(r.Scrapes, v) })
+		byHost(fmt.Sprintf(`count by (host_name) (count_over_time(%s[%s]))`, sel, w), func(r *Result, v float64) { r.DistinctSeries += v })
 	}
-	if r.Scrapes > 0 {
-		r.SeriesPerScrape = samples / r.Scrapes
-		r.ProcessesPerScrape = procSamples / r.Scrapes
+	for _, r := range hosts {
+		if r.Scrapes > 0 {
+			r.SeriesPerScrape = samples[r] / r.Scrapes
+			r.ProcessesPerScrape = procSamples[r] / r.Scrapes
+		}
 	}
 }
 
