@@ -51,14 +51,19 @@ func (m *Manager) Run(ctx context.Context, changes <-chan store.Change) {
 				m.cfg.Publish(ctx, c.Key)
 				want(time.Now())
 			case store.ChangeDeployment, store.ChangeResync:
+				if c.Kind == store.ChangeResync {
+					m.agents.reset() // changes may have been missed
+				}
 				m.Sync(ctx)
 				want(time.Now())
 			case store.ChangeAgent:
+				m.agents.changed(c.Key)
 				if m.anyRolling() {
 					want(time.Now())
 				}
 			}
 		case <-safety.C:
+			m.agents.reset()
 			if err := m.reloadAll(ctx); err == nil {
 				m.Sync(ctx)
 			}
@@ -106,6 +111,7 @@ func (m *Manager) Tick(ctx context.Context) time.Time {
 	}
 	m.mu.RUnlock()
 	if len(names) == 0 {
+		m.agents.reset()
 		return time.Time{}
 	}
 	var next time.Time
@@ -128,7 +134,7 @@ func (m *Manager) Tick(ctx context.Context) time.Time {
 			continue
 		}
 		if agents == nil { // read once per tick, and only by the replica that drives
-			if agents, err = m.cfg.Store.ListAgents(ctx); err != nil {
+			if agents, err = m.agents.list(ctx, m.cfg.Store); err != nil {
 				m.log.Warn("rollouts: list agents", "err", err)
 				return time.Now().Add(m.cfg.Settle)
 			}

@@ -56,6 +56,8 @@ type Manager struct {
 	mu      sync.RWMutex
 	cache   map[string]*record // by deployment
 	renders map[renderKey]rendered
+
+	agents agentCache // the driver's copy of the registry (agents.go)
 }
 
 type renderKey struct {
