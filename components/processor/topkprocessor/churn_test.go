@@ -19,7 +19,7 @@ import (
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
 
-var churnHour = flag.Bool("churn-hour", false, "TestSeriesStayPutInTopK: play an hour and a half (542 scrapes: six full 10-minute windows, one full hour) instead of half an hour")
+var churnHour = flag.Bool("churn-hour", false, "TestSeriesStayPutInTopK: play an hour and a half (542 scrapes: nine full 10-minute windows, one full hour) instead of 20 minutes")
 
 // churnRun plays a loadgen profile (logical 10 s scrapes) through topk,
 // configured as the catalog's process-topk-v1 renders it with its defaults
@@ -127,8 +127,11 @@ func seriesOf(md pmetric.Metrics) map[string]bool {
 					continue
 				}
 				for _, dp := range dps.All() {
-					da, _ := json.Marshal(dp.Attributes().AsRaw())
-					out[string(ra)+"|"+m.Name()+"|"+string(da)] = true
+					key := string(ra) + "|" + m.Name()
+					for k, v := range dp.Attributes().All() { // the scraper's points carry one or none
+						key += "|" + k + "=" + v.AsString()
+					}
+					out[key] = true
 				}
 			}
 		}
@@ -190,7 +193,7 @@ func churnFigure(name string, s []map[string]bool, skip int) string {
 // services, and they die within a minute or two. From the second window
 // on, the churning processes are the ones the profile spawned.
 func TestSeriesStayPutInTopK(t *testing.T) {
-	scrapes := 2 + 3*60 // three 10-minute windows
+	scrapes := 2 + 2*60 // two 10-minute windows
 	if *churnHour {
 		scrapes = 2 + 9*60
 	}

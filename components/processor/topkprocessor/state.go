@@ -306,9 +306,8 @@ func (d *seriesDesc) matches(name string, attrs pcommon.Map) bool {
 		if attrs.Len() != 1 {
 			return false
 		}
-		for k, v := range attrs.All() {
-			return k == d.k && v.Type() == pcommon.ValueTypeStr && v.Str() == d.v
-		}
+		v, ok := attrs.Get(d.k)
+		return ok && v.Type() == pcommon.ValueTypeStr && v.Str() == d.v
 	}
 	return false
 }
