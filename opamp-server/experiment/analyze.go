@@ -95,13 +95,20 @@ func tabulate(ss []store.ExperimentSample, baseline string) *table {
 	return t
 }
 
+// empty reports whether a variant's input saw nothing in interval k: its
+// window held no scrape (a starved collector), which is no data, not zero.
+func (t *table) empty(k int, v string) bool {
+	return t.hosts[k][v][KPIInputSeries] > 0 && t.sum[k][v][KPIInputSeries] == 0
+}
+
 // paired returns the interval-paired values of a KPI for two variants,
-// keeping intervals where both have it from the same number of hosts.
+// keeping intervals where both have it from the same number of hosts and
+// neither's input was empty.
 func (t *table) paired(a, b, kpi string) ([]float64, []float64) {
 	var xs, ys []float64
 	for _, k := range t.intervals {
 		na, nb := t.hosts[k][a][kpi], t.hosts[k][b][kpi]
-		if na == 0 || na != nb {
+		if na == 0 || na != nb || t.empty(k, a) || t.empty(k, b) {
 			continue
 		}
 		xs, ys = append(xs, t.sum[k][a][kpi]), append(ys, t.sum[k][b][kpi])
