@@ -3,6 +3,7 @@ package pipelines
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -313,4 +314,15 @@ func (s Spec) title() string {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// ValidateRawVariant checks a raw config as an experiment variant: what
+// ValidateRaw checks, and the one metrics pipeline a variant must be.
+func ValidateRawVariant(config string) error {
+	_, err := RenderExperiment(ExperimentSpec{ID: "validation", Baseline: Spec{Template: TemplateBaseline}, Candidate: Spec{Config: config}}, Context{HostNameFromEnv: true})
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		return errors.New(pe.Reason)
+	}
+	return err
 }

@@ -129,7 +129,13 @@ func validateVariant(prefix string, v api.Variant) error {
 		if v.Template != "" || len(v.Params) > 0 {
 			return domainerr.Invalidf(prefix+"config", "give %stemplate (with params) or %sconfig, not both", prefix, prefix)
 		}
-		return deployment.ValidateConfig(prefix, store.DeploymentSpec{Config: v.Config})
+		if err := deployment.ValidateConfig(prefix, store.DeploymentSpec{Config: v.Config}); err != nil {
+			return err
+		}
+		if err := pipelines.ValidateRawVariant(v.Config); err != nil {
+			return domainerr.Invalidf(prefix+"config", "as an experiment variant: %v", err)
+		}
+		return nil
 	}
 	return deployment.ValidateTemplate(prefix, v.Template, v.Params, store.Destination{})
 }

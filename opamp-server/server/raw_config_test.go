@@ -126,3 +126,33 @@ func TestRawConfigRefused(t *testing.T) {
 		t.Fatalf("a refused mix was stored (%d)", code)
 	}
 }
+
+// An experiment variant's raw config is checked like a deployment's: a bad
+// one is 422 naming the variant's config and no experiment is stored.
+func TestRawConfigExperimentVariantRefused(t *testing.T) {
+	ts := startServer(t, newConfig(t))
+	ts.agent(t, "h1", nil)
+	ts.waitAgentKnown(t, "h1")
+	good := rawConfig("good")
+	cases := []struct {
+		variant map[string]any
+		field   string
+	}{
+		{map[string]any{"config": strings.Replace(good, "batch:\n", "kafka:\n", 1)}, "candidate.config"},
+		{map[string]any{"config": good, "template": "process-topk-v1"}, "candidate.config"},
+		{map[string]any{"config": strings.Replace(good, "exporters: [debug]", "exporters: [debug]\n    logs:\n      receivers: [host_metrics]\n      exporters: [debug]", 1)}, "candidate.config"},
+	}
+	for i, c := range cases {
+		code, out := ts.call(t, "POST", "/api/v1/experiments", map[string]any{"name": "raw-exp", "target": map[string]any{"hosts": []string{"h1"}},
+			"baseline": map[string]any{"template": "process-baseline-v1"}, "candidate": c.variant})
+		if code != 422 || out["field"] != c.field {
+			t.Errorf("case %d: %d %v, want 422 on %s", i, code, out, c.field)
+		}
+	}
+	if l := ts.mustCall(t, "GET", "/api/v1/experiments", nil, 200)["experiments"].([]any); len(l) != 0 {
+		t.Fatalf("a refused experiment was stored: %v", l)
+	}
+	// A good one is accepted.
+	ts.mustCall(t, "POST", "/api/v1/experiments", map[string]any{"name": "raw-exp", "target": map[string]any{"hosts": []string{"h1"}},
+		"baseline": map[string]any{"template": "process-baseline-v1"}, "candidate": map[string]any{"config": good}}, 201)
+}
