@@ -352,14 +352,18 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 		r.waitHosts(t, api.StatusApplied, "web-1", "web-2")
 	}
 	// Rollback on B reaches the agent on A.
-	b.mustCall(t, "PUT", "/api/v1/deployments/web", map[string]any{"params": map[string]any{"k": 50}}, 200)
+	// Version 2 goes to both hosts at once: a staged version 2 superseded by
+	// the rollback before its first batch would never reach them (version 3
+	// is version 1's config, which they run).
+	b.mustCall(t, "PUT", "/api/v1/deployments/web", map[string]any{"params": map[string]any{"k": 50}, "rollout": map[string]any{"strategy": "all-at-once"}}, 200)
+	eventually(t, "agent on A gets version 2", func() (bool, string) { return len(onA.Received()) >= 2, "" })
 	b.mustCall(t, "POST", "/api/v1/deployments/web/rollback", map[string]any{"to_version": 1}, 200)
 	eventually(t, "agent on A gets B's rollback", func() (bool, string) {
 		_, h := a.call(t, "GET", "/api/v1/hosts/web-2", nil)
 		return h["status"] == api.StatusApplied && num(h["version"]) == 3, fmt.Sprint(h)
 	})
-	if n := len(onA.Received()); n < 2 {
-		t.Fatalf("agent on A received %d configs", n)
+	if n := len(onA.Received()); n < 3 {
+		t.Fatalf("agent on A received %d configs, want versions 1, 2 and 3", n)
 	}
 	// The overlap rule holds across replicas.
 	code, p := b.call(t, "POST", "/api/v1/deployments", deploymentBody("other", "web-2"))
