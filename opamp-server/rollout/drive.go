@@ -257,7 +257,7 @@ func (m *Manager) advance(ctx context.Context, name string, agents []store.Agent
 				return false, nil
 			}
 		}
-		remaining := sortedHosts(hosts, func(h string) bool { return r.admitted[h] })
+		remaining := r.admissionOrder(sortedHosts(hosts, func(h string) bool { return r.admitted[h] }))
 		m.log.Debug("rollout: next batch", "deployment", name, "targeted", len(hosts), "remaining", len(remaining))
 		if len(remaining) == 0 {
 			if len(r.Batches) == 0 {

@@ -530,7 +530,7 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// sortedHosts lists a set's hosts by name.
+// sortedHosts lists a set's online hosts by name.
 func sortedHosts(m map[string]hostState, skip func(string) bool) []string {
 	var out []string
 	for h, s := range m {
@@ -540,4 +540,16 @@ func sortedHosts(m map[string]hostState, skip func(string) bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// admissionOrder puts first the hosts a superseded rollout had reached:
+// they run a version that was never vetted (a rollback after a bad batch
+// fixes them first), then the others by name.
+func (r *record) admissionOrder(hosts []string) []string {
+	sort.SliceStable(hosts, func(i, j int) bool {
+		_, hi := r.Held[hosts[i]]
+		_, hj := r.Held[hosts[j]]
+		return hi && !hj
+	})
+	return hosts
 }

@@ -35,6 +35,9 @@ func TestVersionForAndSupersede(t *testing.T) {
 	if v3.From != 1 || v3.Held["h1"] != 2 || v3.Held["h2"] != 2 || v3.versionFor("h3") != 1 || v3.versionFor("h1") != 2 {
 		t.Fatalf("version 3 superseding: %+v", v3)
 	}
+	if got := v3.admissionOrder([]string{"h0", "h1", "h2", "h3"}); got[0] != "h1" || got[1] != "h2" || got[2] != "h0" {
+		t.Fatalf("admission order %v: the hosts on the superseded version go first", got)
+	}
 	withBatches(v3, "h1")
 	if v3.versionFor("h1") != 3 || v3.versionFor("h2") != 2 {
 		t.Fatal("admitted host not on version 3")
