@@ -366,6 +366,31 @@ export interface LoadSimState {
   error?: string;
 }
 
+export interface MetricBucket {
+  agent: string;
+  name: string;
+  pipeline?: string;
+  stage?: string;
+  variant?: string;
+  step_seconds: number;
+  start: string;
+  last: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+}
+
+export interface MetricSeries {
+  step_seconds: number;
+  buckets: MetricBucket[] | null;
+}
+
+export interface MetricsUpdated {
+  agent_uid: string;
+  names: string[] | null;
+}
+
 export interface Param {
   name: string;
   description: string;
@@ -430,6 +455,11 @@ export interface Promotion {
   version: number;
   at: string;
   forced?: boolean;
+}
+
+export interface Readiness {
+  status: string;
+  error?: string;
 }
 
 export interface RemoteConfigStatus {
@@ -538,6 +568,14 @@ export interface Series {
   kpi: string;
   variant: string;
   points: Point[] | null;
+}
+
+export interface StreamHello {
+  server_id: string;
+}
+
+export interface StreamResync {
+  dropped: number;
 }
 
 export interface Target {

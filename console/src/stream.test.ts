@@ -88,6 +88,16 @@ describe('stream client', () => {
     expect(timers[2].ms).toBe(500); // a hello resets the backoff
     expect(states).toEqual(['connecting', 'open', 'closed', 'connecting', 'closed', 'connecting', 'open', 'closed']);
   });
+  it('asks for a resync when the server says it dropped events for us', () => {
+    const { c, sockets, events, resyncs } = setup();
+    c.start();
+    sockets[0].open();
+    sockets[0].send(JSON.stringify({ type: 'agent.updated', time: 't' }));
+    expect(resyncs()).toBe(0);
+    sockets[0].send(JSON.stringify({ type: 'stream.resync', time: 't', data: { dropped: 12 } }));
+    expect(resyncs()).toBe(1);
+    expect(events.map((e) => e.type)).toEqual(['agent.updated', 'stream.resync']);
+  });
   it('stops for good', () => {
     const { c, sockets, timers } = setup();
     c.start();

@@ -37,7 +37,7 @@ export interface StreamOptions {
   token: string;
   onEvent: (e: StreamEvent) => void;
   onState?: (s: StreamState) => void;
-  /** Called after a reconnect: events may have been missed, reload. */
+  /** Called after a reconnect or a stream.resync: events were missed, reload. */
   onResync?: () => void;
   newSocket?: (url: string, protocols: string[]) => WebSocketLike;
   setTimer?: (f: () => void, ms: number) => unknown;
@@ -113,6 +113,9 @@ export class StreamClient {
       if (!e) return;
       this.received++;
       if (e.type === 'hello') this.attempt = 0;
+      // The server dropped events for us (we read too slowly): what we show
+      // may be stale, so re-read it as after a reconnect.
+      if (e.type === 'stream.resync') this.o.onResync?.();
       this.o.onEvent(e);
     };
     ws.onerror = () => {};

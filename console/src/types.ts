@@ -4,7 +4,7 @@
 // stale. Only what the API package does not define is written here.
 export type {
   Agent, Catalog, Comparison, Deployment, DeploymentStatus, Destination, Experiment, ExperimentHost, Health, HostConfig,
-  HostStatus, Job as LoadJob, KPITest, Param, Problem, Profile as LoadProfile, Promotion, Rendered, Result, Series as KPISeries,
+  HostStatus, Job as LoadJob, KPITest, MetricBucket, MetricSeries, Param, Problem, Profile as LoadProfile, Promotion, Rendered, Result, Series as KPISeries,
   Target, Template, Transition, Variant, Version,
 } from './api.gen';
 import type { Event } from './api.gen';
@@ -15,18 +15,3 @@ export type StreamEvent = Omit<Event, 'time'> & { time: string };
 /** Host status values (docs/api.md). */
 export type HostState = 'pending' | 'applying' | 'applied' | 'degraded' | 'failed' | 'offline' | 'stale' | 'none';
 
-/** One bucket of GET /api/v1/metrics/series (the store's MetricBucket). */
-export interface MetricBucket {
-  agent: string;
-  name: string;
-  pipeline?: string;
-  stage?: string;
-  variant?: string;
-  step_seconds: number;
-  start: string;
-  last: number;
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
-}

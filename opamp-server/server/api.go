@@ -45,7 +45,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(pattern, hh)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"status": "ok"})
+		writeJSON(w, 200, api.Readiness{Status: "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
@@ -219,14 +219,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	if !s.ready.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "starting"})
+		writeJSON(w, http.StatusServiceUnavailable, api.Readiness{Status: "starting"})
 		return
 	}
 	if err := s.store.Ping(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "store unavailable", "error": err.Error()})
+		writeJSON(w, http.StatusServiceUnavailable, api.Readiness{Status: "store unavailable", Error: err.Error()})
 		return
 	}
-	writeJSON(w, 200, map[string]any{"status": "ready"})
+	writeJSON(w, 200, api.Readiness{Status: "ready"})
 }
 
 func (s *Server) getInfo(w http.ResponseWriter, r *http.Request) error {

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/opamp-server/identity"
 	"github.com/phoenix-otel/phoenix/opamp-server/otlpingest"
 	"github.com/phoenix-otel/phoenix/opamp-server/store"
@@ -98,7 +99,7 @@ func (s *Server) publishMetrics(points []store.MetricPoint) {
 		per[p.AgentUID][p.Name] = true
 	}
 	for uid, names := range per {
-		s.hub.publish(Event{Type: EventMetricsUpdated, AgentUID: uid, Data: map[string]any{"agent_uid": uid, "names": sortedKeys(names)}})
+		s.hub.publish(Event{Type: EventMetricsUpdated, AgentUID: uid, Data: api.MetricsUpdated{AgentUID: uid, Names: sortedKeys(names)}})
 	}
 }
 
@@ -157,10 +158,12 @@ func (s *Server) querySeries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if buckets == nil {
-		buckets = []store.MetricBucket{}
+	out := api.MetricSeries{StepSeconds: int64(mq.Step / time.Second), Buckets: make([]api.MetricBucket, len(buckets))}
+	for i, b := range buckets {
+		out.Buckets[i] = api.MetricBucket{AgentUID: b.AgentUID, Name: b.Name, Pipeline: b.Pipeline, Stage: b.Stage, Variant: b.Variant,
+			StepSeconds: b.Step, Start: b.Start, Last: b.Last, Min: b.Min, Max: b.Max, Sum: b.Sum, Count: b.Count}
 	}
-	writeJSON(w, 200, map[string]any{"step_seconds": int64(mq.Step / time.Second), "buckets": buckets})
+	writeJSON(w, 200, out)
 	return nil
 }
 

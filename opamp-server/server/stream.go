@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -41,6 +42,10 @@ type streamClient struct {
 	host        string
 	closeSignal chan struct{}
 	closeOnce   sync.Once
+	// dropped counts the events this client missed because its buffer was
+	// full; the writer turns it into one stream.resync once the buffer is
+	// drained, so a slow client learns that its picture is stale.
+	dropped atomic.Int64
 }
 
 func (c *streamClient) wants(e *Event) bool {
@@ -95,6 +100,7 @@ func (h *hub) publish(e Event) {
 		select {
 		case c.ch <- b:
 		default:
+			c.dropped.Add(1)
 			h.m.streamDropped.Inc()
 		}
 	}
@@ -157,7 +163,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	defer conn.Close()
 	// Send a hello, then the current status of the watched deployment, so a
 	// watcher never waits for a change that already happened.
-	hello, _ := json.Marshal(Event{Type: "hello", Time: time.Now().UTC(), Data: map[string]any{"server_id": s.cfg.ServerID}})
+	hello, _ := json.Marshal(Event{Type: api.EventHello, Time: time.Now().UTC(), Data: api.StreamHello{ServerID: s.cfg.ServerID}})
 	if err := conn.WriteMessage(websocket.TextMessage, hello); err != nil {
 		return nil
 	}
@@ -186,6 +192,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 			if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
 				return nil
+			}
+			// Only after the buffer is drained: a resync read before older
+			// buffered events would let those events undo what it re-read.
+			if len(c.ch) == 0 {
+				if n := c.dropped.Swap(0); n > 0 {
+					rs, _ := json.Marshal(Event{Type: api.EventResync, Time: time.Now().UTC(), Data: api.StreamResync{Dropped: n}})
+					if err := conn.WriteMessage(websocket.TextMessage, rs); err != nil {
+						return nil
+					}
+				}
 			}
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(10*time.Second)); err != nil {

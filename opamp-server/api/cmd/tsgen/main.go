@@ -38,6 +38,7 @@ var Roots = []any{
 	api.Transition{}, api.ExperimentHost{}, api.Experiment{}, api.Promotion{}, api.ExperimentList{}, api.PromoteRequest{},
 	api.KPITest{}, api.Result{}, api.Point{}, api.Series{}, api.Comparison{}, api.BeforeDuring{}, api.Identity{}, api.IdentityList{}, api.Job{},
 	api.JobRequest{}, api.LoadSimRequest{}, api.LoadSimState{}, api.Profile{}, api.Problem{}, api.Event{}, api.ExperimentLoad{},
+	api.StreamHello{}, api.StreamResync{}, api.MetricsUpdated{}, api.MetricBucket{}, api.MetricSeries{}, api.Readiness{},
 	api.RolloutPolicy{}, api.RolloutBatch{}, api.RolloutFailure{}, api.Rollout{}, api.RolloutList{}, api.RolloutAction{},
 }
 
