@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fmtAgo, fmtBounds, fmtBytes, fmtInt, fmtMoney, fmtPct, paramText, shellQuote } from './format';
+import { fmtAgo, fmtBounds, fmtBytes, fmtInt, fmtMoney, fmtPct, paramText, shellQuote, sourceText } from './format';
 
 describe('format', () => {
+  it('names a raw config by its size, as the CLI does', () => {
+    expect(sourceText({ template: 'process-topk-v1' })).toBe('process-topk-v1');
+    expect(sourceText({ template: '', config: 'receivers: {}\n# é\n' })).toBe('raw config (19 bytes)');
+    expect(sourceText({ template: '' })).toBe('');
+  });
   it('integers and missing figures', () => {
     expect(fmtInt(1234567)).toBe('1,234,567');
     expect(fmtInt(undefined)).toBe('–');

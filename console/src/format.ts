@@ -76,3 +76,11 @@ export function paramText(v: unknown): string {
   if (v === undefined || v === null) return '';
   return String(v);
 }
+
+/** What a version or variant runs: its template, or the user's own config
+ * (a raw config has no template), as the CLI's tables say it. */
+export function sourceText(s: { template?: string; config?: string }): string {
+  if (s.template) return s.template;
+  if (s.config) return `raw config (${new TextEncoder().encode(s.config).length} bytes)`;
+  return '';
+}

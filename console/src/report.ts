@@ -1,6 +1,7 @@
 // The experiment's exports: the comparison as JSON, and a standalone HTML
 // report. Every value is escaped: variant names, hosts and reasons come
 // from users and agents.
+import { sourceText } from './format';
 import type { Comparison } from './types';
 
 export function escapeHTML(s: unknown): string {
@@ -31,7 +32,7 @@ export function htmlReport(c: Comparison): string {
 <html lang="en"><head><meta charset="utf-8"><title>Experiment ${escapeHTML(e.name)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left}</style></head>
 <body><h1>Experiment ${escapeHTML(e.name)}</h1>
-<p>Status ${escapeHTML(e.status)}${e.reason ? ' (' + escapeHTML(e.reason) + ')' : ''}; ${e.samples} sample intervals; variants ${(e.variants ?? []).map((v) => escapeHTML(v.name) + ' = ' + escapeHTML(v.template)).join(', ')}.</p>
+<p>Status ${escapeHTML(e.status)}${e.reason ? ' (' + escapeHTML(e.reason) + ')' : ''}; ${e.samples} sample intervals; variants ${(e.variants ?? []).map((v) => escapeHTML(v.name) + ' = ' + escapeHTML(sourceText(v))).join(', ')}.</p>
 <h2>Verdicts</h2><ul>${verdicts}</ul>
 <h2>KPIs (candidate against baseline, paired over intervals)</h2>
 <table><thead><tr><th>Variant</th><th>KPI</th><th>Baseline mean</th><th>Candidate mean</th><th>Difference [95% CI]</th><th>p (adjusted)</th><th>Test</th><th>n</th></tr></thead>

@@ -4,7 +4,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { get, post, seg } from '../api';
 import { Chart, type Series } from '../chart';
-import { fmtAgo } from '../format';
+import { fmtAgo, sourceText } from '../format';
 import { download, fmtNum, htmlReport } from '../report';
 import type { Catalog, Comparison, Experiment } from '../types';
 import { Badge, ConfirmButton, ErrorText, errorText, useEvents, useLoad } from '../ui';
@@ -57,7 +57,7 @@ export function Experiments() {
                   <Badge status={x.status} />
                   {x.reason && <div class="muted small">{x.reason}</div>}
                 </td>
-                <td>{(x.variants ?? []).map((v) => `${v.name}: ${v.template}`).join(', ')}</td>
+                <td>{(x.variants ?? []).map((v) => `${v.name}: ${sourceText(v)}`).join(', ')}</td>
                 <td>{(x.hosts ?? []).map((h) => h.host).join(', ') || '–'}</td>
                 <td>{x.samples}</td>
                 <td>{(x.verdicts ?? []).map((r) => `${r.variant}: ${r.verdict}`).join(', ') || '–'}</td>

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { get, post, seg } from '../api';
 import { Chart, type Series } from '../chart';
-import { fmtAgo, fmtBytes, fmtCPU, fmtInt } from '../format';
+import { fmtAgo, fmtBytes, fmtCPU, fmtInt, sourceText } from '../format';
 import { live } from '../live';
 import { METRIC, rowError } from '../state';
 import type { HostConfig, MetricBucket, Version } from '../types';
@@ -115,7 +115,7 @@ export function HostPage({ host }: { host: string }) {
                     {v.current ? ' (current)' : ''}
                     {v.rollback_of ? ` = rollback to ${v.rollback_of}` : ''}
                   </th>
-                  <td>{v.template}</td>
+                  <td>{sourceText(v)}</td>
                   <td>
                     <code>{JSON.stringify(v.params ?? {})}</code>
                   </td>
