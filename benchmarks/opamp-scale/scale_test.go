@@ -377,6 +377,8 @@ func topk(name string, k int, selector string) map[string]any {
 		"destination": map[string]any{"type": "debug"}, "target": map[string]any{"selector": map[string]string{"fleet": selector}}}
 }
 
+const rolloutWait = "the staged rollout"
+
 // rolloutView is the part of GET .../rollout the benchmark reads.
 type rolloutView struct {
 	State   string `json:"state"`
@@ -408,7 +410,7 @@ func measureRollout(t testing.TB, c *cluster, fleet []*agentsim.Agent, soak stri
 	if code := c.api(t, w, "PUT", "/api/v1/deployments/fleet", body, nil); code != 200 {
 		t.Fatalf("version 2 of the fleet: %d", code)
 	}
-	lat, _ := waitApplied(t, "the staged rollout", fleet, before, t0, nil)
+	lat, _ := waitApplied(t, rolloutWait, fleet, before, t0, nil)
 	res := RolloutResult{Soak: soak, Total: percentile(lat, 1), CPUms: float64(c.cpuTicks(t)-cpu0) * 10 / float64(len(fleet)), LoadAvg: loadAvg()}
 	if res.Soak == "" {
 		res.Soak = "30s (default)"
@@ -479,7 +481,11 @@ func waitApplied(t testing.TB, what string, agents []*agentsim.Agent, before []i
 		pending[i] = i
 	}
 	size := 0
-	deadline := time.Now().Add(10 * time.Minute)
+	wait := 10 * time.Minute
+	if what == rolloutWait {
+		wait = time.Hour // a staged rollout at 10,000 agents runs 14 batches, each soaking 30 s
+	}
+	deadline := time.Now().Add(wait)
 	for len(pending) > 0 {
 		rest := pending[:0]
 		for _, i := range pending {
@@ -498,7 +504,7 @@ func waitApplied(t testing.TB, what string, agents []*agentsim.Agent, before []i
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %d of %d not applied", what, len(pending), len(agents))
+			t.Fatalf("timed out waiting for %s after %s: %d of %d not applied", what, wait, len(pending), len(agents))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
