@@ -70,15 +70,24 @@ func (m *Manager) Run(ctx context.Context, changes <-chan store.Change) {
 					m.cfg.Publish(api.Experiment{Name: c.Key, Status: "deleted"})
 				}
 			}
+			// A start, stop or new experiment is news for the tick, which
+			// sleeps while nothing is active.
+			t.Reset(0)
 		case <-t.C:
 			t.Reset(m.Tick(ctx))
 		}
 	}
 }
 
-// Tick advances every active experiment once and returns when to tick again.
+// idleTick is the safety net while no experiment is active: a start or a
+// new experiment reaches Run as a store change and wakes the tick at once.
+const idleTick = time.Minute
+
+// Tick advances every active experiment once and returns when to tick again:
+// a quarter of the shortest active interval (at most a second), or idleTick
+// when nothing is active.
 func (m *Manager) Tick(ctx context.Context) time.Duration {
-	next := time.Second
+	next, active := time.Second, false
 	recs, err := m.cfg.Store.ListExperiments(ctx, true)
 	if err != nil {
 		m.log.Warn("experiments: list", "err", err)
@@ -93,6 +102,7 @@ func (m *Manager) Tick(ctx context.Context) time.Duration {
 				continue
 			}
 		}
+		active = true
 		if iv > 0 && iv/defaultTickFraction < next {
 			next = max(iv/defaultTickFraction, 50*time.Millisecond)
 		}
@@ -103,6 +113,9 @@ func (m *Manager) Tick(ctx context.Context) time.Duration {
 		if err := m.advance(ctx, rec.Name); err != nil {
 			m.log.Warn("experiment: advance", "experiment", rec.Name, "err", err)
 		}
+	}
+	if !active {
+		return idleTick
 	}
 	return next
 }
