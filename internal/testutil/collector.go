@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Collector is a phoenix-otelcol process started by a test.
@@ -43,6 +45,12 @@ func StartCollector(t testing.TB, configYAML string, extraArgs ...string) *Colle
 	}
 	c := &Collector{ConfigPath: cfg, done: make(chan struct{})}
 	args := append([]string{"--config=" + cfg}, extraArgs...)
+	if !setsOwnMetrics(configYAML) {
+		// The collector's default is a Prometheus listener on :8888: two
+		// tests' collectors at once (go test runs packages in parallel)
+		// would collide on it, and nothing scrapes it.
+		args = append(args, "--set=service.telemetry.metrics.level=none")
+	}
 	c.Cmd = exec.Command(bin, args...)
 	c.Cmd.Stdout = lockedWriter{c}
 	c.Cmd.Stderr = lockedWriter{c}
@@ -95,4 +103,20 @@ func (c *Collector) Stop() {
 		_ = c.Cmd.Process.Kill()
 		<-c.done
 	}
+}
+
+// setsOwnMetrics says whether a config chooses where its collector's own
+// metrics go (service.telemetry.metrics), which the test then relies on.
+func setsOwnMetrics(configYAML string) bool {
+	var doc struct {
+		Service struct {
+			Telemetry struct {
+				Metrics map[string]any `yaml:"metrics"`
+			} `yaml:"telemetry"`
+		} `yaml:"service"`
+	}
+	if err := yaml.Unmarshal([]byte(configYAML), &doc); err != nil {
+		return true // leave a config the collector will refuse alone
+	}
+	return len(doc.Service.Telemetry.Metrics) > 0
 }
