@@ -22,7 +22,10 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // arrived is what a set of OTLP batches holds: distinct series and processes.
 type arrived struct {
 	series    map[string]bool
-	processes map[string]bool // host.name + pid
+	// processes are keyed as the cardinality processor identifies them:
+	// host.name + pid, or for a resource without a pid that names an
+	// executable (topk's _other, an aggregated group) host.name + name.
+	processes map[string]bool
 	children  map[int64]int   // spawned pid -> series
 }
 
@@ -36,6 +39,8 @@ func count(bs []pmetric.Metrics) arrived {
 			pid, isProc := raw[attrPID].(int64)
 			if isProc {
 				a.processes[fmt.Sprint(raw["host.name"], "/", pid)] = true
+			} else if name, ok := raw["process.executable.name"]; ok {
+				a.processes[fmt.Sprint(raw["host.name"], "/name:", name)] = true
 			}
 			sms := rms.At(i).ScopeMetrics()
 			for j := range sms.Len() {
@@ -172,6 +177,8 @@ func promArrived(t *testing.T, prom *testutil.Prometheus, start time.Time) arriv
 		a.series[key] = true
 		if s["process_pid"] != "" {
 			a.processes[s["host_name"]+"/"+s["process_pid"]] = true
+		} else if name := s["process_executable_name"]; name != "" {
+			a.processes[s["host_name"]+"/name:"+name] = true
 		}
 		if s["process_parent_pid"] == me && !notSpawned[s["process_executable_name"]] {
 			pid, _ := strconv.ParseInt(s["process_pid"], 10, 64)
