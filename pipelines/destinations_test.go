@@ -21,12 +21,12 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // arrived is what a set of OTLP batches holds: distinct series and processes.
 type arrived struct {
-	series    map[string]bool
+	series map[string]bool
 	// processes are keyed as the cardinality processor identifies them:
 	// host.name + pid, or for a resource without a pid that names an
 	// executable (topk's _other, an aggregated group) host.name + name.
 	processes map[string]bool
-	children  map[int64]int   // spawned pid -> series
+	children  map[int64]int // spawned pid -> series
 }
 
 func count(bs []pmetric.Metrics) arrived {
