@@ -18,8 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
-	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline/rollout"
 	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline/rollout"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 	"github.com/phoenix-otel/phoenix/pipelines"
