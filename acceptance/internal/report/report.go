@@ -65,12 +65,15 @@ type Report struct {
 	mu        sync.Mutex
 	repoRoot  string
 	sampleEnd chan struct{}
-	endOnce   sync.Once
+	// sampleDone closes when the sampler has returned, so that Write
+	// happens after its last read (of the report and of loadAvgFile).
+	sampleDone chan struct{}
+	endOnce    sync.Once
 }
 
 // New starts a report for the repository at root.
 func New(root string) *Report {
-	r := &Report{Started: time.Now().UTC(), repoRoot: root, sampleEnd: make(chan struct{})}
+	r := &Report{Started: time.Now().UTC(), repoRoot: root, sampleEnd: make(chan struct{}), sampleDone: make(chan struct{})}
 	r.Commit = strings.TrimSpace(run(root, "git", "rev-parse", "HEAD"))
 	r.Dirty = strings.TrimSpace(run(root, "git", "status", "--porcelain", "--untracked-files=no")) != ""
 	r.Machine = Machine{Cores: runtime.NumCPU(), MemoryMiB: memTotalMiB(), LoadAvgStart: loadAvg(), Kernel: strings.TrimSpace(run(root, "uname", "-sr")), GoVersion: runtime.Version()}
@@ -88,6 +91,7 @@ var (
 // sampleLoad keeps the highest 1-minute load average seen during the run:
 // the machine is shared, and a figure taken under load says so.
 func (r *Report) sampleLoad() {
+	defer close(r.sampleDone)
 	t := time.NewTicker(loadSampleEvery)
 	defer t.Stop()
 	for {
@@ -242,6 +246,7 @@ func (tt *Test) SkipOrFail(format string, args ...any) {
 // Write finishes the report and writes report.md and report.json into dir.
 func (r *Report) Write(dir string) error {
 	r.endOnce.Do(func() { close(r.sampleEnd) })
+	<-r.sampleDone
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Seconds = time.Since(r.Started).Round(time.Second).Seconds()

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -110,9 +111,14 @@ func TestStopKillsWhatOutlivesSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Wait until the shell has run its trap: a SIGTERM before that ends it
+	// (CI caught Stop returning nil that way).
 	deadline := time.Now().Add(5 * time.Second)
-	for !containsPID(Running(sh), p.PID()) && time.Now().Before(deadline) {
+	for !ignoresSIGTERM(p.PID()) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
+	}
+	if !ignoresSIGTERM(p.PID()) {
+		t.Fatalf("pid %d never ignored SIGTERM", p.PID())
 	}
 	if !containsPID(Running(sh), p.PID()) {
 		t.Fatalf("Running(%s) does not list pid %d: %v", sh, p.PID(), Running(sh))
@@ -135,6 +141,22 @@ func TestStopKillsWhatOutlivesSIGTERM(t *testing.T) {
 	if err := q.Stop(10 * time.Second); err != nil {
 		t.Errorf("Stop of sleep: %v", err)
 	}
+}
+
+// ignoresSIGTERM reads the process's ignored-signal mask (SigIgn, hex, bit
+// signal-1) from /proc.
+func ignoresSIGTERM(pid int) bool {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if hex, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && mask&(1<<(uint(syscall.SIGTERM)-1)) != 0
+		}
+	}
+	return false
 }
 
 func containsPID(list []string, pid int) bool {
