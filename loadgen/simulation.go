@@ -59,7 +59,8 @@ type Simulation struct {
 
 // NewSimulation creates the profile's initial population at start. Long-lived
 // processes get ages in the past (with CPU time to match); processes with a
-// lifetime get ages spread over it, so their exits are spread evenly.
+// lifetime get ages spread over it, so their exits are spread evenly; churning
+// processes get the ages a steady state of random kills would give them.
 func NewSimulation(p *Profile, start time.Time) *Simulation {
 	seed := uint64(p.Seed)
 	s := &Simulation{
@@ -73,9 +74,18 @@ func NewSimulation(p *Profile, start time.Time) *Simulation {
 	for gi, g := range p.Groups {
 		for range g.Count {
 			var age time.Duration
-			if g.Lifetime > 0 {
+			switch {
+			case g.Lifetime > 0:
 				age = time.Duration(s.rng.Float64() * float64(g.Lifetime))
-			} else {
+			case g.ChurnRate > 0:
+				// A churning group's members are killed at random, so in a
+				// steady state their ages are exponential with the mean
+				// lifetime Count/ChurnRate: a churner is never a month old
+				// (giving them service ages made every processor's first
+				// window look like long-lived processes dying).
+				mean := float64(g.Count) / g.ChurnRate * float64(time.Second)
+				age = time.Duration(s.rng.ExpFloat64() * mean)
+			default:
 				// Services started between 10 minutes and 30 days ago.
 				age = 10*time.Minute + time.Duration(s.rng.Float64()*float64(30*24*time.Hour))
 			}

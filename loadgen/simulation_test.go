@@ -88,6 +88,44 @@ func TestChurnRate(t *testing.T) {
 	}
 }
 
+// The initial population of a churning group is already in its steady
+// state: the mean age of its members at the start is what it is after many
+// lifetimes of random kills (Count/ChurnRate), not the age of a service.
+func TestChurnersStartInSteadyState(t *testing.T) {
+	p := mustResolve(t, Spec{Profile: ProfileProcessChurn, Overrides: Overrides{ProcessCount: 1000, ChurnRate: 10}})
+	s := NewSimulation(p, epoch)
+	meanAge := func() map[int]float64 {
+		sum, n := map[int]float64{}, map[int]float64{}
+		for _, pr := range s.Processes() {
+			if p.Groups[pr.Group].ChurnRate > 0 {
+				sum[pr.Group] += s.Now().Sub(pr.StartTime).Seconds()
+				n[pr.Group]++
+			}
+		}
+		for g := range sum {
+			sum[g] /= n[g]
+		}
+		return sum
+	}
+	start := meanAge()
+	if len(start) == 0 {
+		t.Fatal("process-churn has no churning group")
+	}
+	for range 600 { // 10 minutes: many mean lifetimes
+		s.Step(time.Second)
+	}
+	later := meanAge()
+	for g, a := range start {
+		want := float64(p.Groups[g].Count) / p.Groups[g].ChurnRate
+		if a < 0.7*want || a > 1.3*want {
+			t.Errorf("group %d: mean age %.0f s at start, want about Count/ChurnRate = %.0f s", g, a, want)
+		}
+		if b := later[g]; b < 0.7*want || b > 1.3*want {
+			t.Errorf("group %d: mean age %.0f s after 10 minutes, want about %.0f s", g, b, want)
+		}
+	}
+}
+
 func TestRealisticJobsExitEveryMinute(t *testing.T) {
 	p := mustResolve(t, Spec{Profile: ProfileRealistic})
 	s := NewSimulation(p, epoch)
