@@ -45,3 +45,17 @@ func (e *ExitError) Unwrap() error { return e.Err }
 func UsageError(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
 }
+
+// PrinterClient returns the printer and the client, in that order (a bad
+// -o is reported before a bad server setting).
+func (f *Factory) PrinterClient() (*output.Printer, *client.Client, error) {
+	p, err := f.Printer()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := f.Client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, c, nil
+}

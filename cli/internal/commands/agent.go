@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
@@ -89,8 +90,8 @@ func newAgentListCmd(app *App) *cobra.Command {
 						host = output.Cell{Text: a.PendingHost + " (pending approval)", Style: output.Warn}
 					}
 					t.StyledRow(host, output.Cell{Text: shortUID(a.InstanceUID)}, output.Cell{Text: h, Style: hs},
-						output.Cell{Text: a.Status.Status, Style: statusStyle(a.Status.Status)}, output.Cell{Text: a.Status.Deployment},
-						output.Cell{Text: versionText(a.Status.Version)}, output.Cell{Text: ago(a.LastSeen)}, output.Cell{Text: msg})
+						output.Cell{Text: a.Status.Status, Style: cmdutil.StatusStyle(a.Status.Status)}, output.Cell{Text: a.Status.Deployment},
+						output.Cell{Text: cmdutil.VersionText(a.Status.Version)}, output.Cell{Text: cmdutil.Ago(a.LastSeen)}, output.Cell{Text: msg})
 				}
 			})
 		}),
@@ -158,7 +159,7 @@ func newAgentShowCmd(app *App) *cobra.Command {
 				t.Row("os / arch:", strings.Trim(a.OS+" / "+a.Arch, " /"))
 				t.Row("versions:", fmt.Sprintf("agent %s, collector %s", orDash(a.AgentVersion), orDash(a.CollectorVersion)))
 				t.Row("labels:", orDash(labelsText(a.Labels)))
-				t.StyledRow(output.Cell{Text: "connected:"}, output.Cell{Text: fmt.Sprintf("%v (%s), first seen %s ago, last seen %s ago", a.Online, orDash(a.Transport), ago(a.FirstSeen), ago(a.LastSeen))})
+				t.StyledRow(output.Cell{Text: "connected:"}, output.Cell{Text: fmt.Sprintf("%v (%s), first seen %s ago, last seen %s ago", a.Online, orDash(a.Transport), cmdutil.Ago(a.FirstSeen), cmdutil.Ago(a.LastSeen))})
 				t.StyledRow(output.Cell{Text: "health:"}, output.Cell{Text: h, Style: hs})
 				if a.Health != nil && a.Health.LastError != "" {
 					t.Row("last error:", a.Health.LastError)
@@ -166,7 +167,7 @@ func newAgentShowCmd(app *App) *cobra.Command {
 				t.Row("capabilities:", capabilitiesText(a.Capabilities))
 				st := a.Status
 				t.Row("deployment:", orDash(strings.TrimSpace(st.Deployment+" "+versionLabel(st.Version))))
-				t.StyledRow(output.Cell{Text: "config status:"}, output.Cell{Text: st.Status, Style: statusStyle(st.Status)})
+				t.StyledRow(output.Cell{Text: "config status:"}, output.Cell{Text: st.Status, Style: cmdutil.StatusStyle(st.Status)})
 				if st.Error != "" || st.Detail != "" {
 					t.Row("message:", orText2(st.Error, st.Detail))
 				}

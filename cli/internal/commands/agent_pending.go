@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
@@ -72,7 +73,7 @@ func (o *agentPendingOptions) run(cmd *cobra.Command) error {
 				st = output.Good
 			}
 			t.StyledRow(output.Cell{Text: id.InstanceUID}, output.Cell{Text: id.ClaimedHost}, output.Cell{Text: id.State, Style: st},
-				output.Cell{Text: id.BoundTo}, output.Cell{Text: ago(id.EnrolledAt)})
+				output.Cell{Text: id.BoundTo}, output.Cell{Text: cmdutil.Ago(id.EnrolledAt)})
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmd/pipeline"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
@@ -13,7 +15,7 @@ import (
 type agentRetryOptions struct {
 	app  *App
 	host string
-	w    watchFlags
+	w    cmdutil.WatchFlags
 }
 
 func newAgentRetryCmd(app *App) *cobra.Command {
@@ -34,7 +36,7 @@ deployment until it is applied or fails again.`,
 			return opts.run(cmd)
 		}),
 	}
-	opts.w.add(cmd, "follow the host's deployment until it is applied or failed")
+	opts.w.Add(cmd, "follow the host's deployment until it is applied or failed")
 	return cmd
 }
 
@@ -55,7 +57,7 @@ func (o *agentRetryOptions) run(cmd *cobra.Command) error {
 	} else {
 		fmt.Fprintf(o.app.Out, "host %s: %s\n", res.Host, res.Detail)
 	}
-	if !o.w.watch {
+	if !o.w.Watch {
 		return nil
 	}
 	var h api.HostStatus
@@ -65,5 +67,5 @@ func (o *agentRetryOptions) run(cmd *cobra.Command) error {
 	if h.Deployment == "" {
 		return nil
 	}
-	return o.app.watchDeployment(cmd.Context(), c, p, h.Deployment, o.w)
+	return pipeline.WatchDeployment(cmd.Context(), o.app.Out, c, p, h.Deployment, o.w)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
@@ -20,27 +19,11 @@ const (
 	ExitValidation = 4 // the input was checked and refused: bad YAML, bad parameter
 )
 
-// Error is an error with its exit code and, optionally, what to do about it.
-type Error struct {
-	Code int
-	Err  error
-	Hint string
-}
+// Error is an error with its exit code and, optionally, what to do about it
+// (the same type as the command packages' cmdutil.ExitError).
+type Error = cmdutil.ExitError
 
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
-
-func usageErr(format string, args ...any) error {
-	return &Error{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
-}
-
-func validationErr(err error, hint string) error {
-	return &Error{Code: ExitValidation, Err: err, Hint: hint}
-}
-
-func notFoundErr(err error, hint string) error {
-	return &Error{Code: ExitNotFound, Err: err, Hint: hint}
-}
+func usageErr(format string, args ...any) error { return cmdutil.UsageError(format, args...) }
 
 // classify turns any error a command returns into an *Error with the exit
 // code scripts expect for it. Errors that did not come from a command's
@@ -50,12 +33,9 @@ func classify(err error, fromRun bool, server string) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	if ce, ok := errors.AsType[*cmdutil.ExitError](err); ok {
-		return &Error{Code: ce.Code, Err: ce.Err, Hint: ce.Hint}
-	}
 	var api *client.APIError
 	if errors.As(err, &api) {
-		return fromAPI(api)
+		return cmdutil.FromAPI(api)
 	}
 	var conn *client.ConnError
 	if errors.As(err, &conn) {
@@ -74,41 +54,6 @@ func classify(err error, fromRun bool, server string) *Error {
 	return &Error{Code: ExitError, Err: err}
 }
 
-// fromAPI maps the server's problem+json status to an exit code and a hint.
-func fromAPI(api *client.APIError) *Error {
-	e := &Error{Code: ExitError, Err: api}
-	switch api.Status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		e.Code = ExitValidation
-	case http.StatusNotFound:
-		e.Code = ExitNotFound
-	case http.StatusUnauthorized:
-		e.Hint = "the server refused the API token: give the one phoenix-server printed on first start with --token, $PHOENIX_TOKEN or `phoenix config set-token`"
-	case http.StatusForbidden:
-		e.Hint = "the API token is not allowed to do this"
-	case http.StatusConflict:
-		e.Hint = "the request conflicts with the server's current state (see the message); change it and retry"
-	}
-	if api.Status >= 500 {
-		e.Hint = "the server failed: see phoenix-server's log"
-	}
-	return e
-}
-
-// hintf adds a hint to a server's answer (not found, refused) unless it
-// already has one; other errors pass unchanged.
-func hintf(err error, format string, args ...any) error {
-	api, ok := errors.AsType[*client.APIError](err)
-	if !ok {
-		return err
-	}
-	e := fromAPI(api)
-	if e.Hint == "" {
-		e.Hint = fmt.Sprintf(format, args...)
-	}
-	return e
-}
-
 // formatError is the message printed on stderr.
 func formatError(e *Error) string {
 	var b strings.Builder
@@ -116,7 +61,7 @@ func formatError(e *Error) string {
 	b.WriteString(e.Error())
 	if api, ok := errors.AsType[*client.APIError](e.Err); ok {
 		for _, p := range api.Problems() {
-			fmt.Fprintf(&b, "\n  %s", problemLine("", p))
+			fmt.Fprintf(&b, "\n  %s", cmdutil.ProblemLine("", p))
 		}
 	}
 	b.WriteString("\n")
@@ -126,13 +71,8 @@ func formatError(e *Error) string {
 	return b.String()
 }
 
-func problemLine(file string, p client.Problem) string {
-	loc := fmt.Sprintf("%d:%d", p.Line, p.Column)
-	if file != "" {
-		loc = file + ":" + loc
-	}
-	if p.Path != "" {
-		return fmt.Sprintf("%s: %s: %s", loc, p.Path, p.Message)
-	}
-	return fmt.Sprintf("%s: %s", loc, p.Message)
-}
+var (
+	validationErr = cmdutil.ValidationError
+	notFoundErr   = cmdutil.NotFoundError
+	hintf         = cmdutil.Hint
+)

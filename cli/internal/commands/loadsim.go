@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-otel/phoenix/cli/internal/client"
+	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 	"github.com/phoenix-otel/phoenix/cli/internal/output"
 	"github.com/phoenix-otel/phoenix/loadgen"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
@@ -75,7 +76,7 @@ func jobTable(t *output.TableWriter, js []api.Job) {
 			st += " (stopping)"
 		}
 		t.StyledRow(output.Cell{Text: j.ID}, output.Cell{Text: j.TargetHost}, output.Cell{Text: string(j.Mode)}, output.Cell{Text: j.Profile},
-			output.Cell{Text: st, Style: statusStyle(string(j.Status))}, output.Cell{Text: procs}, output.Cell{Text: dur}, output.Cell{Text: ago(j.CreatedAt)},
+			output.Cell{Text: st, Style: cmdutil.StatusStyle(string(j.Status))}, output.Cell{Text: procs}, output.Cell{Text: dur}, output.Cell{Text: cmdutil.Ago(j.CreatedAt)},
 			output.Cell{Text: j.Error})
 	}
 }
@@ -86,7 +87,7 @@ func newLoadSimStartCmd(app *App) *cobra.Command {
 		mode        string
 		duration    time.Duration
 		profileFile string
-		w           watchFlags
+		w           cmdutil.WatchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "start --profile P --target-host H",
@@ -116,7 +117,7 @@ path on the target host. --watch follows the job until it runs (or ends).`,
 				return usageErr("--duration must be >= 0 (0 runs until stopped)")
 			}
 			if profileFile != "" {
-				b, err := readFileArg(app, profileFile)
+				b, err := cmdutil.ReadFileArg(app.In, profileFile)
 				if err != nil {
 					return err
 				}
@@ -139,7 +140,7 @@ path on the target host. --watch follows the job until it runs (or ends).`,
 			if err := p.Print(raw, func(t *output.TableWriter) { jobTable(t, []api.Job{j}) }); err != nil {
 				return err
 			}
-			if w.watch {
+			if w.Watch {
 				return app.watchJobs(ctx, c, p, []string{j.ID}, w, true)
 			}
 			return nil
@@ -156,7 +157,7 @@ path on the target host. --watch follows the job until it runs (or ends).`,
 	f.Int64Var(&req.Seed, "seed", 0, "random seed (0: the profile's); the same seed reproduces a run")
 	_ = cmd.RegisterFlagCompletionFunc("profile", cobra.FixedCompletions(loadgen.ProfileNames(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"synthetic", "process"}, cobra.ShellCompDirectiveNoFileComp))
-	w.add(cmd, "follow the job until it runs, ends or fails")
+	w.Add(cmd, "follow the job until it runs, ends or fails")
 	return cmd
 }
 
@@ -164,7 +165,7 @@ func newLoadSimStopCmd(app *App) *cobra.Command {
 	var (
 		all  bool
 		host string
-		w    watchFlags
+		w    cmdutil.WatchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "stop <job|--all>",
@@ -205,7 +206,7 @@ agent confirms that its processes are gone (--watch waits for that).`,
 			if err := p.Print(raw, func(t *output.TableWriter) { jobTable(t, js) }); err != nil {
 				return err
 			}
-			if w.watch {
+			if w.Watch {
 				var ids []string
 				for _, j := range js {
 					ids = append(ids, j.ID)
@@ -217,7 +218,7 @@ agent confirms that its processes are gone (--watch waits for that).`,
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "stop every active load simulation")
 	cmd.Flags().StringVar(&host, "target-host", "", "with --all: only this host's")
-	w.add(cmd, "follow the jobs until they have stopped")
+	w.Add(cmd, "follow the jobs until they have stopped")
 	return cmd
 }
 
@@ -225,7 +226,7 @@ func newLoadSimStatusCmd(app *App) *cobra.Command {
 	var (
 		host   string
 		status string
-		w      watchFlags
+		w      cmdutil.WatchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "status [job]",
@@ -242,7 +243,7 @@ it is final (stopped, finished or failed; exit 1 when failed) or Ctrl-C.`,
 			}
 			ctx := cmd.Context()
 			if len(args) == 1 {
-				if w.watch {
+				if w.Watch {
 					return app.watchJobs(ctx, c, p, args, w, false)
 				}
 				var j api.Job
@@ -259,7 +260,7 @@ it is final (stopped, finished or failed; exit 1 when failed) or Ctrl-C.`,
 			if status != "" {
 				q.Set("status", status)
 			}
-			if w.watch {
+			if w.Watch {
 				q.Set("active", "true")
 			}
 			var js []api.Job
@@ -267,7 +268,7 @@ it is final (stopped, finished or failed; exit 1 when failed) or Ctrl-C.`,
 			if err != nil {
 				return err
 			}
-			if w.watch {
+			if w.Watch {
 				var ids []string
 				for _, j := range js {
 					ids = append(ids, j.ID)
@@ -283,7 +284,7 @@ it is final (stopped, finished or failed; exit 1 when failed) or Ctrl-C.`,
 	}
 	cmd.Flags().StringVar(&host, "target-host", "", "only this host's jobs")
 	cmd.Flags().StringVar(&status, "status", "", "only jobs with this status: pending, running, stopped, finished or failed")
-	w.add(cmd, "follow the jobs until they are final")
+	w.Add(cmd, "follow the jobs until they are final")
 	return cmd
 }
 
@@ -318,10 +319,10 @@ func newLoadSimProfilesCmd(app *App) *cobra.Command {
 
 // watchJobs streams job updates until every job is final (or, with
 // untilRunning, running). A failed job makes the command fail.
-func (app *App) watchJobs(parent context.Context, c *client.Client, p *output.Printer, ids []string, w watchFlags, untilRunning bool) error {
-	ctx, cancel := w.context(parent)
+func (app *App) watchJobs(parent context.Context, c *client.Client, p *output.Printer, ids []string, w cmdutil.WatchFlags, untilRunning bool) error {
+	ctx, cancel := w.Context(parent)
 	defer cancel()
-	s, err := c.OpenStream(ctx, client.StreamFilter{Types: []string{evLoadSim}})
+	s, err := c.OpenStream(ctx, client.StreamFilter{Types: []string{api.EventLoadSim}})
 	if err != nil {
 		return err
 	}
@@ -333,8 +334,8 @@ func (app *App) watchJobs(parent context.Context, c *client.Client, p *output.Pr
 		if seen && prev.Status == j.Status && prev.Live == j.Live && prev.Error == j.Error && prev.StopRequested == j.StopRequested {
 			return nil
 		}
-		return app.emit(p, raw, func() string {
-			line := fmt.Sprintf("%s  load simulation %s on %s: %s", stamp(), j.ID, j.TargetHost, j.Status)
+		return cmdutil.Emit(app.Out, p, raw, func() string {
+			line := fmt.Sprintf("%s  load simulation %s on %s: %s", cmdutil.Stamp(), j.ID, j.TargetHost, j.Status)
 			if j.Mode == "process" && j.Status == "running" {
 				line += fmt.Sprintf(" (%d/%d processes)", j.Live, j.TargetProcesses)
 			}
@@ -375,7 +376,7 @@ func (app *App) watchJobs(parent context.Context, c *client.Client, p *output.Pr
 		}
 		e, err := s.Next()
 		if err != nil {
-			return watchTimeout(ctx, w, "the load simulation", ctxErr(ctx, err))
+			return cmdutil.WatchTimeout(ctx, w, "the load simulation", cmdutil.CtxErr(ctx, err))
 		}
 		var j api.Job
 		if err := json.Unmarshal(e.Data, &j); err != nil {

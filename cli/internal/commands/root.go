@@ -57,7 +57,7 @@ func Main(ctx context.Context, args []string, s Streams, getenv func(string) str
 		return ExitOK
 	}
 	fromRun := false
-	if _, ok := errors.AsType[*runError](err); ok {
+	if _, ok := errors.AsType[*cmdutil.RunError](err); ok {
 		fromRun = true
 	}
 	e := classify(err, fromRun, app.serverForHint())
@@ -68,22 +68,8 @@ func Main(ctx context.Context, args []string, s Streams, getenv func(string) str
 	return e.Code
 }
 
-// runError marks errors returned by a command's own code (as opposed to
-// cobra's parsing), so that they are not taken for usage errors.
-type runError struct{ err error }
-
-func (e *runError) Error() string { return e.err.Error() }
-func (e *runError) Unwrap() error { return e.err }
-
-// run wraps a command body.
-func run(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := f(cmd, args); err != nil {
-			return &runError{err: err}
-		}
-		return nil
-	}
-}
+// run wraps a command body (its errors are not usage errors).
+var run = cmdutil.Run
 
 // NewRoot builds the command tree.
 func NewRoot(app *App) *cobra.Command {
@@ -168,35 +154,13 @@ func newGroup(use, short, long string) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, Long: long, Args: groupArgs, RunE: groupRun}
 }
 
-// exactArgs, rangeArgs and maxArgs are cobra's with usage exit codes and the
+// exactArgs, maxArgs and noArgs are cobra's with usage exit codes and the
 // arguments named.
-func exactArgs(names ...string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != len(names) {
-			if len(args) < len(names) {
-				return usageErr("%s: missing %s", cmd.CommandPath(), strings.Join(names[len(args):], " and "))
-			}
-			return usageErr("%s takes %d argument(s) (%s), got %d: %s", cmd.CommandPath(), len(names), strings.Join(names, ", "), len(args), strings.Join(args, " "))
-		}
-		return nil
-	}
-}
-
-func maxArgs(names ...string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) > len(names) {
-			return usageErr("%s takes at most %d argument(s) (%s), got %d: %s", cmd.CommandPath(), len(names), strings.Join(names, ", "), len(args), strings.Join(args, " "))
-		}
-		return nil
-	}
-}
-
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usageErr("%s takes no arguments, got %s", cmd.CommandPath(), strings.Join(args, " "))
-	}
-	return nil
-}
+var (
+	exactArgs = cmdutil.ExactArgs
+	maxArgs   = cmdutil.MaxArgs
+	noArgs    = cmdutil.NoArgs
+)
 
 // settings resolves the server, token and CA file.
 func (app *App) settings() (cliconfig.Settings, error) {

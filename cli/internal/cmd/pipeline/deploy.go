@@ -23,10 +23,6 @@ import (
 	"github.com/phoenix-otel/phoenix/pipelines"
 )
 
-// WatchFunc follows a deployment until its hosts applied or failed (the
-// root command's watcher, shared with `pipeline status --watch`).
-type WatchFunc func(ctx context.Context, c *client.Client, p *output.Printer, name string, timeout time.Duration) error
-
 // DeployOptions are the flags of `phoenix pipeline deploy`.
 type DeployOptions struct {
 	Template string
@@ -42,7 +38,7 @@ type DeployOptions struct {
 }
 
 // NewDeployCmd is `phoenix pipeline deploy`.
-func NewDeployCmd(f *cmdutil.Factory, watch WatchFunc, completeTemplates cobra.CompletionFunc) *cobra.Command {
+func NewDeployCmd(f *cmdutil.Factory) *cobra.Command {
 	o := &DeployOptions{}
 	cmd := &cobra.Command{
 		Use:   "deploy (<template> | --file <config.yaml>)",
@@ -86,12 +82,12 @@ skips the stages for this version; the --rollout-* flags change them.`,
 			}
 			return nil
 		},
-		ValidArgsFunction: completeTemplates,
+		ValidArgsFunction: CompleteTemplates,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.Template = args[0]
 			}
-			return o.Run(cmd.Context(), f, watch)
+			return o.Run(cmd.Context(), f)
 		},
 	}
 	fl := cmd.Flags()
@@ -156,7 +152,7 @@ func (o *DeployOptions) Request(in io.Reader) (api.DeploymentRequest, error) {
 }
 
 // Run deploys: a new deployment (POST) or a new version (PUT).
-func (o *DeployOptions) Run(ctx context.Context, f *cmdutil.Factory, watch WatchFunc) error {
+func (o *DeployOptions) Run(ctx context.Context, f *cmdutil.Factory) error {
 	req, err := o.Request(f.In)
 	if err != nil {
 		return err
@@ -223,7 +219,7 @@ func (o *DeployOptions) Run(ctx context.Context, f *cmdutil.Factory, watch Watch
 				return err
 			}
 		}
-		return watch(ctx, c, p, dep.Name, o.Timeout)
+		return WatchDeployment(ctx, f.Out, c, p, dep.Name, cmdutil.WatchFlags{Watch: true, Timeout: o.Timeout})
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 // Package pipeline holds `phoenix pipeline` commands in gh's layout (one
 // command per file with its options struct) and the flag parsers the
-// pipeline commands share. The older pipeline commands still live in
-// cli/internal/commands/pipeline.go.
+// pipeline commands share.
 package pipeline
 
 import (

@@ -1,4 +1,4 @@
-package commands
+package cmdutil
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 func TestReadBoundedRefusesLargeInput(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), pipelines.MaxConfigBytes+1)
 	_, err := readBounded(bytes.NewReader(big), "big.yaml")
-	var ce *Error
+	var ce *ExitError
 	if !errors.As(err, &ce) || ce.Code != ExitValidation || !strings.Contains(err.Error(), "over the limit of 1048576 bytes") {
 		t.Fatalf("oversized input: %v", err)
 	}
