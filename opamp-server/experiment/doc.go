@@ -6,6 +6,12 @@
 // verdict (package stats) promotes, rejects or stays inconclusive, naming
 // the criterion and the measured values.
 //
+// Sampling: the running phase starts after the warm-up once every host
+// has reported a window of every variant, at a bucket boundary; interval k
+// is then exactly its buckets, and its figure per host and variant is the
+// last window the collector reported within it (README.md, "Sample
+// intervals and pairing").
+//
 // Lifecycle: pending -> deploying -> warming_up -> running -> completed
 // (verdict), or stopped, failed (reason) and promoted; every transition is
 // kept with its time. Guardrails: a host whose collector fails on the

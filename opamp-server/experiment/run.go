@@ -181,12 +181,33 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 		if now.Sub(r.WarmingSince) < warm {
 			return nil
 		}
-		_, err := m.update(ctx, name, func(r *record) error {
+		// The measured phase starts once every host has reported a
+		// window of every variant (a collector's processors report
+		// nothing before their first window closes, a window after the
+		// config applied), at the next bucket boundary, so that interval
+		// k is buckets [start, end) and each of them holds a push with
+		// a finished window. A host that reports none within
+		// reportWait is not waited for longer: the reason names it.
+		step := m.step()
+		missing, err := m.unreported(ctx, r, latest, r.WarmingSince.Truncate(step))
+		if err != nil {
+			return err
+		}
+		waited := now.Sub(r.WarmingSince) - warm
+		if len(missing) > 0 && waited < reportWait(iv) {
+			return nil
+		}
+		since := ceilTo(now, step)
+		reason := "measured from " + since.Format(time.RFC3339) + ", the first " + step.String() + " boundary after every host reported a window of every variant"
+		if len(missing) > 0 {
+			reason = fmt.Sprintf("measured from %s; no window reported within %s of the warm-up by %s: their first intervals may hold no samples", since.Format(time.RFC3339), waited.Round(time.Second), strings.Join(missing, ", "))
+		}
+		_, err = m.update(ctx, name, func(r *record) error {
 			if r.Status != api.ExperimentWarmingUp {
 				return nil
 			}
-			r.RunningSince = now
-			m.transition(r, api.ExperimentRunning, "")
+			r.RunningSince = since
+			m.transition(r, api.ExperimentRunning, reason)
 			return nil
 		})
 		return err
@@ -242,6 +263,56 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 	return nil
 }
 
+// step is the own-metric bucket the samples are read from.
+func (m *Manager) step() time.Duration {
+	if m.cfg.MinInterval <= 0 {
+		return time.Minute
+	}
+	return m.cfg.MinInterval
+}
+
+// ceilTo is t rounded up to a multiple of step.
+func ceilTo(t time.Time, step time.Duration) time.Time {
+	if c := t.Truncate(step); !c.Equal(t) {
+		return c.Add(step)
+	}
+	return t
+}
+
+// reportWait bounds the wait for the first windows after the warm-up: the
+// processors' window is the interval, at most a minute (ExperimentSpec),
+// and the first one closes a window after the config applied; three
+// windows leave room for a loaded host's late export.
+func reportWait(iv time.Duration) time.Duration {
+	return 3 * min(iv, time.Minute)
+}
+
+// unreported names the host/variant pairs with no input series figure in
+// the buckets since since.
+func (m *Manager) unreported(ctx context.Context, r *record, latest map[string]store.Agent, since time.Time) ([]string, error) {
+	var missing []string
+	for _, h := range r.Hosts {
+		uid := latest[h.Host].InstanceUID
+		if uid == "" {
+			uid = h.AgentUID
+		}
+		bs, err := m.cfg.Store.QueryMetrics(ctx, store.MetricQuery{AgentUID: uid, Name: metricSeries, Stage: stageIn, Step: m.step(), Since: since, Limit: 100000})
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, b := range bs {
+			seen[b.Variant] = true
+		}
+		for i := range r.Variants {
+			if !seen[configVariant(r, i)] {
+				missing = append(missing, h.Host+"/"+r.Variants[i].Name)
+			}
+		}
+	}
+	return missing, nil
+}
+
 // collect reads interval k of every host from the own-metric buckets: the
 // last value of each figure per variant, per stage, and for the cumulative
 // CPU counters their increase over the interval (from the last value before
@@ -254,10 +325,7 @@ func (m *Manager) collect(ctx context.Context, r *record, latest map[string]stor
 // collector's CPU and memory (the intervals before the experiment).
 func (m *Manager) collectFigures(ctx context.Context, r *record, latest map[string]store.Agent, k int, start, end time.Time, variants bool) ([]store.ExperimentSample, error) {
 	var out []store.ExperimentSample
-	step := m.cfg.MinInterval
-	if step <= 0 {
-		step = time.Minute
-	}
+	step := m.step()
 	iv := end.Sub(start)
 	for _, h := range r.Hosts {
 		uid := latest[h.Host].InstanceUID
