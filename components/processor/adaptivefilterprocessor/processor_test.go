@@ -482,7 +482,7 @@ func TestProcessorNoStartTime(t *testing.T) {
 		busy = p
 	}
 	var out map[int64]bool
-	for range 15 { // past the 2m probation, counted from first sight
+	for range int(cfg.Probation/host.interval) + 3 { // past the probation, counted from first sight
 		out = outputPIDs(h.run(host.tick()))[""]
 		require.LessOrEqual(t, len(out), 3)
 	}
