@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -21,16 +22,44 @@ import (
 // fingerprint and simply takes the full path, which is order-independent.
 type fingerprinter struct {
 	seed maphash.Seed
+	k    uint64 // per-processor key of the short-string hash
 }
 
-func newFingerprinter() fingerprinter { return fingerprinter{seed: maphash.MakeSeed()} }
+func newFingerprinter() fingerprinter {
+	seed := maphash.MakeSeed()
+	return fingerprinter{seed: seed, k: maphash.String(seed, "phoenix") | 1}
+}
 
 func step(h, x uint64) uint64 { return bits.RotateLeft64(h^x, 29) * prime2 }
+
+// str hashes s. Attribute keys, metric names and most values are short:
+// up to 16 bytes they are read as two (overlapping) words and folded with one
+// 128-bit multiply, inline, as wyhash does; the runtime's string hash, a call
+// per string, is for longer ones (command lines).
+func (f fingerprinter) str(s string) uint64 {
+	n := len(s)
+	var a, b uint64
+	p := unsafe.Pointer(unsafe.StringData(s))
+	switch {
+	case n > 16:
+		return maphash.String(f.seed, s)
+	case n >= 8:
+		a = *(*uint64)(p)
+		b = *(*uint64)(unsafe.Add(p, n-8))
+	case n >= 4:
+		a = uint64(*(*uint32)(p))
+		b = uint64(*(*uint32)(unsafe.Add(p, n-4)))
+	case n > 0:
+		a = uint64(*(*byte)(p))<<16 | uint64(*(*byte)(unsafe.Add(p, n>>1)))<<8 | uint64(*(*byte)(unsafe.Add(p, n-1)))
+	}
+	hi, lo := bits.Mul64(a^f.k, b^prime2^uint64(n))
+	return hi ^ lo
+}
 
 func (f fingerprinter) value(h uint64, v pcommon.Value) uint64 {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return step(step(h, 1), maphash.String(f.seed, v.Str()))
+		return step(step(h, 1), f.str(v.Str()))
 	case pcommon.ValueTypeInt:
 		return step(step(h, 2), uint64(v.Int()))
 	case pcommon.ValueTypeDouble:
@@ -48,7 +77,7 @@ func (f fingerprinter) value(h uint64, v pcommon.Value) uint64 {
 func (f fingerprinter) attrs(h uint64, m pcommon.Map) uint64 {
 	h = step(h, uint64(m.Len()))
 	for k, v := range m.All() {
-		h = f.value(step(h, maphash.String(f.seed, k)), v)
+		h = f.value(step(h, f.str(k)), v)
 	}
 	return h
 }
@@ -63,7 +92,7 @@ func (f fingerprinter) resource(rm pmetric.ResourceMetrics) (uint64, int) {
 		h = step(h, uint64(ms.Len()))
 		for k := 0; k < ms.Len(); k++ {
 			m := ms.At(k)
-			h = step(step(h, maphash.String(f.seed, m.Name())), uint64(m.Type()))
+			h = step(h+uint64(m.Type()), f.str(m.Name()))
 			switch m.Type() {
 			case pmetric.MetricTypeGauge:
 				dps := m.Gauge().DataPoints()
