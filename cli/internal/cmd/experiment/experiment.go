@@ -50,26 +50,13 @@ it ran before.`,
 
 // completeNames completes experiment names.
 func completeNames(f *cmdutil.Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		c, err := f.Client()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
-		defer cancel()
-		var l api.ExperimentList
-		if c.Get(ctx, basePath, nil, &l) != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+	return cmdutil.Complete(f, basePath, func(l api.ExperimentList) []string {
 		var out []string
 		for _, e := range l.Experiments {
 			out = append(out, e.Name+"\t"+e.Status)
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+		return out
+	})
 }
 
 func oneName(cmd *cobra.Command, args []string) error {

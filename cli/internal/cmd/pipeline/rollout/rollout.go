@@ -57,26 +57,13 @@ func oneName(cmd *cobra.Command, args []string) error {
 
 // completeNames completes deployment names with their rollout state.
 func completeNames(f *cmdutil.Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		c, err := f.Client()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
-		defer cancel()
-		var l api.RolloutList
-		if c.Get(ctx, "/api/v1/rollouts", nil, &l) != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+	return cmdutil.Complete(f, "/api/v1/rollouts", func(l api.RolloutList) []string {
 		var out []string
 		for _, r := range l.Rollouts {
 			out = append(out, r.Deployment+"\t"+r.State)
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+		return out
+	})
 }
 
 // progressText is one line of a rollout's progress.
