@@ -177,7 +177,7 @@ func (s *Service) StatusByName(ctx context.Context, name string, withHosts bool)
 	if err != nil {
 		return d, api.DeploymentStatus{}, err
 	}
-	agents, err := s.store.ListAgents(ctx)
+	agents, err := s.store.ListAgentRecords(ctx) // a status needs no effective configs
 	if err != nil {
 		return d, api.DeploymentStatus{}, err
 	}

@@ -46,7 +46,7 @@ func (c *agentCache) list(ctx context.Context, st store.Store) ([]store.Agent, e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.loaded || len(c.dirty) > len(c.byUID)/4 {
-		all, err := st.ListAgents(ctx)
+		all, err := st.ListAgentRecords(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -340,7 +340,7 @@ func (m *Manager) Get(ctx context.Context, name string) (api.Rollout, error) {
 	if err != nil {
 		return api.Rollout{}, err
 	}
-	agents, err := m.cfg.Store.ListAgents(ctx)
+	agents, err := m.cfg.Store.ListAgentRecords(ctx)
 	if err != nil {
 		return api.Rollout{}, err
 	}
@@ -353,7 +353,7 @@ func (m *Manager) List(ctx context.Context) ([]api.Rollout, error) {
 	if err != nil {
 		return nil, err
 	}
-	agents, err := m.cfg.Store.ListAgents(ctx)
+	agents, err := m.cfg.Store.ListAgentRecords(ctx)
 	if err != nil {
 		return nil, err
 	}

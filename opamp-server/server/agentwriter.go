@@ -208,6 +208,11 @@ func (r readYourWrites) ListAgents(ctx context.Context) ([]store.Agent, error) {
 	return r.Store.ListAgents(ctx)
 }
 
+func (r readYourWrites) ListAgentRecords(ctx context.Context) ([]store.Agent, error) {
+	r.w.flush(ctx)
+	return r.Store.ListAgentRecords(ctx)
+}
+
 func (r readYourWrites) CreateDeployment(ctx context.Context, name string, spec store.DeploymentSpec, check store.ConflictCheck) (store.DeploymentVersion, error) {
 	r.w.flush(ctx)
 	return r.Store.CreateDeployment(ctx, name, spec, check)

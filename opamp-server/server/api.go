@@ -341,7 +341,7 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	agents, err := s.store.ListAgents(r.Context())
+	agents, err := s.store.ListAgentRecords(r.Context())
 	if err != nil {
 		return err
 	}
@@ -688,7 +688,7 @@ func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) error {
-	agents, err := s.store.ListAgents(r.Context())
+	agents, err := s.store.ListAgentRecords(r.Context())
 	if err != nil {
 		return err
 	}

@@ -280,7 +280,7 @@ func (s *Server) statusLoop(ctx context.Context) {
 		if len(names) == 0 || s.hub.count() == 0 {
 			continue
 		}
-		agents, err := s.store.ListAgents(ctx)
+		agents, err := s.store.ListAgentRecords(ctx)
 		if err != nil {
 			continue
 		}

@@ -314,6 +314,10 @@ type Store interface {
 	TouchAgents(ctx context.Context, uids []string, serverID string, at time.Time) error
 	GetAgent(ctx context.Context, uid string) (Agent, error)
 	ListAgents(ctx context.Context) ([]Agent, error)
+	// ListAgentRecords is ListAgents without the effective configs
+	// (EffectiveConfig is empty, its hash stays): what a status needs, at
+	// a fraction of the bytes (a config is ~5 KB, the rest ~1 KB).
+	ListAgentRecords(ctx context.Context) ([]Agent, error)
 	// MarkDisconnected sets connected=false when serverID still holds the agent.
 	MarkDisconnected(ctx context.Context, uid, serverID string, at time.Time) error
 	// MarkServerDisconnected marks every agent held by serverID disconnected

@@ -39,3 +39,13 @@ func BenchmarkAgentWrites(b *testing.B) {
 	defer s.Close()
 	storetest.BenchAgentWrites(b, s)
 }
+
+func BenchmarkAgentReads(b *testing.B) {
+	pgtest.DSN(b)
+	s, err := postgres.Open(context.Background(), pgtest.FreshDatabase(b), "a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchAgentReads(b, s)
+}

@@ -95,3 +95,12 @@ func TestFilesAreOwnersOnly(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkAgentReads(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), b.TempDir(), "a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchAgentReads(b, s)
+}

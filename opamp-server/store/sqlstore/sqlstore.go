@@ -665,8 +665,13 @@ func (s *Store) ListAgents(ctx context.Context) ([]store.Agent, error) {
 	return s.listAgents(ctx, s.db)
 }
 
+// ListAgentRecords implements store.Store.
+func (s *Store) ListAgentRecords(ctx context.Context) ([]store.Agent, error) {
+	return s.listAgentTargets(ctx)
+}
+
 // listAgentTargets lists the agents without their effective configs (what
-// a target check needs: host names and labels).
+// a target check and a status need).
 func (s *Store) listAgentTargets(ctx context.Context) ([]store.Agent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT instance_uid, server_id, connected, last_seen, record, '' FROM agents ORDER BY host_name, instance_uid`)
 	if err != nil {

@@ -43,6 +43,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("ConflictCheck", func(t *testing.T) { testConflictCheck(t, f) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, f) })
 	t.Run("Agents", func(t *testing.T) { testAgents(t, f) })
+	t.Run("AgentRecords", func(t *testing.T) { testAgentRecords(t, f) })
 	t.Run("Metrics", func(t *testing.T) { testMetrics(t, f) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, f) })
 	t.Run("ChangesAcrossReplicas", func(t *testing.T) { testChangesAcrossReplicas(t, f) })

@@ -1,0 +1,120 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
+)
+
+// testAgentRecords: ListAgentRecords is ListAgents without the effective
+// configs (their hashes stay), in the same order.
+func testAgentRecords(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := openOne(t, f)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var agents []store.Agent
+	for i, h := range []string{"web-2", "db-1", "web-1"} {
+		agents = append(agents, store.Agent{
+			InstanceUID: fmt.Sprintf("uid-%d", i), HostName: h, Labels: map[string]string{"env": "prod"},
+			Capabilities: 0x0fff, Connected: i != 1, ServerID: "replica-a", FirstSeen: now, LastSeen: now,
+			Health:          &store.Health{Healthy: true, Status: "running"},
+			EffectiveConfig: strings.Repeat("receivers: {}\n", 10+i), EffectiveConfigHash: fmt.Sprintf("eff-%d", i),
+			RemoteStatus: store.RemoteApplied, RemoteHash: "h", PushedHash: "h", PushedAt: now, AppliedAt: now,
+			FailedConfigs: map[string]store.FailedConfig{"old": {Error: "port in use", At: now}},
+		})
+	}
+	if err := s.UpsertAgents(ctx, agents, false); err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.ListAgents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.ListAgentRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) != len(agents) || len(recs) != len(full) {
+		t.Fatalf("listed %d full and %d records, want %d", len(full), len(recs), len(agents))
+	}
+	for i := range full {
+		if full[i].EffectiveConfig == "" {
+			t.Fatalf("ListAgents dropped %s's effective config", full[i].InstanceUID)
+		}
+		want := full[i]
+		want.EffectiveConfig = ""
+		if !reflect.DeepEqual(recs[i], want) {
+			t.Fatalf("record %d:\n got %+v\nwant %+v", i, recs[i], want)
+		}
+	}
+}
+
+// BenchAgentReads compares, side by side on one database of 10,000 agents
+// with a 5 KiB effective config each, the reads a status answer can make:
+//   - ListAgents: every record with its effective config (what status
+//     reads decoded before);
+//   - ListAgentRecords: the records without the effective configs.
+//
+// go test -run '^$' -bench AgentReads ./opamp-server/store/sqlite/ (and
+// ./opamp-server/store/postgres/ with PHOENIX_TEST_POSTGRES_DSN).
+func BenchAgentReads(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	eff := make([]byte, 5*1024)
+	for i := range eff {
+		eff[i] = 'a' + byte(i%26)
+	}
+	const fleet = 10000
+	now := time.Now().UTC()
+	agents := make([]store.Agent, 0, 500)
+	for i := 0; i < fleet; i++ {
+		agents = append(agents, store.Agent{InstanceUID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), HostName: fmt.Sprintf("host-%05d", i),
+			OS: "linux", Arch: "amd64", AgentVersion: "0.1.0", Identifying: map[string]string{"service.name": "phoenix-otelcol"},
+			NonIdentifying: map[string]string{"host.name": fmt.Sprintf("host-%05d", i)}, Capabilities: 0x0fff, Transport: "websocket",
+			ServerID: "a", Connected: true, FirstSeen: now, LastSeen: now,
+			Labels: map[string]string{"fleet": "bench", "env": "prod"}, Health: &store.Health{Healthy: true, Status: "running"},
+			EffectiveConfig: string(eff), EffectiveConfigHash: "ab", RemoteStatus: store.RemoteApplied, RemoteHash: "cd",
+			DesiredDeployment: "fleet", DesiredVersion: 1, DesiredHash: "cd", PushedHash: "cd", PushedAt: now, AppliedAt: now})
+		if len(agents) == cap(agents) {
+			if err := s.UpsertAgents(ctx, agents, false); err != nil {
+				b.Fatal(err)
+			}
+			agents = agents[:0]
+		}
+	}
+	// Interleaved rounds, so a change in the machine's load hits both;
+	// cpu-ns/op is the process's user+system CPU per read, which waiting
+	// for a busy CPU does not inflate as it does ns/op.
+	for range 5 {
+		for _, c := range []struct {
+			name string
+			list func(context.Context) ([]store.Agent, error)
+		}{{"ListAgents", s.ListAgents}, {"ListAgentRecords", s.ListAgentRecords}} {
+			b.Run(c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				cpu0 := cpuNanos()
+				for b.Loop() {
+					got, err := c.list(ctx)
+					if err != nil || len(got) != fleet {
+						b.Fatalf("%d agents, %v", len(got), err)
+					}
+				}
+				b.ReportMetric(float64(cpuNanos()-cpu0)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
+
+// cpuNanos is the process's user+system CPU time.
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
