@@ -514,3 +514,52 @@ func TestHashValueKinds(t *testing.T) {
 		t.Error("HashString")
 	}
 }
+
+// Max smoothing keeps a window per process and per kind: a process's CPU
+// peak is not its memory peak, nor another process's.
+func TestSmoothingMaxKeepsSeriesApart(t *testing.T) {
+	tr := newTracker(t, TrackerConfig{Smoothing: SmoothingMax, Window: 2, PruneAfter: 3, MaxTracked: 10})
+	obs := func(id Identity, i int, cpu, mem float64) *Entry[int] {
+		e, _ := tr.Observe(id, &Sample{HasMemory: true, Memory: mem, HasCPUTime: true, CPUTemporal: TemporalityDelta,
+			CPUStart: at(float64(10 * i)), Timestamp: at(float64(10*i + 10)), CPUTime: cpu * 10})
+		return e
+	}
+	for i, v := range [][4]float64{{1, 100, 50, 5000}, {2, 200, 60, 6000}, {3, 50, 70, 1000}} {
+		tr.Begin()
+		a := obs(1, i, v[0], v[1])
+		b := obs(2, i, v[2], v[3])
+		if i == 2 && (a.CPUScore != 3 || a.MemoryScore != 200 || b.CPUScore != 70 || b.MemoryScore != 6000) {
+			t.Fatalf("max over 2: a cpu %v mem %v, b cpu %v mem %v; want 3 200 70 6000", a.CPUScore, a.MemoryScore, b.CPUScore, b.MemoryScore)
+		}
+	}
+}
+
+// A process that reports neither CPU time nor utilisation has no CPU rate
+// (it is not a process at 0 CPU).
+func TestNoCPUFiguresNoRate(t *testing.T) {
+	tr := trackerOf(t, SmoothingNone, 1)
+	tr.Begin()
+	if e, _ := tr.Observe(1, &Sample{HasMemory: true, Memory: 10, Timestamp: at(10)}); e.HasCPURate {
+		t.Fatalf("memory only: %+v", e)
+	}
+}
+
+// Match is MatchIndex >= 0: the first pattern counts.
+func TestMatchFirstPattern(t *testing.T) {
+	m, err := NewCriticalMatcher([]string{"^nginx$", "^postgres$"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"nginx": true, "postgres": true, "sleep": false} {
+		attrs := pcommon.NewMap()
+		attrs.PutStr(AttrExecutableName, name)
+		if m.Match(attrs) != want {
+			t.Errorf("Match(%s) = %v", name, !want)
+		}
+	}
+	// An absent attribute matches nothing, even a pattern that matches "".
+	loose, _ := NewCriticalMatcher([]string{"^$", ".*"})
+	if loose.Match(pcommon.NewMap()) || loose.MatchStrings("", "", "") != -1 {
+		t.Error("an absent attribute matched")
+	}
+}
