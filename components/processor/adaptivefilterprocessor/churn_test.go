@@ -314,6 +314,32 @@ func TestChurnSweep(t *testing.T) {
 			}
 		}
 	}
+	// The other knobs at the default probation.
+	for _, c := range []struct {
+		name  string
+		churn float64
+		edit  func(*adaptivefilterprocessor.Config)
+	}{
+		{"retention=0", 1, func(c *adaptivefilterprocessor.Config) { c.Retention = 0 }},
+		{"retention=15m", 1, func(c *adaptivefilterprocessor.Config) { c.Retention = 15 * time.Minute }},
+		{"dead_band=0.05", 1, func(c *adaptivefilterprocessor.Config) { c.Controller.DeadBand = 0.05 }},
+		{"dead_band=0.2", 1, func(c *adaptivefilterprocessor.Config) { c.Controller.DeadBand = 0.2 }},
+	} {
+		for _, prof := range []string{"realistic", "process-churn"} {
+			churn := c.churn
+			if prof == "realistic" {
+				if c.churn != 1 {
+					continue
+				}
+				churn = 0
+			}
+			for _, budget := range []int{100, map[string]int{"realistic": 60, "process-churn": 24}[prof]} {
+				r := churnRun(t, churnCase{profile: prof, churn: churn,
+					params: map[string]any{"host_load": false, "max_cardinality": budget}, edit: c.edit}, scrapes)
+				t.Log(r.figure(fmt.Sprintf("%s budget=%d %s", prof, budget, c.name), 2))
+			}
+		}
+	}
 }
 
 // TestSeriesStayPutInAdaptiveFilter is issue 12's goals for the adaptive
@@ -333,8 +359,11 @@ func TestChurnSweep(t *testing.T) {
 // collector.
 func TestSeriesStayPutInAdaptiveFilter(t *testing.T) {
 	scrapes := 2 + 2*60 // two 10-minute windows
-	if *churnHour {
+	switch {
+	case *churnHour:
 		scrapes = 2 + 9*60
+	case testing.Short():
+		scrapes = 2 + 60 // one window: the mutation run plays it per mutant
 	}
 	for _, c := range []struct {
 		profile string
