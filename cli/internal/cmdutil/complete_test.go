@@ -40,14 +40,14 @@ func TestCompleteFromTheServer(t *testing.T) {
 	}
 	cmd := &cobra.Command{}
 	cmd.SetContext(context.Background())
-	got, dir := Complete(f, "/api/v1/things", lines)(cmd, nil, "")
+	got, dir := Complete(f, "/api/v1/things", nil, lines)(cmd, nil, "")
 	if !slices.Equal(got, []string{"a\trunning", "b\tpaused"}) || dir != cobra.ShellCompDirectiveNoFileComp {
 		t.Fatalf("first argument: %q, directive %d", got, dir)
 	}
-	if got, _ := Complete(f, "/api/v1/things", lines)(cmd, []string{"a"}, ""); got != nil || calls != 1 {
+	if got, _ := Complete(f, "/api/v1/things", nil, lines)(cmd, []string{"a"}, ""); got != nil || calls != 1 {
 		t.Fatalf("second argument: %q after %d calls, want nothing and no call", got, calls)
 	}
-	if got, _ := Complete(f, "/api/v1/other", lines)(cmd, nil, ""); got != nil {
+	if got, _ := Complete(f, "/api/v1/other", nil, lines)(cmd, nil, ""); got != nil {
 		t.Fatalf("server error: %q, want nothing", got)
 	}
 }

@@ -50,7 +50,7 @@ it ran before.`,
 
 // completeNames completes experiment names.
 func completeNames(f *cmdutil.Factory) cobra.CompletionFunc {
-	return cmdutil.Complete(f, basePath, func(l api.ExperimentList) []string {
+	return cmdutil.Complete(f, basePath, nil, func(l api.ExperimentList) []string {
 		var out []string
 		for _, e := range l.Experiments {
 			out = append(out, e.Name+"\t"+e.Status)

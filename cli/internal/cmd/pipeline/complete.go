@@ -23,7 +23,7 @@ func CompleteTemplates(_ *cobra.Command, args []string, _ string) ([]string, cob
 
 // completeDeployments completes deployment names from the server.
 func completeDeployments(f *cmdutil.Factory) cobra.CompletionFunc {
-	return cmdutil.Complete(f, "/api/v1/deployments", func(l api.DeploymentList) []string {
+	return cmdutil.Complete(f, "/api/v1/deployments", nil, func(l api.DeploymentList) []string {
 		var out []string
 		for _, d := range l.Deployments {
 			out = append(out, d.Name+"\t"+d.Template)

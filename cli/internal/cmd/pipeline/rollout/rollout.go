@@ -57,7 +57,7 @@ func oneName(cmd *cobra.Command, args []string) error {
 
 // completeNames completes deployment names with their rollout state.
 func completeNames(f *cmdutil.Factory) cobra.CompletionFunc {
-	return cmdutil.Complete(f, "/api/v1/rollouts", func(l api.RolloutList) []string {
+	return cmdutil.Complete(f, "/api/v1/rollouts", nil, func(l api.RolloutList) []string {
 		var out []string
 		for _, r := range l.Rollouts {
 			out = append(out, r.Deployment+"\t"+r.State)
