@@ -359,6 +359,15 @@ type RolloutResult struct {
 	State           string
 	HeldBackCorrect bool // no agent got version 2 before its batch started
 	LoadAvg         string
+	Stages          []RolloutStage
+}
+
+// RolloutStage is one batch: when it started after the PUT, and how long
+// from its admission to every reached host healthy (the soak follows).
+type RolloutStage struct {
+	Size  int
+	Start time.Duration
+	Apply time.Duration
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {
@@ -433,6 +442,7 @@ func measureRollout(t testing.TB, c *cluster, fleet []*agentsim.Agent, soak stri
 			end = rv.Transitions[len(rv.Transitions)-1].At // the last batch completes the rollout
 		}
 		d := end.Sub(b.StartedAt)
+		res.Stages = append(res.Stages, RolloutStage{Size: b.Size, Start: b.StartedAt.Sub(t0), Apply: d})
 		sum += d
 		res.ApplyMax = max(res.ApplyMax, d)
 	}
@@ -686,7 +696,22 @@ func (r RolloutResult) table(n int) string {
 	return fmt.Sprintf(`| agents | soak | rollout PUT→last agent applied | batches | sizes | batch admitted→healthy mean | max | server CPU per agent | state | held back | load average |
 |---:|---|---:|---:|---|---:|---:|---:|---|---|---|
 | %d | %s | %s | %d | %v | %s | %s | %.3f ms | %s | %v | %s |
-`, n, r.Soak, r.Total.Round(time.Millisecond), r.Batches, r.Sizes, r.ApplyMean.Round(time.Millisecond), r.ApplyMax.Round(time.Millisecond), r.CPUms, r.State, r.HeldBackCorrect, r.LoadAvg)
+`, n, r.Soak, r.Total.Round(time.Millisecond), r.Batches, r.Sizes, r.ApplyMean.Round(time.Millisecond), r.ApplyMax.Round(time.Millisecond), r.CPUms, r.State, r.HeldBackCorrect, r.LoadAvg) + r.stagesTable()
+}
+
+// stagesTable is the time of each batch: its start after the PUT, its
+// admission to healthy, and the time to the next batch's start.
+func (r RolloutResult) stagesTable() string {
+	var sb strings.Builder
+	sb.WriteString("\n| batch | size | started after the PUT | admitted→healthy | to the next batch |\n|---:|---:|---:|---:|---:|\n")
+	for i, st := range r.Stages {
+		next := "(last)"
+		if i+1 < len(r.Stages) {
+			next = (r.Stages[i+1].Start - st.Start).Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(&sb, "| %d | %d | %s | %s | %s |\n", i+1, st.Size, st.Start.Round(time.Millisecond), st.Apply.Round(time.Millisecond), next)
+	}
+	return sb.String()
 }
 
 func (r Result) table() string {
