@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,8 +76,8 @@ func (c *simCollector) deliver(ctx context.Context, t *testing.T, st store.Store
 }
 
 // runSimulated runs a warm-up-0, 3-minute experiment of 1-minute intervals
-// on two simulated hosts whose collectors started at the given offsets
-// before the experiment began warming up, ticking the manager every tick
+// on simulated hosts whose collectors started at the given offsets before
+// the experiment began warming up (a negative one never reports), ticking the manager every tick
 // on an injected clock, and returns the pairs of output series and the
 // finished record.
 func runSimulated(t *testing.T, warmingAt time.Time, starts []time.Duration, tickLate, exportLag, tick time.Duration) (int, *record) {
@@ -105,8 +106,10 @@ func runSimulated(t *testing.T, warmingAt time.Time, starts []time.Duration, tic
 		t.Fatal(err)
 	}
 	for end := warmingAt.Add(15 * time.Minute); now.Before(end); now = now.Add(tick) {
-		for _, c := range cols {
-			c.deliver(ctx, t, st, now)
+		for i, c := range cols {
+			if starts[i] >= 0 { // a negative start: a host that never reports
+				c.deliver(ctx, t, st, now)
+			}
 		}
 		if err := m.advance(ctx, r.Name); err != nil {
 			t.Fatal(err)
@@ -150,4 +153,63 @@ func runSimulated(t *testing.T, warmingAt time.Time, starts []time.Duration, tic
 	}
 	xs, _ := tabulate(ss, "baseline").paired("baseline", "candidate", KPIOutputSeries)
 	return len(xs), r
+}
+
+// TestSilentHostNotWaitedFor: a host whose collector reports nothing holds
+// the running phase back for reportWait only, the running transition names
+// it, and the other host's intervals still pair.
+func TestSilentHostNotWaitedFor(t *testing.T) {
+	warming := time.Date(2026, 12, 2, 6, 0, 20, 0, time.UTC)
+	n, r := runSimulated(t, warming, []time.Duration{3 * time.Second, -1}, 0, 200*time.Millisecond, 15*time.Second)
+	if n != 3 {
+		t.Errorf("%d of 3 intervals paired", n)
+	}
+	var running api.Transition
+	for _, tr := range r.Transitions {
+		if tr.Status == api.ExperimentRunning {
+			running = tr
+		}
+	}
+	// Warm-up 0: it runs once reportWait (3 windows) has passed, not before.
+	if w := running.At.Sub(warming); w < reportWait(time.Minute) || w >= reportWait(time.Minute)+15*time.Second {
+		t.Errorf("running %s after warming up, want reportWait (%s) rounded up to a tick", w, reportWait(time.Minute))
+	}
+	if !strings.Contains(running.Reason, "host-1/baseline, host-1/candidate") || strings.Contains(running.Reason, "host-0") {
+		t.Errorf("running reason %q: want host-1's variants named, host-0 not", running.Reason)
+	}
+	if !r.RunningSince.Equal(r.RunningSince.Truncate(time.Minute)) || r.RunningSince.Before(running.At) {
+		t.Errorf("running since %s, transition at %s: want the next minute boundary", r.RunningSince, running.At)
+	}
+}
+
+// TestEveryIntervalPairs: a 3-minute experiment with no warm-up, whose
+// collectors (re)started their processors with the experiment's config a
+// few seconds before it began warming up, yields 3 paired intervals,
+// whatever the phase of the collectors' windows and pushes against the
+// server's minute buckets, also under load (ticks and exports late, the
+// manager's ticks late). The AT-P04 runs paired 2 of 3 (and 1 of 3 under a
+// load of 216): interval k read the minute bucket holding its start, i.e.
+// the windows that had closed before the interval began, and interval 0's
+// bucket held none of the new processors' windows yet.
+func TestEveryIntervalPairs(t *testing.T) {
+	base := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	for _, load := range []struct {
+		name                      string
+		tickLate, exportLag, tick time.Duration
+	}{
+		{"quiet", 0, 200 * time.Millisecond, 15 * time.Second},
+		{"loaded", 3 * time.Second, 25 * time.Second, 17 * time.Second},
+	} {
+		for phase := time.Duration(0); phase < time.Minute; phase += 7 * time.Second {
+			for _, starts := range [][]time.Duration{{2 * time.Second, 4 * time.Second}, {12 * time.Second, 45 * time.Second}} {
+				name := fmt.Sprintf("%s/phase-%s/starts-%s-%s", load.name, phase, starts[0], starts[1])
+				t.Run(name, func(t *testing.T) {
+					n, r := runSimulated(t, base.Add(phase), starts, load.tickLate, load.exportLag, load.tick)
+					if n != 3 {
+						t.Errorf("%d of 3 intervals paired (running since %s, transitions %+v)", n, r.RunningSince.Format("15:04:05"), r.Transitions)
+					}
+				})
+			}
+		}
+	}
 }
