@@ -71,8 +71,4 @@ func formatError(e *Error) string {
 	return b.String()
 }
 
-var (
-	validationErr = cmdutil.ValidationError
-	notFoundErr   = cmdutil.NotFoundError
-	hintf         = cmdutil.Hint
-)
+var validationErr = cmdutil.ValidationError

@@ -1,6 +1,7 @@
-package commands
+package agent
 
 import (
+	"context"
 	"net/url"
 
 	"github.com/spf13/cobra"
@@ -10,15 +11,15 @@ import (
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
-// agentPendingOptions are the options of `phoenix agent pending`.
-type agentPendingOptions struct {
-	app *App
-	// all lists every enrolled agent, not only the pending ones.
-	all bool
+// PendingOptions are the arguments of `phoenix agent pending`.
+type PendingOptions struct {
+	// All lists every enrolled agent, not only the pending ones.
+	All bool
 }
 
-func newAgentPendingCmd(app *App) *cobra.Command {
-	opts := &agentPendingOptions{app: app}
+// NewPendingCmd is `phoenix agent pending`.
+func NewPendingCmd(f *cmdutil.Factory) *cobra.Command {
+	o := &PendingOptions{}
 	cmd := &cobra.Command{
 		Use:   "pending",
 		Short: "List agents waiting for approval: they claim a host name another agent holds",
@@ -30,34 +31,31 @@ impostor with the enrollment token), and gets no config until
 with its state (bound, pending, enrolled, revoked, readmitted).`,
 		Example: `  phoenix agent pending
   phoenix agent pending --all -o json`,
-		Args: noArgs,
-		RunE: run(func(cmd *cobra.Command, _ []string) error { return opts.run(cmd) }),
+		Args: cmdutil.NoArgs,
+		RunE: cmdutil.Run(func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context(), f) }),
 	}
-	cmd.Flags().BoolVar(&opts.all, "all", false, "list every enrolled agent with its state")
+	cmd.Flags().BoolVar(&o.All, "all", false, "list every enrolled agent with its state")
 	return cmd
 }
 
-func (o *agentPendingOptions) run(cmd *cobra.Command) error {
-	p, err := o.app.printer()
-	if err != nil {
-		return err
-	}
-	c, err := o.app.client()
+// Run lists the pending (or all) identities.
+func (o *PendingOptions) Run(ctx context.Context, f *cmdutil.Factory) error {
+	p, c, err := f.PrinterClient()
 	if err != nil {
 		return err
 	}
 	q := url.Values{}
-	if !o.all {
+	if !o.All {
 		q.Set("state", api.IdentityPending)
 	}
 	var list api.IdentityList
-	raw, err := c.GetBoth(cmd.Context(), "/api/v1/identities", q, &list)
+	raw, err := c.GetBoth(ctx, identitiesPath, q, &list)
 	if err != nil {
 		return err
 	}
 	return p.Print(raw, func(t *output.TableWriter) {
 		t.Header("agent", "claims host", "state", "bound to", "enrolled")
-		if o.all {
+		if o.All {
 			t.Empty("no agent has enrolled yet")
 		} else {
 			t.Empty("no agent waits for approval")

@@ -1,21 +1,23 @@
-package commands
+package agent
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenix-otel/phoenix/cli/internal/cmdutil"
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
-// agentRevokeOptions are the options of `phoenix agent revoke`.
-type agentRevokeOptions struct {
-	app *App
-	uid string
+// RevokeOptions are the arguments of `phoenix agent revoke`.
+type RevokeOptions struct {
+	UID string
 }
 
-func newAgentRevokeCmd(app *App) *cobra.Command {
-	opts := &agentRevokeOptions{app: app}
+// NewRevokeCmd is `phoenix agent revoke`.
+func NewRevokeCmd(f *cmdutil.Factory) *cobra.Command {
+	o := &RevokeOptions{}
 	return &cobra.Command{
 		Use:   "revoke <instance-uid>",
 		Short: "Cut an agent off: close its connection and invalidate its credential",
@@ -25,17 +27,18 @@ is free for another agent to claim. It cannot enrol again with the
 enrollment token until 'phoenix agent approve' readmits it. Rotating the
 enrollment token (replace its file) disconnects nobody; revoke does.`,
 		Example:           `  phoenix agent revoke 01a2336c-5111-76d4-8256-ee655a693f22`,
-		Args:              exactArgs("instance-uid"),
-		ValidArgsFunction: pendingUIDs(app),
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			opts.uid = args[0]
-			return opts.run(cmd)
+		Args:              cmdutil.ExactArgs("instance-uid"),
+		ValidArgsFunction: completeUIDs(f),
+		RunE: cmdutil.Run(func(cmd *cobra.Command, args []string) error {
+			o.UID = args[0]
+			return o.Run(cmd.Context(), f)
 		}),
 	}
 }
 
-func (o *agentRevokeOptions) run(cmd *cobra.Command) error {
-	return identityAction(o.app, cmd, o.uid, "revoke", func(id api.Identity) string {
+// Run revokes the agent.
+func (o *RevokeOptions) Run(ctx context.Context, f *cmdutil.Factory) error {
+	return identityAction(ctx, f, o.UID, "revoke", func(id api.Identity) string {
 		return fmt.Sprintf("agent %s revoked: disconnected, its credential no longer works\n", id.InstanceUID)
 	})
 }

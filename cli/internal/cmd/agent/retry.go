@@ -1,6 +1,7 @@
-package commands
+package agent
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -12,14 +13,15 @@ import (
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
 )
 
-type agentRetryOptions struct {
-	app  *App
-	host string
-	w    cmdutil.WatchFlags
+// RetryOptions are the arguments of `phoenix agent retry`.
+type RetryOptions struct {
+	Host  string
+	Watch cmdutil.WatchFlags
 }
 
-func newAgentRetryCmd(app *App) *cobra.Command {
-	opts := &agentRetryOptions{app: app}
+// NewRetryCmd is `phoenix agent retry`.
+func NewRetryCmd(f *cmdutil.Factory) *cobra.Command {
+	o := &RetryOptions{}
 	cmd := &cobra.Command{
 		Use:   "retry <host>",
 		Short: "Push a host's desired config again after it FAILED (once its cause is fixed)",
@@ -30,23 +32,25 @@ configs and push the desired one again, with the message that tells
 phoenix-agent to try a hash that failed there. --watch follows the host's
 deployment until it is applied or fails again.`,
 		Example: `  phoenix agent retry web-1 --watch`,
-		Args:    exactArgs("host"),
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			opts.host = args[0]
-			return opts.run(cmd)
+		Args:    cmdutil.ExactArgs("host"),
+		RunE: cmdutil.Run(func(cmd *cobra.Command, args []string) error {
+			o.Host = args[0]
+			return o.Run(cmd.Context(), f)
 		}),
 	}
-	opts.w.Add(cmd, "follow the host's deployment until it is applied or failed")
+	o.Watch.Add(cmd, "follow the host's deployment until it is applied or failed")
 	return cmd
 }
 
-func (o *agentRetryOptions) run(cmd *cobra.Command) error {
-	p, c, err := o.app.printerClient()
+// Run asks the server to push the host's config again; --watch follows its
+// deployment.
+func (o *RetryOptions) Run(ctx context.Context, f *cmdutil.Factory) error {
+	p, c, err := f.PrinterClient()
 	if err != nil {
 		return err
 	}
 	var res api.RetryResult
-	raw, err := c.DoBoth(cmd.Context(), "POST", "/api/v1/hosts/"+client.Esc(o.host)+"/retry", nil, &res)
+	raw, err := c.DoBoth(ctx, "POST", "/api/v1/hosts/"+client.Esc(o.Host)+"/retry", nil, &res)
 	if err != nil {
 		return err
 	}
@@ -55,17 +59,17 @@ func (o *agentRetryOptions) run(cmd *cobra.Command) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(o.app.Out, "host %s: %s\n", res.Host, res.Detail)
+		fmt.Fprintf(f.Out, "host %s: %s\n", res.Host, res.Detail)
 	}
-	if !o.w.Watch {
+	if !o.Watch.Watch {
 		return nil
 	}
 	var h api.HostStatus
-	if err := c.Get(cmd.Context(), "/api/v1/hosts/"+client.Esc(o.host), nil, &h); err != nil {
+	if err := c.Get(ctx, "/api/v1/hosts/"+client.Esc(o.Host), nil, &h); err != nil {
 		return err
 	}
 	if h.Deployment == "" {
 		return nil
 	}
-	return pipeline.WatchDeployment(cmd.Context(), o.app.Out, c, p, h.Deployment, o.w)
+	return pipeline.WatchDeployment(ctx, f.Out, c, p, h.Deployment, o.Watch)
 }
