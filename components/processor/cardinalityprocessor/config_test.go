@@ -78,6 +78,15 @@ func TestValidateCases(t *testing.T) {
 		"huge exact_limit":   {func(c *Config) { c.ExactLimit = maxExactLimit + 1 }, "exact_limit: 10000001 is out of range"},
 		"too many offenders": {func(c *Config) { c.TopOffenders = 101 }, "top_offenders: 101 is out of range"},
 		"offenders off":      {func(c *Config) { c.TopOffenders = 0 }, ""},
+		// every bound is inclusive
+		"longest pipeline":    {func(c *Config) { c.Pipeline = long[:maxLabelLen] }, ""},
+		"longest variant":     {func(c *Config) { c.Variant = long[:maxLabelLen] }, ""},
+		"longest experiment":  {func(c *Config) { c.ExperimentID = long[:maxLabelLen] }, ""},
+		"exact_limit 1":       {func(c *Config) { c.ExactLimit = 1 }, ""},
+		"exact_limit 0":       {func(c *Config) { c.ExactLimit = 0 }, "exact_limit: 0 is out of range"},
+		"largest exact_limit": {func(c *Config) { c.ExactLimit = maxExactLimit }, ""},
+		"shortest window":     {func(c *Config) { c.Window = minWindow }, ""},
+		"most offenders":      {func(c *Config) { c.TopOffenders = maxOffenders }, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig()
