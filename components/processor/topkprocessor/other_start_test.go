@@ -37,3 +37,18 @@ func TestMaxTrackedProcessesOneIsValid(t *testing.T) {
 		t.Fatal("max_tracked_processes: 0 accepted")
 	}
 }
+
+// The cap is over all hosts: with max_tracked_processes 3 reached on one
+// host, the first process of another host is not tracked (each host's
+// tracker alone would accept it).
+func TestMaxTrackedProcessesOverHosts(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) { c.TopK = 1; c.MaxTrackedProcesses = 3 }))
+	h.run(scrape(10, pr{host: "a", pid: 1, name: "p"}, pr{host: "a", pid: 2, name: "p"}, pr{host: "a", pid: 3, name: "p"},
+		pr{host: "b", pid: 1, name: "p"}))
+	if h.p.tracked != 3 {
+		t.Fatalf("tracked %d processes, want the cap 3", h.p.tracked)
+	}
+	if v := counterSum(t, h, telUntracked); v != 1 {
+		t.Fatalf("%s = %d, want 1 (host b's process)", telUntracked, v)
+	}
+}

@@ -56,6 +56,7 @@ type topkProcessor struct {
 	res       processmetrics.Resource
 	decisions []decision
 	active    []*group
+	last      *group // the group of the previous process resource
 	onPrune   func(*entry)
 }
 
@@ -132,6 +133,7 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 				p.tracked++
 			}
 			e.Ext.young = p.probation > 0 && !e.Ext.kept && p.res.Sample.Timestamp < e.Ext.born+p.probation
+			p.record(g, &e.Ext, rm)
 		}
 		m := member{rm: i, e: e}
 		if p.cfg.OthersGroupBy != "" {
@@ -157,7 +159,6 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 	for _, g := range p.active {
 		p.rank(g)
 		for _, m := range g.members {
-			rm := rms.At(m.rm)
 			keep := m.critical || (m.e != nil && m.e.Ext.kept)
 			switch {
 			case keep:
@@ -165,15 +166,9 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 				if m.critical {
 					g.stats.criticalKept++
 				}
-				if m.e != nil {
-					p.walk(g, m.e, rm, nil)
-				}
 			case p.drop:
 				p.decisions[m.rm] = decisionRemove
 				g.stats.dropped++
-				if m.e != nil {
-					p.walk(g, m.e, rm, nil)
-				}
 			default:
 				p.decisions[m.rm] = decisionRemove
 				g.stats.aggregated++
@@ -181,8 +176,10 @@ func (p *topkProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) 
 				g.rollups[r].count++
 				if m.e != nil {
 					m.e.Ext.moveTo(r)
+					p.rollUp(g, &m.e.Ext, rms.At(m.rm), g.rollups[r])
+				} else {
+					p.rollUpUntracked(g, rms.At(m.rm), g.rollups[r])
 				}
-				p.walk(g, m.e, rm, g.rollups[r])
 			}
 		}
 	}
@@ -256,7 +253,11 @@ func (p *topkProcessor) rollupFor(g *group, m *member) int32 {
 }
 
 func (p *topkProcessor) groupFor(host string) *group {
-	g, ok := p.groups[host]
+	// A batch normally carries one host: skip the map for the same one.
+	g, ok := p.last, p.last != nil && p.last.name == host
+	if !ok {
+		g, ok = p.groups[host]
+	}
 	if !ok {
 		tr, err := processmetrics.NewTracker[procState](p.tcfg)
 		if err != nil {
@@ -266,6 +267,7 @@ func (p *topkProcessor) groupFor(host string) *group {
 		g = newGroup(host, tr, p.tel.groupAttrs(host))
 		p.groups[host] = g
 	}
+	p.last = g
 	if g.lastBatch != p.batch {
 		if ok {
 			g.gap = max(g.gap, p.batch-g.lastBatch)
@@ -289,6 +291,9 @@ func (p *topkProcessor) pruneGroups() {
 		if p.batch-g.lastBatch > uint64(p.cfg.PruneAfter)*max(groups, g.gap) {
 			p.tracked -= g.tracker.Len()
 			delete(p.groups, name)
+			if g == p.last {
+				p.last = nil
+			}
 		}
 	}
 }
@@ -458,128 +463,163 @@ func selectTop(dst, cands []*entry, n int) []*entry {
 	return h
 }
 
-// walk goes over one process's data points. It always records the last
-// value of its cumulative series (needed when the process later leaves the
-// kept set); with a roll-up r it also adds the process to that other
-// resource. e is nil for a process past max_tracked_processes.
-func (p *topkProcessor) walk(g *group, e *entry, rm pmetric.ResourceMetrics, r *rollup) {
-	aggregate := r != nil
-	var st *procState
-	if e != nil {
-		st = &e.Ext
-	}
-	// First walk of a process registers all its series, so that positions
-	// line up on later walks whether it is kept or not.
-	full := aggregate || (st != nil && len(st.series) == 0)
-	hint := 0
+// record reads one tracked process's data points once, in pass 1 while
+// they are in cache: it carries the last value of each cumulative series
+// (needed whatever the decision, for when the process leaves the kept set)
+// and notes what each series brought in this batch (procSeries.pending), so
+// that rolling the process up (rollUp) does not walk its points again.
+func (p *topkProcessor) record(g *group, st *procState, rm pmetric.ResourceMetrics) {
+	st.skipped = 0
+	hint := 0 // a process's series come in the same order every scrape
 	sms := rm.ScopeMetrics()
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
 			m := ms.At(j)
-			var dps pmetric.NumberDataPointSlice
-			kind := kindLevel
-			switch m.Type() {
-			case pmetric.MetricTypeSum:
-				s := m.Sum()
-				dps = s.DataPoints()
-				switch {
-				case s.AggregationTemporality() == pmetric.AggregationTemporalityDelta:
-					kind = kindDelta
-				case s.IsMonotonic():
-					kind = kindCumulative
-				}
-			case pmetric.MetricTypeGauge:
-				dps = m.Gauge().DataPoints()
-			default:
-				if aggregate {
-					g.stats.droppedPoints += int64(dataPointCount(m))
-				}
-				continue
-			}
-			if m.Name() == metricUptime {
-				continue // never aggregated, needs no state
-			}
-			if !full && kind != kindCumulative {
-				hint += dps.Len()
+			dps, kind, ok := numberSeries(m)
+			if !ok {
+				st.skipped += int64(dataPointCount(m))
 				continue
 			}
 			name := m.Name()
+			if name == metricUptime {
+				continue // never aggregated, needs no state
+			}
 			var nameHash uint64
 			for k := 0; k < dps.Len(); k++ {
 				dp := dps.At(k)
 				attrs := dp.Attributes()
 				var ps *procSeries
-				var key uint64
 				// Fast path: the series the process had at this position.
-				if st != nil && hint < len(st.series) {
+				if hint < len(st.series) {
 					if c := &st.series[hint]; c.desc >= 0 && g.descs[c.desc].matches(name, attrs) {
-						ps, key = c, c.key
+						ps = c
 					}
 				}
 				if ps == nil {
 					if nameHash == 0 {
 						nameHash = hashStr(name)
 					}
-					key = seriesKey(nameHash, attrs)
-					if st != nil {
-						ps = st.find(key, hint)
-						if ps.desc < 0 {
-							ps.desc = g.descFor(key, name, attrs)
-						}
+					key := seriesKey(nameHash, attrs)
+					ps = st.find(key, hint)
+					if ps.desc < 0 {
+						ps.desc = g.descFor(key, name, attrs)
 					}
 				}
 				hint++
 				v := value(dp)
-				if kind == kindCumulative {
-					inc := v
-					if ps != nil {
-						if ps.seen && v >= ps.last && (dp.StartTimestamp() == ps.start || dp.StartTimestamp() == 0 || ps.start == 0) {
-							inc = v - ps.last
-						}
-						ps.last, ps.start, ps.seen = v, dp.StartTimestamp(), true
-					} else {
-						// No state past the cap: the increment is unknown.
-						inc = 0
-					}
-					if !aggregate {
-						continue
-					}
-					if o := p.other(g, r, ps, key, m, dp, kind); o != nil {
-						o.cum += inc
-						o.touched = true
-					}
+				start, ts := dp.StartTimestamp(), dp.Timestamp()
+				if ps.batch != p.batch {
+					ps.batch, ps.kind, ps.npts, ps.pending = p.batch, kind, 0, 0
+					ps.pstart, ps.pts = start, ts
+					ps.sm, ps.m, ps.dp = int32(i), int32(j), int32(k)
+				} else {
+					ps.pstart, ps.pts = min(ps.pstart, start), max(ps.pts, ts)
+				}
+				ps.npts++
+				if kind != kindCumulative {
+					ps.pending += v
 					continue
 				}
-				if !aggregate {
-					continue
+				inc := v
+				if ps.seen && v >= ps.last && (start == ps.start || start == 0 || ps.start == 0) {
+					inc = v - ps.last
 				}
-				if o := p.other(g, r, ps, key, m, dp, kind); o != nil {
-					o.sum += v
-					if !o.touched || dp.StartTimestamp() < o.start {
-						o.start = dp.StartTimestamp()
-					}
-					o.ts = max(o.ts, dp.Timestamp())
-					o.touched = true
-				}
+				ps.last, ps.start, ps.seen = v, start, true
+				ps.pending += inc
 			}
 		}
 	}
 }
 
-func (p *topkProcessor) other(g *group, r *rollup, ps *procSeries, key uint64, m pmetric.Metric, dp pmetric.NumberDataPoint, kind seriesKind) *otherSeries {
-	if ps != nil && ps.other >= 0 {
-		return &r.others[ps.other] // resolved in this roll-up (procState.moveTo)
+// rollUp adds what a process brought in this batch to roll-up r, once: a
+// process that came twice in the batch (two resources, one entry) was
+// recorded twice and is added on its first resource.
+func (p *topkProcessor) rollUp(g *group, st *procState, rm pmetric.ResourceMetrics, r *rollup) {
+	g.stats.droppedPoints += st.skipped
+	st.skipped = 0
+	for i := range st.series {
+		ps := &st.series[i]
+		if ps.batch != p.batch {
+			continue // not in this batch, or already added
+		}
+		ps.batch = 0
+		if ps.other < 0 {
+			// First time in this roll-up: its other series is found (or
+			// created) from the point itself.
+			m := rm.ScopeMetrics().At(int(ps.sm)).Metrics().At(int(ps.m))
+			dps, _, _ := numberSeries(m)
+			idx := g.otherFor(r, ps.key, m, dps.At(int(ps.dp)), ps.kind)
+			if idx < 0 {
+				g.stats.droppedPoints += int64(ps.npts)
+				continue
+			}
+			ps.other = idx
+		}
+		o := &r.others[ps.other]
+		if ps.kind == kindCumulative {
+			o.cum += ps.pending
+			o.touched = true
+			continue
+		}
+		o.addLevel(ps.pending, ps.pstart, ps.pts)
 	}
-	idx := g.otherFor(r, key, m, dp, kind)
-	if idx < 0 {
-		g.stats.droppedPoints++
-		return nil
+}
+
+// rollUpUntracked adds a process past max_tracked_processes to roll-up r:
+// its levels are summed; its counters' increments are unknown without state.
+func (p *topkProcessor) rollUpUntracked(g *group, rm pmetric.ResourceMetrics, r *rollup) {
+	sms := rm.ScopeMetrics()
+	for i := 0; i < sms.Len(); i++ {
+		ms := sms.At(i).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			dps, kind, ok := numberSeries(m)
+			if !ok {
+				g.stats.droppedPoints += int64(dataPointCount(m))
+				continue
+			}
+			if m.Name() == metricUptime {
+				continue
+			}
+			nameHash := hashStr(m.Name())
+			for k := 0; k < dps.Len(); k++ {
+				dp := dps.At(k)
+				idx := g.otherFor(r, seriesKey(nameHash, dp.Attributes()), m, dp, kind)
+				if idx < 0 {
+					g.stats.droppedPoints++
+					continue
+				}
+				o := &r.others[idx]
+				if kind == kindCumulative {
+					o.touched = true
+					continue
+				}
+				o.addLevel(value(dp), dp.StartTimestamp(), dp.Timestamp())
+			}
+		}
 	}
-	if ps != nil {
-		ps.other = idx
+}
+
+// numberSeries returns a metric's number points and how other aggregates
+// them; ok is false for histograms and summaries.
+func numberSeries(m pmetric.Metric) (dps pmetric.NumberDataPointSlice, kind seriesKind, ok bool) {
+	switch m.Type() {
+	case pmetric.MetricTypeSum:
+		s := m.Sum()
+		switch {
+		case s.AggregationTemporality() == pmetric.AggregationTemporalityDelta:
+			kind = kindDelta
+		case s.IsMonotonic():
+			kind = kindCumulative
+		default:
+			kind = kindLevel
+		}
+		return s.DataPoints(), kind, true
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints(), kindLevel, true
 	}
-	return &r.others[idx]
+	return pmetric.NumberDataPointSlice{}, kindLevel, false
 }
 
 func value(dp pmetric.NumberDataPoint) float64 {
@@ -635,8 +675,11 @@ func (p *topkProcessor) emitOther(g *group, r *rollup, rm pmetric.ResourceMetric
 	ms.EnsureCapacity(len(r.metrics) + 1)
 	ts := g.maxTS
 	for mi, om := range r.metrics {
+		if !r.emits(int32(mi)) {
+			continue // a delta metric no process contributed to
+		}
 		var dps pmetric.NumberDataPointSlice
-		m := pmetric.NewMetric()
+		m := ms.AppendEmpty()
 		m.SetName(om.name)
 		m.SetDescription(om.description)
 		m.SetUnit(om.unit)
@@ -650,10 +693,7 @@ func (p *topkProcessor) emitOther(g *group, r *rollup, rm pmetric.ResourceMetric
 		}
 		for i := range r.others {
 			o := &r.others[i]
-			if o.metric != int32(mi) {
-				continue
-			}
-			if o.kind == kindDelta && !o.touched {
+			if o.metric != int32(mi) || !o.emitted() {
 				continue
 			}
 			dp := dps.AppendEmpty()
@@ -678,9 +718,6 @@ func (p *topkProcessor) emitOther(g *group, r *rollup, rm pmetric.ResourceMetric
 				dp.SetDoubleValue(v)
 			}
 			o.sum, o.touched, o.start, o.ts = 0, false, 0, 0
-		}
-		if dps.Len() > 0 {
-			m.MoveTo(ms.AppendEmpty())
 		}
 	}
 	count := ms.AppendEmpty()

@@ -43,6 +43,19 @@ type procSeries struct {
 	other int32 // index in group.others, -1 until resolved
 	desc  int32 // index in group.descs, -1 when not interned
 	seen  bool
+
+	// What the series brought in batch `batch`, read while its points were
+	// in cache, so that rolling the process up does not read them again.
+	batch uint64
+	kind  seriesKind
+	npts  int32
+	// pending: the increment (cumulative) or the sum of values (levels,
+	// deltas); pstart, pts: the earliest StartTimestamp and latest
+	// Timestamp of its points (levels, deltas).
+	pending   float64
+	pstart    pcommon.Timestamp
+	pts       pcommon.Timestamp
+	sm, m, dp int32 // where its first point is, to create its other series
 }
 
 // procState is topk's per-process state, kept in the shared tracker.
@@ -57,6 +70,9 @@ type procState struct {
 	rankedAt int64 // interval last ranked; negative while rank is being assigned
 	score    float64
 	series   []procSeries
+	// skipped: points of this batch other cannot carry (histograms,
+	// summaries), counted as dropped when the process is rolled up.
+	skipped int64
 	// rollup is the group's roll-up the series' other indexes point into
 	// (-1 none): when the process is rolled up elsewhere they are reset.
 	rollup int32
@@ -167,7 +183,8 @@ type group struct {
 
 	lastBatch uint64
 	gap       uint64 // the widest gap seen between two of its batches
-	attrs     metric.MeasurementOption
+	// Telemetry options: the group's attribute set, and with the change.
+	addOpts, admittedOpts, evictedOpts []metric.AddOption
 
 	// descs intern the (metric name, attributes) of the series seen in the
 	// group, so that a process's series at its usual position is recognised
@@ -193,12 +210,14 @@ type stats struct {
 
 func newGroup(name string, tr *processmetrics.Tracker[procState], attrs metric.MeasurementOption) *group {
 	return &group{
-		name:        name,
-		tracker:     tr,
-		plain:       -1,
-		rollupIndex: map[string]int32{},
-		descIndex:   map[uint64]int32{},
-		attrs:       attrs,
+		name:         name,
+		tracker:      tr,
+		plain:        -1,
+		rollupIndex:  map[string]int32{},
+		descIndex:    map[uint64]int32{},
+		addOpts:      []metric.AddOption{attrs},
+		admittedOpts: []metric.AddOption{attrs, metric.WithAttributes(admittedAttrs)},
+		evictedOpts:  []metric.AddOption{attrs, metric.WithAttributes(evictedAttrs)},
 	}
 }
 
@@ -308,6 +327,31 @@ func (d *seriesDesc) matches(name string, attrs pcommon.Map) bool {
 		}
 		v, ok := attrs.Get(d.k)
 		return ok && v.Type() == pcommon.ValueTypeStr && v.Str() == d.v
+	}
+	return false
+}
+
+// addLevel adds a level or delta contribution (a sum of values, their
+// earliest StartTimestamp and latest Timestamp) to the interval.
+func (o *otherSeries) addLevel(v float64, start, ts pcommon.Timestamp) {
+	o.sum += v
+	if !o.touched || start < o.start {
+		o.start = start
+	}
+	o.ts = max(o.ts, ts)
+	o.touched = true
+}
+
+// emitted reports whether the series is written this interval: every
+// series but a delta no process contributed to.
+func (o *otherSeries) emitted() bool { return o.kind != kindDelta || o.touched }
+
+// emits reports whether metric mi of the roll-up has a series to write.
+func (r *rollup) emits(mi int32) bool {
+	for i := range r.others {
+		if r.others[i].metric == mi && r.others[i].emitted() {
+			return true
+		}
 	}
 	return false
 }

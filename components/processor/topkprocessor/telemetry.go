@@ -84,28 +84,29 @@ var (
 	evictedAttrs  = attribute.String(labelChange, "evicted")
 )
 
-// record adds one group's batch figures.
+// record adds one group's batch figures (the option slices are the
+// group's, so that a batch allocates none).
 func (t *telemetry) record(ctx context.Context, g *group) {
 	s := &g.stats
-	t.in.Add(ctx, s.in, g.attrs)
-	t.kept.Add(ctx, s.kept, g.attrs)
-	t.aggregated.Add(ctx, s.aggregated, g.attrs)
-	t.dropped.Add(ctx, s.dropped, g.attrs)
-	t.criticalKept.Add(ctx, s.criticalKept, g.attrs)
+	t.in.Add(ctx, s.in, g.addOpts...)
+	t.kept.Add(ctx, s.kept, g.addOpts...)
+	t.aggregated.Add(ctx, s.aggregated, g.addOpts...)
+	t.dropped.Add(ctx, s.dropped, g.addOpts...)
+	t.criticalKept.Add(ctx, s.criticalKept, g.addOpts...)
 	if s.untracked > 0 {
-		t.untracked.Add(ctx, s.untracked, g.attrs)
+		t.untracked.Add(ctx, s.untracked, g.addOpts...)
 	}
 	if s.probation > 0 {
-		t.probation.Add(ctx, s.probation, g.attrs)
+		t.probation.Add(ctx, s.probation, g.addOpts...)
 	}
 	if s.droppedPoints > 0 {
-		t.droppedPoints.Add(ctx, s.droppedPoints, g.attrs)
+		t.droppedPoints.Add(ctx, s.droppedPoints, g.addOpts...)
 	}
 	if s.admitted > 0 {
-		t.changes.Add(ctx, s.admitted, g.attrs, metric.WithAttributes(admittedAttrs))
+		t.changes.Add(ctx, s.admitted, g.admittedOpts...)
 	}
 	if s.evicted > 0 {
-		t.changes.Add(ctx, s.evicted, g.attrs, metric.WithAttributes(evictedAttrs))
+		t.changes.Add(ctx, s.evicted, g.evictedOpts...)
 	}
 }
 
