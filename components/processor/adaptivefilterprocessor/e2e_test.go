@@ -56,6 +56,32 @@ func e2eIntervals(batches []pmetric.Metrics) map[string]map[pcommon.Timestamp]*e
 	return out
 }
 
+// scrapeCounter counts the distinct scrape timestamps per host of the
+// batches it has not read yet. WaitFor hands its condition every batch so
+// far, and grouping them all again on each call is quadratic: under -race
+// on a loaded CI machine one call outlasted the package's 30-minute timeout.
+type scrapeCounter struct {
+	read int
+	ts   map[string]map[pcommon.Timestamp]bool
+}
+
+func (c *scrapeCounter) add(batches []pmetric.Metrics) {
+	var r processmetrics.Resource
+	for _, md := range batches[c.read:] {
+		rms := md.ResourceMetrics()
+		for i := 0; i < rms.Len(); i++ {
+			if !processmetrics.Read(rms.At(i), &r) {
+				continue
+			}
+			if c.ts[r.Host] == nil {
+				c.ts[r.Host] = map[pcommon.Timestamp]bool{}
+			}
+			c.ts[r.Host][r.Sample.Timestamp] = true
+		}
+	}
+	c.read = len(batches)
+}
+
 func sortedTS(m map[pcommon.Timestamp]*e2eInterval) []pcommon.Timestamp {
 	ts := make([]pcommon.Timestamp, 0, len(m))
 	for k := range m {
@@ -136,13 +162,16 @@ service:
       exporters: [otlp_http/nocap]
 `, budget, in.Endpoint(), out.Endpoint(), nocap.Endpoint())
 	testutil.StartCollector(t, cfg)
-	enough := func(b []pmetric.Metrics) bool {
-		iv := e2eIntervals(b)
-		return len(iv["highcard"]) >= warmup+measured+1 && len(iv["churn"]) >= warmup+measured+1
+	for _, sink := range []struct {
+		s       *testutil.OTLPSink
+		timeout time.Duration
+	}{{out, 3 * time.Minute}, {nocap, time.Minute}, {in, time.Minute}} {
+		c := &scrapeCounter{ts: map[string]map[pcommon.Timestamp]bool{}}
+		sink.s.WaitFor(t, sink.timeout, func(b []pmetric.Metrics) bool {
+			c.add(b)
+			return len(c.ts["highcard"]) >= warmup+measured+1 && len(c.ts["churn"]) >= warmup+measured+1
+		})
 	}
-	out.WaitFor(t, 3*time.Minute, enough)
-	nocap.WaitFor(t, time.Minute, enough)
-	in.WaitFor(t, time.Minute, enough)
 
 	inIv, outIv, nocapIv := e2eIntervals(in.Metrics()), e2eIntervals(out.Metrics()), e2eIntervals(nocap.Metrics())
 	for _, host := range []string{"highcard", "churn"} {
