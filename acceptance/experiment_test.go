@@ -24,13 +24,13 @@ import (
 // AT-P02 running as real spawner processes. The server's finest sample
 // interval is one minute, so it takes a few minutes: set-up starts it in the
 // background and those tests, which run last, wait for it.
-// Four intervals for three samples: since the window carry and the
-// empty-window rule, the fresh-clone CI run paired only 2 of 3 one-minute
-// intervals (at load 25), so the experiment has one interval to spare.
+// Three intervals for three samples: the server starts the measured phase
+// once every host reported a window of both variants, at a bucket boundary
+// (opamp-server/experiment/README.md, "Sample intervals and pairing").
 const (
 	expName       = "at-exp"
 	expDeployment = "at-exp-dep"
-	expDuration   = "4m"
+	expDuration   = "3m"
 	expInterval   = "1m"
 	expSamples    = "3"
 )
