@@ -103,3 +103,40 @@ func TestCarryForgetsOldWindows(t *testing.T) {
 		require.LessOrEqual(t, p.state.procSet.liveSlots(), 100, "window %d", w)
 	}
 }
+
+// A carried process counted again by slot also spends the exact budget: at
+// exact_limit processes the window stays exact, one more (a new process,
+// then the carried ones) turns it estimated. The resources carry no data
+// points, so the series budget is not the one that runs out.
+func TestCarriedProcessesSpendTheExactBudget(t *testing.T) {
+	bare := func(pidBase, n int) pmetric.Metrics {
+		md := processBatch(n, pidBase, defaultNames)
+		for _, rm := range md.ResourceMetrics().All() {
+			rm.ScopeMetrics().RemoveIf(func(pmetric.ScopeMetrics) bool { return true })
+		}
+		return md
+	}
+	for _, tc := range []struct {
+		name      string
+		fresh     int // new processes before the carried ones
+		estimated bool
+	}{{"at the limit", 0, false}, {"one past it", 1, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.ExactLimit = 5
+			p := newTestProcessor(t, cfg)
+			_, err := p.processMetrics(context.Background(), bare(1, 5))
+			require.NoError(t, err)
+			require.False(t, p.rotate(time.Now()).processesEstimated)
+			if tc.fresh > 0 {
+				_, err = p.processMetrics(context.Background(), bare(100, tc.fresh))
+				require.NoError(t, err)
+			}
+			_, err = p.processMetrics(context.Background(), bare(1, 5))
+			require.NoError(t, err)
+			snap := p.rotate(time.Now())
+			require.Equal(t, tc.estimated, snap.processesEstimated)
+			require.Equal(t, uint64(5+tc.fresh), snap.processes)
+		})
+	}
+}
