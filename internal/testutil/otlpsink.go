@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
@@ -116,4 +117,66 @@ func (s *OTLPSink) WaitFor(t testing.TB, timeout time.Duration, cond func([]pmet
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// ScrapeCounter counts the distinct scrapes (data-point timestamps) per
+// host.name of the batches a sink received, reading each batch once. Give
+// WaitFor a condition built on it rather than one that regroups every batch
+// on each call: that is quadratic in the batches, and under -race on a loaded
+// machine one such call outlasted a package's 30-minute test timeout.
+type ScrapeCounter struct {
+	read int
+	ts   map[string]map[pcommon.Timestamp]struct{}
+}
+
+// Add reads the batches it has not read yet (batches grows, as a sink's do).
+func (c *ScrapeCounter) Add(batches []pmetric.Metrics) {
+	if c.ts == nil {
+		c.ts = map[string]map[pcommon.Timestamp]struct{}{}
+	}
+	for _, md := range batches[min(c.read, len(batches)):] {
+		rms := md.ResourceMetrics()
+		for i := 0; i < rms.Len(); i++ {
+			ts, ok := firstTimestamp(rms.At(i))
+			if !ok {
+				continue
+			}
+			host := ""
+			if v, ok := rms.At(i).Resource().Attributes().Get("host.name"); ok {
+				host = v.AsString()
+			}
+			if c.ts[host] == nil {
+				c.ts[host] = map[pcommon.Timestamp]struct{}{}
+			}
+			c.ts[host][ts] = struct{}{}
+		}
+	}
+	c.read = len(batches)
+}
+
+// Scrapes is how many distinct scrapes of host were read.
+func (c *ScrapeCounter) Scrapes(host string) int { return len(c.ts[host]) }
+
+// firstTimestamp is the timestamp of a resource's first gauge or sum data
+// point (a scrape stamps all its points alike).
+func firstTimestamp(rm pmetric.ResourceMetrics) (pcommon.Timestamp, bool) {
+	sms := rm.ScopeMetrics()
+	for i := 0; i < sms.Len(); i++ {
+		ms := sms.At(i).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			var dps pmetric.NumberDataPointSlice
+			switch m := ms.At(j); m.Type() {
+			case pmetric.MetricTypeGauge:
+				dps = m.Gauge().DataPoints()
+			case pmetric.MetricTypeSum:
+				dps = m.Sum().DataPoints()
+			default:
+				continue
+			}
+			if dps.Len() > 0 {
+				return dps.At(0).Timestamp(), true
+			}
+		}
+	}
+	return 0, false
 }

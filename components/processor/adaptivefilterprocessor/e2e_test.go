@@ -56,32 +56,6 @@ func e2eIntervals(batches []pmetric.Metrics) map[string]map[pcommon.Timestamp]*e
 	return out
 }
 
-// scrapeCounter counts the distinct scrape timestamps per host of the
-// batches it has not read yet. WaitFor hands its condition every batch so
-// far, and grouping them all again on each call is quadratic: under -race
-// on a loaded CI machine one call outlasted the package's 30-minute timeout.
-type scrapeCounter struct {
-	read int
-	ts   map[string]map[pcommon.Timestamp]bool
-}
-
-func (c *scrapeCounter) add(batches []pmetric.Metrics) {
-	var r processmetrics.Resource
-	for _, md := range batches[c.read:] {
-		rms := md.ResourceMetrics()
-		for i := 0; i < rms.Len(); i++ {
-			if !processmetrics.Read(rms.At(i), &r) {
-				continue
-			}
-			if c.ts[r.Host] == nil {
-				c.ts[r.Host] = map[pcommon.Timestamp]bool{}
-			}
-			c.ts[r.Host][r.Sample.Timestamp] = true
-		}
-	}
-	c.read = len(batches)
-}
-
 func sortedTS(m map[pcommon.Timestamp]*e2eInterval) []pcommon.Timestamp {
 	ts := make([]pcommon.Timestamp, 0, len(m))
 	for k := range m {
@@ -166,10 +140,10 @@ service:
 		s       *testutil.OTLPSink
 		timeout time.Duration
 	}{{out, 3 * time.Minute}, {nocap, time.Minute}, {in, time.Minute}} {
-		c := &scrapeCounter{ts: map[string]map[pcommon.Timestamp]bool{}}
+		var c testutil.ScrapeCounter
 		sink.s.WaitFor(t, sink.timeout, func(b []pmetric.Metrics) bool {
-			c.add(b)
-			return len(c.ts["highcard"]) >= warmup+measured+1 && len(c.ts["churn"]) >= warmup+measured+1
+			c.Add(b)
+			return c.Scrapes("highcard") >= warmup+measured+1 && c.Scrapes("churn") >= warmup+measured+1
 		})
 	}
 

@@ -86,9 +86,10 @@ service:
       exporters: [otlp_http]
 `, sink.Endpoint())
 	testutil.StartCollector(t, cfg)
+	var c testutil.ScrapeCounter // reads each batch once
 	sink.WaitFor(t, 2*time.Minute, func(b []pmetric.Metrics) bool {
-		iv := intervalsByHost(b)
-		return len(iv["realistic"]) >= 5 && len(iv["highcard"]) >= 3 && len(iv["churn"]) >= 12
+		c.Add(b)
+		return c.Scrapes("realistic") >= 5 && c.Scrapes("highcard") >= 3 && c.Scrapes("churn") >= 12
 	})
 	iv := intervalsByHost(sink.Metrics())
 
