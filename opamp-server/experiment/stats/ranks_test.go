@@ -151,3 +151,16 @@ func TestHolmTies(t *testing.T) {
 		t.Fatal("no p-values")
 	}
 }
+
+// A statistic exactly at its mean is no evidence at all: p = 1 (the
+// continuity correction must not push it off zero).
+func TestRankStatisticAtItsMean(t *testing.T) {
+	w := WilcoxonSignedRank([]float64{0, 0}, []float64{1, -1}) // ranks 1.5, 1.5: V = 1.5 = 2*3/4
+	if !w.Valid || w.Stat != 1.5 || w.P != 1 {
+		t.Fatalf("signed rank at its mean: %+v, want V 1.5 and p 1", w)
+	}
+	m := MannWhitney([]float64{1, 4}, []float64{2, 3}) // W = 2+3-3 = 2 = 2*2/2
+	if !m.Valid || m.Stat != 2 || m.P != 1 {
+		t.Fatalf("Mann-Whitney at its mean: %+v, want W 2 and p 1", m)
+	}
+}

@@ -17,7 +17,7 @@ var (
 
 func near(t *testing.T, what string, got, want, tol float64) {
 	t.Helper()
-	if math.Abs(got-want) > tol {
+	if math.IsNaN(got) || math.Abs(got-want) > tol { // NaN compares false: say so
 		t.Errorf("%s = %.7g, want %.7g (±%g)", what, got, want, tol)
 	}
 }
