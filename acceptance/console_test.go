@@ -184,6 +184,11 @@ func atP09ConsoleExperiment(t *testing.T) {
 		browser.WaitJS(verdict+` !== null && `+verdict+`.querySelectorAll('tbody tr').length > 0`, 50*time.Second)); err != nil {
 		a.Failf("the experiment page shows no verdict for %s: %v", res.Variant, err)
 	}
+	// The charts come with the same response, but uPlot draws its canvas in
+	// an effect after the render that shows the verdict: reading at once
+	// raced it (CI once read 0 charts). A page without charts still fails
+	// below, after this wait.
+	_ = b.Run(30*time.Second, browser.WaitJS(`document.querySelectorAll('figure.chart canvas, figure.chart svg').length >= 2`, 25*time.Second))
 	var raw string
 	a.Require("read the page", b.Run(10*time.Second, chromedp.Evaluate(`JSON.stringify({badge: `+verdict+`.querySelector('.badge')?.textContent ?? '', text: `+verdict+`.textContent,
 		rows: [...`+verdict+`.querySelectorAll('tbody tr')].map(r => [r.querySelector('th').textContent, ...[...r.querySelectorAll('td')].map(c => c.textContent)]),
