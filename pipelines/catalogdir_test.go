@@ -132,6 +132,8 @@ func TestCatalogDirRefuses(t *testing.T) {
 		{"unknown processor", "team-drop-metric-v1.yaml", repl("id: filter/drop", "id: kafka/drop"), "pipeline[0].id", `unknown processor type "kafka"`},
 		{"shared processor", "team-drop-metric-v1.yaml", repl("id: filter/drop", "id: batch/mine"), "pipeline[0].id", "shared processors"},
 		{"unknown parameter", "team-drop-metric-v1.yaml", repl("${param:dropped_metric}", "${param:droped}"), "pipeline[0].settings.metrics.metric[0]", "${param:droped}: no such parameter"},
+		// Every reference of a string is checked, not only its first.
+		{"unknown second parameter", "team-drop-metric-v1.yaml", repl("${param:dropped_metric}", "${param:dropped_metric}-${param:droped}"), "pipeline[0].settings.metrics.metric[0]", "${param:droped}: no such parameter"},
 		{"list in a string", "team-drop-metric-v1.yaml", repl("${param:dropped_metric}", "x ${param:critical_processes}"), "pipeline[0].settings.metrics.metric[0]", "only stand alone"},
 		{"bad param type", "team-drop-metric-v1.yaml", repl("type: string", "type: text"), "params[0]", `unknown type "text"`},
 		{"shared param twice", "team-drop-metric-v1.yaml", repl("name: dropped_metric", "name: collection_interval"), "params", "declared twice"},
