@@ -91,7 +91,9 @@ func TestConfigValidateBounds(t *testing.T) {
 		{"short_lived cpu -0.1", func(c *Config) { c.DropRules.ShortLived.CPU = -0.1 }, "drop_rules.short_lived.cpu: -0.1 must not be negative"},
 		{"short_lived disabled, min_age 0", func(c *Config) { c.DropRules.ShortLived = ShortLivedRuleConfig{} }, ""},
 		{"ephemeral 3, 6", func(c *Config) { c.DropRules.Ephemeral = EphemeralRuleConfig{Enabled: true, MinDigits: 3, MinHex: 6} }, ""},
-		{"ephemeral 64, 128", func(c *Config) { c.DropRules.Ephemeral = EphemeralRuleConfig{Enabled: true, MinDigits: 64, MinHex: 128} }, ""},
+		{"ephemeral 64, 128", func(c *Config) {
+			c.DropRules.Ephemeral = EphemeralRuleConfig{Enabled: true, MinDigits: 64, MinHex: 128}
+		}, ""},
 		{"ephemeral min_digits 65", func(c *Config) { c.DropRules.Ephemeral = EphemeralRuleConfig{Enabled: true, MinDigits: 65, MinHex: 6} }, "min_digits: 65 is out of range"},
 		{"ephemeral min_digits 2", func(c *Config) { c.DropRules.Ephemeral = EphemeralRuleConfig{Enabled: true, MinDigits: 2, MinHex: 6} }, "min_digits: 2 is out of range"},
 		{"ephemeral min_hex 5", func(c *Config) { c.DropRules.Ephemeral = EphemeralRuleConfig{Enabled: true, MinDigits: 3, MinHex: 5} }, "min_hex: 5 is out of range"},
