@@ -793,3 +793,82 @@ func TestLayerRenderError(t *testing.T) {
 		t.Fatalf("desired %+v", d)
 	}
 }
+
+// TestRunFollowsChanges: Run tells the hosts of the active experiments at
+// start, follows another replica's experiment changes (the hosts whose
+// experiment changed, then the experiment published; a deleted one
+// published as such), ignores other kinds of change, and returns when its
+// context ends.
+func TestRunFollowsChanges(t *testing.T) {
+	f := newFixture(t, 2)
+	f.startOn(t, "seen", func(*api.ExperimentRequest) {})
+	hostsCh, pub := make(chan []string, 10), make(chan api.Experiment, 10)
+	clock := f.now
+	m2 := New(Config{Store: f.st, Deployments: deployment.New(f.st, time.Minute), Holder: "two", MinInterval: time.Minute,
+		Now:          func() time.Time { return clock },
+		HostsChanged: func(_ context.Context, h []string) { hostsCh <- slices.Clone(h) },
+		Publish:      func(e api.Experiment) { pub <- e }})
+	changes := make(chan store.Change)
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan struct{})
+	go func() { m2.Run(ctx, changes); close(done) }()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case h := <-hostsCh:
+			if strings.Join(h, ",") != "host-0" {
+				t.Fatalf("%s: hosts changed %v, want host-0", what, h)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no hosts changed within 10 s", what)
+		}
+	}
+	published := func(what string) api.Experiment {
+		t.Helper()
+		select {
+		case e := <-pub:
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: nothing published within 10 s", what)
+		}
+		return api.Experiment{}
+	}
+	wait("at start")
+	if _, err := f.m.Stop(f.ctx, "seen"); err != nil {
+		t.Fatal(err)
+	}
+	// An agent's change is not an experiment's: no reload. The second send
+	// returns once Run is back in its select, the first change handled.
+	changes <- store.Change{Kind: store.ChangeAgent, Key: "agent-0"}
+	changes <- store.Change{Kind: store.ChangeAgent, Key: "agent-1"}
+	select {
+	case h := <-hostsCh:
+		t.Fatalf("an agent's change reloaded the experiments: hosts %v", h)
+	default:
+	}
+	changes <- store.Change{Kind: store.ChangeExperiment, Key: "seen"}
+	wait("stopped")
+	if e := published("stopped"); e.Name != "seen" || e.Status != api.ExperimentStopped {
+		t.Fatalf("published %s %s, want seen stopped", e.Name, e.Status)
+	}
+	changes <- store.Change{Kind: store.ChangeExperiment, Key: "never", Deleted: false} // unknown, not deleted: nothing
+	changes <- store.Change{Kind: store.ChangeExperiment, Key: "gone", Deleted: true}
+	if e := published("deleted"); e.Name != "gone" || e.Status != "deleted" {
+		t.Fatalf("published %s %s, want gone deleted", e.Name, e.Status)
+	}
+	// A resync reloads too.
+	f.startOn(t, "again", func(*api.ExperimentRequest) {})
+	changes <- store.Change{Kind: store.ChangeResync}
+	wait("resync")
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10 s of its context's end")
+	}
+	select {
+	case e := <-pub:
+		t.Errorf("a resync published %s", e.Name)
+	default:
+	}
+}
