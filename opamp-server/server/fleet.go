@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,6 +68,7 @@ type session struct {
 	advertise  string // base URL for own_metrics, from the OpAMP request
 	lastStored time.Time
 	id         sessionIdentity // who the agent is (identity.go)
+	targets    pushTargets     // what push rounds read without mu (pushtargets.go)
 }
 
 type fleet struct {
@@ -388,7 +390,10 @@ const capReportsOwnMetrics = uint64(protobufs.AgentCapabilities_AgentCapabilitie
 // to send, or nil. It is called with sess.mu held.
 func (f *fleet) reconcile(sess *session) *protobufs.AgentRemoteConfig {
 	a := &sess.agent
+	sess.targets.reconciling.Store(true)
 	d := f.desiredFor(a.HostName, a.Labels)
+	sess.targets.setRoute(a.HostName, a.Labels, d)
+	sess.targets.reconciling.Store(false)
 	a.DesiredDeployment, a.DesiredVersion, a.DesiredHash, a.DesiredError = d.Deployment, d.Version, d.Hash, d.Err
 	if d.Err == "" && len(d.Conflicts) > 0 {
 		a.DesiredError = "also matched by deployment(s) " + strings.Join(d.Conflicts, ", ") + ", ignored: a host belongs to one deployment (the oldest)"
@@ -489,14 +494,29 @@ func (f *fleet) onClose(conn types.Connection) {
 }
 
 // pushAll reconciles every WebSocket session of this replica and sends what
-// changed, a few at a time so one slow agent does not hold the others.
-func (f *fleet) pushAll(ctx context.Context) {
+// changed.
+func (f *fleet) pushAll(ctx context.Context) { f.pushWhere(ctx, f.affectedBy("")) }
+
+// pushRound is the round of a change of deployment name ("" = all): the
+// filter is computed when the round runs, from the then current state.
+func (f *fleet) pushRound(name string) func(context.Context) {
+	return func(ctx context.Context) { f.pushWhere(ctx, f.affectedBy(name)) }
+}
+
+// pushWhere reconciles the sessions the filter selects (pushtargets.go) and
+// sends what changed, a few at a time so one slow agent does not hold the
+// others.
+func (f *fleet) pushWhere(ctx context.Context, affected func(*session) bool) {
 	f.mu.Lock()
 	var list []*session
 	for _, s := range f.sessions {
 		list = append(list, s)
 	}
 	f.mu.Unlock()
+	list = slices.DeleteFunc(list, func(s *session) bool { return !affected(s) })
+	if len(list) == 0 {
+		return
+	}
 	work := make(chan *session)
 	var wg sync.WaitGroup
 	for range 16 {
@@ -555,7 +575,7 @@ func (f *fleet) watchChanges(ctx context.Context, changes <-chan store.Change) {
 				f.s.log.Error("reload deployments", "err", err)
 				continue
 			}
-			f.rounds.schedule(ctx, &f.s.wg, c.Key, f.pushAll) // pushrounds.go
+			f.rounds.schedule(ctx, &f.s.wg, c.Key, f.pushRound(c.Key)) // pushrounds.go
 			if c.Kind == store.ChangeDeployment {
 				f.s.deploymentEvent(ctx, c)
 			}

@@ -85,19 +85,4 @@ func (f *fleet) SendCustomMessage(ctx context.Context, uid string, msg *protobuf
 }
 
 // pushHost reconciles and pushes the sessions of one host name.
-func (f *fleet) pushHost(ctx context.Context, host string) {
-	f.mu.Lock()
-	var list []*session
-	for _, s := range f.sessions {
-		list = append(list, s)
-	}
-	f.mu.Unlock()
-	for _, sess := range list {
-		sess.mu.Lock()
-		match := sess.agent.HostName == host
-		sess.mu.Unlock()
-		if match {
-			f.push(ctx, sess)
-		}
-	}
-}
+func (f *fleet) pushHost(ctx context.Context, host string) { f.pushWhere(ctx, onHost(host)) }

@@ -20,7 +20,7 @@ func (s *Server) newRollouts() *rollout.Manager {
 		// A batch admitted (or an abort) changes the desired state of the
 		// deployment's hosts: one coalesced push round for the deployment.
 		Changed: func(ctx context.Context, name string) {
-			s.fleet.rounds.schedule(ctx, &s.wg, "rollout\x00"+name, s.fleet.pushAll)
+			s.fleet.rounds.schedule(ctx, &s.wg, "rollout\x00"+name, s.fleet.pushRound(name))
 		},
 		Publish: func(ctx context.Context, name string) {
 			if s.hub.count() == 0 {
