@@ -165,6 +165,30 @@ func isConflict(err error) bool {
 	return errors.As(err, &c)
 }
 
+// rawVariant is a user's own pipeline as an experiment variant
+// (pipelines' raw_test.go has its like).
+const rawVariant = `receivers:
+  host_metrics:
+    collection_interval: 10s
+    scrapers:
+      process:
+        mute_process_all_errors: true
+processors:
+  batch:
+exporters:
+  debug:
+service:
+  pipelines:
+    metrics:
+      receivers: [host_metrics]
+      processors: [batch]
+      exporters: [debug]
+`
+
+// rawTwoPipelines is valid YAML of a config but not one variant.
+var rawTwoPipelines = strings.Replace(rawVariant, "service:\n  pipelines:\n",
+	"service:\n  pipelines:\n    metrics/second:\n      receivers: [host_metrics]\n      exporters: [debug]\n", 1)
+
 // TestCreateRefuses: every guard of Create names its field, at its
 // boundary, and stores nothing.
 func TestCreateRefuses(t *testing.T) {
@@ -200,6 +224,8 @@ func TestCreateRefuses(t *testing.T) {
 		{"candidate params and config", func(r *api.ExperimentRequest) {
 			r.Candidate = &api.Variant{Params: map[string]any{"k": 1.0}, Config: "receivers: {}"}
 		}, "candidate.config"},
+		{"raw candidate not YAML", func(r *api.ExperimentRequest) { r.Candidate = &api.Variant{Config: "receivers: ["} }, "candidate.config"},
+		{"raw candidate of two pipelines", func(r *api.ExperimentRequest) { r.Candidate = &api.Variant{Config: rawTwoPipelines} }, "candidate.config"},
 		{"bad duration", func(r *api.ExperimentRequest) { r.Duration = "soon" }, "duration"},
 		{"zero duration", func(r *api.ExperimentRequest) { r.Duration = "0s" }, "duration"},
 		{"negative warmup", func(r *api.ExperimentRequest) { r.Warmup = "-1s" }, "warmup"},
@@ -270,6 +296,7 @@ func TestCreateAccepts(t *testing.T) {
 		}, // 4 in all
 		func(r *api.ExperimentRequest) { r.LoadSim = &api.ExperimentLoad{Profile: "process-churn"} },
 		func(r *api.ExperimentRequest) { r.Baseline.Name = "baseline" },
+		func(r *api.ExperimentRequest) { r.Candidate = &api.Variant{Config: rawVariant} },
 	} {
 		req := request(fmt.Sprintf("ok-%d", i))
 		req.Target.Hosts = []string{fmt.Sprintf("host-%d", i%2)}
