@@ -47,3 +47,42 @@ func TestCatalogDirFileAtTheSizeLimit(t *testing.T) {
 		t.Fatalf("a file of %d bytes: %v, want over the limit", MaxConfigBytes+1, err)
 	}
 }
+
+// The README's table of real-process measurements: rows by process count,
+// then in catalog order, rows of the same count and template in the file's
+// order (a stable sort), and a ratio of 0 for a template that kept no
+// series (not NaN or +Inf).
+func TestGenerateREADMERealTable(t *testing.T) {
+	real := RealMeasurements{Method: "m", Results: []RealMeasurement{
+		{Template: TemplateTopK, Processes: 100, OutputSeries: 0, DistinctSeries: 7, Window: "w1"},
+		{Template: TemplateBaseline, Processes: 100, OutputSeries: 50, DistinctSeries: 100, Window: "w2"},
+		{Template: TemplateBaseline, Processes: 10, OutputSeries: 20, DistinctSeries: 30, Window: "w3"},
+		{Template: TemplateBaseline, Processes: 10, OutputSeries: 20, DistinctSeries: 30, Window: "w4"},
+	}}
+	doc := string(GenerateREADME(Measurements{}, real))
+	rows := []string{
+		"| 10 | 0 | `process-baseline-v1` | 20 | 0.0% | 30 (w3) | 1.50× |",
+		"| 10 | 0 | `process-baseline-v1` | 20 | 0.0% | 30 (w4) | 1.50× |",
+		"| 100 | 0 | `process-baseline-v1` | 50 | 0.0% | 100 (w2) | 2.00× |",
+		"| 100 | 0 | `process-topk-v1` | 0 | 0.0% | 7 (w1) | 0.00× |",
+	}
+	at := 0
+	for _, r := range rows {
+		i := strings.Index(doc[at:], r)
+		if i < 0 {
+			t.Fatalf("row %q missing or out of order in:\n%s", r, doc[strings.Index(doc, "## Measured reduction on real"):])
+		}
+		at += i + len(r)
+	}
+}
+
+// An unknown setting below the top level of a processor's settings is not
+// a child of them: the problem points at the processor's key.
+func TestValidateYAMLNestedUnknownSetting(t *testing.T) {
+	cfg := strings.Replace(goodConfig, "processors:\n  batch:\n", "processors:\n  batch:\n  adaptive_filter:\n    thresholds:\n      bogus: 1\n", 1)
+	cfg = strings.Replace(cfg, "processors: [batch]", "processors: [batch, adaptive_filter]", 1)
+	probs := ValidateYAML([]byte(cfg))
+	if len(probs) != 1 || probs[0].Line != 7 || probs[0].Column != 3 || !strings.Contains(probs[0].Message, `unknown setting "bogus"`) {
+		t.Fatalf("want one problem at line 7, column 3 (adaptive_filter:) naming bogus; got %v", probs)
+	}
+}
