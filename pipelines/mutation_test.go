@@ -86,3 +86,29 @@ func TestValidateYAMLNestedUnknownSetting(t *testing.T) {
 		t.Fatalf("want one problem at line 7, column 3 (adaptive_filter:) naming bogus; got %v", probs)
 	}
 }
+
+// The synthetic-profile table: realistic first, then in catalog order,
+// rows of the same profile and template in the file's order.
+func TestGenerateREADMESyntheticTable(t *testing.T) {
+	ms := Measurements{Method: "m", Results: []Measurement{
+		{Template: TemplateTopK, Profile: "high-cardinality", InputSeries: 1},
+		{Template: TemplateTopK, Profile: "realistic", InputSeries: 2},
+		{Template: TemplateBaseline, Profile: "realistic", InputSeries: 3},
+		{Template: TemplateBaseline, Profile: "realistic", InputSeries: 4},
+	}}
+	doc := string(GenerateREADME(ms, RealMeasurements{}))
+	rows := []string{
+		"| `process-baseline-v1` | realistic | 3 |",
+		"| `process-baseline-v1` | realistic | 4 |",
+		"| `process-topk-v1` | realistic | 2 |",
+		"| `process-topk-v1` | high-cardinality | 1 |",
+	}
+	at := 0
+	for _, r := range rows {
+		i := strings.Index(doc[at:], r)
+		if i < 0 {
+			t.Fatalf("row %q missing or out of order in:\n%s", r, doc[strings.Index(doc, "## Measured reduction on synthetic"):])
+		}
+		at += i + len(r)
+	}
+}
