@@ -1,6 +1,7 @@
 package topkprocessor
 
 import (
+	"context"
 	"testing"
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -49,4 +50,25 @@ func gaugeValue(t *testing.T, h *harness, name string) int64 {
 		t.Fatalf("%s: %#v", name, m.Data)
 	}
 	return g.DataPoints[0].Value
+}
+
+// Shutdown unregisters the gauges' callback: a processor that was shut down
+// (a collector reload) no longer reports its tracked processes and groups,
+// nor is it kept alive by the meter.
+func TestShutdownUnregistersGauges(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) { c.TopK = 1 }))
+	h.run(scrape(10, pr{pid: 1, name: "a"}, pr{pid: 2, name: "b"}))
+	if v := gaugeValue(t, h, telTracked); v != 2 {
+		t.Fatalf("%s = %d before shutdown, want 2", telTracked, v)
+	}
+	if err := h.p.shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{telTracked, telGroups} {
+		if m, err := h.tel.GetMetric(name); err == nil {
+			if g, ok := m.Data.(metricdata.Gauge[int64]); !ok || len(g.DataPoints) > 0 {
+				t.Errorf("%s still reported after shutdown: %#v", name, m.Data)
+			}
+		}
+	}
 }
