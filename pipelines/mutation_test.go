@@ -112,3 +112,22 @@ func TestGenerateREADMESyntheticTable(t *testing.T) {
 		at += i + len(r)
 	}
 }
+
+// What an error message says a parameter accepts: " entries" follows the
+// bounds of a list or map, and only when it has bounds.
+func TestAcceptedListBounds(t *testing.T) {
+	two := 2.0
+	cases := []struct {
+		p    Param
+		want string
+	}{
+		{Param{Type: TypeStringList}, `a list of strings (a JSON array such as ["a","b"], or one item)`},
+		{Param{Type: TypeStringList, Max: &two}, `a list of strings (a JSON array such as ["a","b"], or one item) <= 2 entries`},
+		{Param{Type: TypeMap, Min: &two}, `a map of strings (a JSON object such as {"k":"v"}, or one k=v pair) >= 2 entries`},
+	}
+	for _, c := range cases {
+		if got := accepted(c.p); got != c.want {
+			t.Errorf("accepted(%+v) = %q, want %q", c.p, got, c.want)
+		}
+	}
+}
