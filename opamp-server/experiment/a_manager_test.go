@@ -24,6 +24,10 @@ import (
 // only this package's tests): the request guards of Create, the lifecycle
 // deploying -> warming up -> running -> completed on a real SQLite store
 // and an injected clock, the guardrail, stop, delete and promote.
+//
+// The file's name sorts first on purpose: go test runs the files in name
+// order and gremlins runs them with -failfast, so these fast tests decide
+// most mutants before the slow statistical ones (cpu_test.go) run.
 
 // fakeLoad records the load simulations started and stopped.
 type fakeLoad struct {

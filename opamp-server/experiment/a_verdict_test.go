@@ -1,0 +1,66 @@
+package experiment
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/phoenix-otel/phoenix/opamp-server/api"
+)
+
+// TestVerdictAtItsBoundaries: each criterion of the verdict at exactly its
+// threshold, set to the figure the samples give: min_samples met with
+// exactly min_samples intervals (also with CPU figures), p equal to alpha
+// is not significant (the series and the CPU criterion alike), a
+// reduction equal to min_reduction_pct promotes. (Named to sort first:
+// see a_manager_test.go.)
+func TestVerdictAtItsBoundaries(t *testing.T) {
+	// 12 intervals; the candidate's CPU +90% against a bound of 50%, not
+	// significantly (one-sided p about 0.17); a 75% series reduction.
+	ss := cpuSamples(func(int) float64 { return 0.21 },
+		func(int) float64 { return 0.02 },
+		func(k int) float64 { return []float64{0.02, 0.20}[k%2] })
+	first := Analyze(cpuExp(50), ss)[0]
+	if first.Verdict != api.VerdictPromote || first.Intervals != 12 || !first.CPUMeasured {
+		t.Fatalf("the samples: %s (%s), %d intervals", first.Verdict, first.Criterion, first.Intervals)
+	}
+	p, pCPU, red := first.KPIs[0].PAdjusted, first.PCPUAboveBound, first.ReductionPct
+	for _, c := range []struct {
+		name      string
+		edit      func(c *api.Criteria)
+		verdict   string
+		criterion string
+	}{
+		{"min_samples = intervals", func(c *api.Criteria) { c.MinSamples = 12 }, api.VerdictPromote, "min_reduction"},
+		{"min_samples = intervals + 1", func(c *api.Criteria) { c.MinSamples = 13 }, api.VerdictInconclusive, "min_samples: 12 of 13 paired intervals"},
+		{"alpha = p of the CPU criterion", func(c *api.Criteria) { c.Alpha = pCPU }, api.VerdictPromote, "min_reduction"},
+		{"alpha just above it", func(c *api.Criteria) { c.Alpha = pCPU * 1.0001 }, api.VerdictReject, "max_cpu_increase"},
+		{"alpha = p of the series", func(c *api.Criteria) { c.Alpha = p }, api.VerdictInconclusive, "significance"},
+		{"alpha just above it", func(c *api.Criteria) { c.Alpha = p * 1.0001 }, api.VerdictPromote, "min_reduction"},
+		{"min_reduction = reduction", func(c *api.Criteria) { c.MinReductionPct = red }, api.VerdictPromote, "min_reduction"},
+		{"min_reduction just above it", func(c *api.Criteria) { c.MinReductionPct = red + 1e-9 }, api.VerdictReject, "min_reduction"},
+	} {
+		e := cpuExp(50)
+		c.edit(&e.Criteria)
+		r := Analyze(e, ss)[0]
+		if r.Verdict != c.verdict || !strings.HasPrefix(r.Criterion, c.criterion) {
+			t.Errorf("%s: %s (%s), want %s (%s...)", c.name, r.Verdict, r.Criterion, c.verdict, c.criterion)
+		}
+	}
+	// CPU figures in one interval fewer than min_samples asks: the CPU
+	// criterion cannot decide; in exactly min_samples it does.
+	var fewer = ss[:0:0]
+	for _, s := range ss {
+		if !(s.Interval == 11 && s.KPI == KPICollectorCPU) {
+			fewer = append(fewer, s)
+		}
+	}
+	e := cpuExp(50)
+	e.Criteria.MinSamples = 11
+	if r := Analyze(e, fewer)[0]; r.Verdict != api.VerdictPromote {
+		t.Errorf("CPU figures in 11 of 12 intervals, min_samples 11: %s (%s)", r.Verdict, r.Criterion)
+	}
+	e.Criteria.MinSamples = 12
+	if r := Analyze(e, fewer)[0]; r.Verdict != api.VerdictInconclusive || !strings.HasPrefix(r.Criterion, "min_samples: 11 of 12 paired intervals with CPU figures") {
+		t.Errorf("CPU figures in 11 of 12 intervals, min_samples 12: %s (%s)", r.Verdict, r.Criterion)
+	}
+}
