@@ -903,3 +903,74 @@ func TestRunFollowsChanges(t *testing.T) {
 	default:
 	}
 }
+
+// TestWarmupThenIntervalsOneLate: the measured phase starts once the
+// warm-up has passed (not a second before), at that minute boundary;
+// interval k is collected one interval after it ended (not a second
+// before), and a candidate that kept fewer critical processes than the
+// baseline's input fails the experiment in that interval.
+func TestWarmupThenIntervalsOneLate(t *testing.T) {
+	f := newFixture(t, 1)
+	warming := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	f.now = warming
+	r := &record{Experiment: api.Experiment{Name: "late", Status: api.ExperimentWarmingUp,
+		Variants: []api.Variant{{Name: "baseline", Template: topk}, {Name: "candidate", Template: topk}},
+		Duration: "5m", Warmup: "1m", Interval: "1m", CreatedAt: warming,
+		Hosts:       []api.ExperimentHost{{Host: "host-0", AgentUID: "agent-0"}},
+		Transitions: []api.Transition{{Status: api.ExperimentWarmingUp, At: warming}}}, WarmingSince: warming}
+	if err := f.m.put(f.ctx, r, 0); err != nil {
+		t.Fatal(err)
+	}
+	col := &simCollector{uid: "agent-0", start: warming.Add(-2 * time.Second), window: time.Minute, push: 10 * time.Second, exportLag: 200 * time.Millisecond}
+	at := func(d time.Duration) api.Experiment {
+		t.Helper()
+		f.now = warming.Add(d)
+		col.deliver(f.ctx, t, f.st, f.now)
+		return f.advance(t, "late")
+	}
+	intervals := func() map[int]bool {
+		ss, err := f.st.ListExperimentSamples(f.ctx, "late")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]bool{}
+		for _, s := range ss {
+			seen[s.Interval] = true
+		}
+		return seen
+	}
+	// The first window was reported at 0:58.2.
+	if e := at(59 * time.Second); e.Status != api.ExperimentWarmingUp {
+		t.Fatalf("in the warm-up: %s", e.Status)
+	}
+	e := at(time.Minute)
+	running := warming.Add(time.Minute)
+	if e.Status != api.ExperimentRunning {
+		t.Fatalf("warm-up over, every variant reported: %s", e.Status)
+	}
+	if r, _ := f.m.load(f.ctx, "late"); !r.RunningSince.Equal(running) {
+		t.Fatalf("running since %s, want %s", r.RunningSince, running)
+	}
+	// Interval 0 is [1:00, 2:00): collected from 3:00.
+	if at(time.Minute + 2*time.Minute - time.Second); len(intervals()) != 0 {
+		t.Fatalf("interval 0 collected before its end + an interval: %v", intervals())
+	}
+	if at(3 * time.Minute); !intervals()[0] || intervals()[1] {
+		t.Fatalf("at 3:00: intervals %v, want 0 only", intervals())
+	}
+	// Interval 1 [2:00, 3:00): the candidate's output keeps 4 of the 5
+	// critical processes (its last figure in the interval).
+	f.now = warming.Add(4 * time.Minute)
+	col.deliver(f.ctx, t, f.st, f.now)
+	if err := f.st.WriteMetrics(f.ctx, []store.MetricPoint{{AgentUID: "agent-0", Name: metricCritical, Pipeline: "p", Stage: stageOut, Variant: "candidate",
+		Time: warming.Add(3*time.Minute - time.Second), Value: 4}}, []store.Resolution{{Step: time.Minute, Retention: 24 * time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	e = f.advance(t, "late")
+	if e.Status != api.ExperimentFailed || e.Reason != "guardrail: candidate candidate lost critical processes on host host-0: kept 4 of 5 in interval 1" {
+		t.Fatalf("status %s (%s)", e.Status, e.Reason)
+	}
+	if !intervals()[1] {
+		t.Error("the failing interval's samples were not stored")
+	}
+}
