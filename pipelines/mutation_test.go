@@ -131,3 +131,41 @@ func TestAcceptedListBounds(t *testing.T) {
 		}
 	}
 }
+
+// A string parameter may hold a tab but no other control character, DEL
+// included.
+func TestCheckTextControlCharacters(t *testing.T) {
+	for _, s := range []string{"a\tb", "nginx", "é"} {
+		if err := checkText(s); err != nil {
+			t.Errorf("%q refused: %v", s, err)
+		}
+	}
+	for _, s := range []string{"a\nb", "a\x01b", "a\x7fb"} {
+		if err := checkText(s); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("%q: %v, want a control character refused", s, err)
+		}
+	}
+}
+
+// An integer given as a JSON number (a float64) is taken up to 2^53, the
+// last float that is still exact; a float that is not integral is refused.
+func TestIntFromFloatUpTo2To53(t *testing.T) {
+	p := Param{Name: "n", Type: TypeInt}
+	if v, err := coerce("t", p, float64(1<<53)); err != nil || v != 1<<53 {
+		t.Errorf("2^53: %v, %v", v, err)
+	}
+	for _, f := range []float64{1<<53 + 2, 2.5} {
+		if _, err := coerce("t", p, f); err == nil || !strings.Contains(err.Error(), "is not an integer") {
+			t.Errorf("%v: %v, want not an integer", f, err)
+		}
+	}
+}
+
+// An out-of-range float is named with every digit it was given.
+func TestFloatOutOfRangeShownInFull(t *testing.T) {
+	one := 1.0
+	_, err := coerce("t", Param{Name: "x", Type: TypeFloat, Max: &one}, 1.25)
+	if err == nil || !strings.Contains(err.Error(), `"x": 1.25 is out of range`) {
+		t.Fatalf("%v, want 1.25 is out of range", err)
+	}
+}
