@@ -133,3 +133,76 @@ func TestPlantEdges(t *testing.T) {
 		t.Errorf("solve(2) = %v, want sqrt(5*1)", m)
 	}
 }
+
+// fixedSolver is a plant model that always answers m.
+func fixedSolver(m float64) solver { return func(float64) float64 { return m } }
+
+// One controller step at a time, with a plant model that gives the
+// multiplier it is asked for: each move is bounded by max_step (up) and
+// 1/max_step (down), a model that asks for no move saturates, a tightening
+// restarts the count of low intervals, and direction changes are counted.
+func TestControllerSteps(t *testing.T) {
+	cfg := testControllerConfig() // max_step 4, relax_after 3, multipliers 0.001..1000
+	c := newController(cfg)
+	const budget, over, under = 100.0, 150.0, 10.0
+
+	c.step(over, budget, fixedSolver(3))
+	if c.m != 3 || c.state != stateTightening {
+		t.Fatalf("tighten to 3: m %v, state %v", c.m, c.state)
+	}
+	c.step(over, budget, fixedSolver(100))
+	if c.m != 12 { // 3 x max_step 4
+		t.Fatalf("tighten towards 100: m %v, want 12 (one max_step)", c.m)
+	}
+	c.step(over, budget, fixedSolver(12))
+	if c.m != 12 || c.state != stateSaturatedHigh {
+		t.Fatalf("a model asking for the same multiplier: m %v, state %v, want 12, saturated_high", c.m, c.state)
+	}
+	c.step(over, budget, fixedSolver(math.NaN()))
+	if c.m != 12 || c.state != stateSaturatedHigh {
+		t.Fatalf("a NaN from the model: m %v, state %v, want it held", c.m, c.state)
+	}
+
+	// Two low intervals, then a high one: the low count starts again.
+	c.step(under, budget, fixedSolver(1))
+	c.step(under, budget, fixedSolver(1))
+	c.step(over, budget, fixedSolver(12))
+	c.step(under, budget, fixedSolver(1))
+	c.step(under, budget, fixedSolver(1))
+	if c.m != 12 || c.state != stateRelaxing {
+		t.Fatalf("two low intervals after a high one: m %v, state %v, want 12, relaxing (waiting)", c.m, c.state)
+	}
+	if c.reversals != 0 {
+		t.Fatalf("reversals %d after moving up only", c.reversals)
+	}
+	c.step(under, budget, fixedSolver(1))
+	if c.m != 3 { // 12 / max_step 4
+		t.Fatalf("relax towards 1: m %v, want 3 (one max_step down)", c.m)
+	}
+	if c.reversals != 1 {
+		t.Fatalf("reversals %d, want 1 (up, then down)", c.reversals)
+	}
+	c.step(under, budget, fixedSolver(2))
+	if c.m != 2 || c.reversals != 1 {
+		t.Fatalf("relax to 2: m %v, reversals %d, want 2, 1", c.m, c.reversals)
+	}
+	c.step(under, budget, fixedSolver(2))
+	if c.m != 2 || c.state != stateSaturatedLow {
+		t.Fatalf("a model asking for no lower multiplier: m %v, state %v, want 2, saturated_low", c.m, c.state)
+	}
+	c.step(over, budget, fixedSolver(4))
+	if c.m != 4 || c.reversals != 2 {
+		t.Fatalf("up again: m %v, reversals %d, want 4, 2", c.m, c.reversals)
+	}
+}
+
+// Without a plant model the controller assumes unit elasticity: m x
+// output / set point.
+func TestControllerUnitElasticity(t *testing.T) {
+	c := newController(testControllerConfig())
+	sp := c.setPoint(100)
+	c.step(2*sp, 100, nil)
+	if math.Abs(c.m-2) > 1e-12 {
+		t.Fatalf("output twice the set point: m %v, want 2", c.m)
+	}
+}
