@@ -11,18 +11,29 @@ import (
 
 // testExperiments checks the experiment tables: create, compare and set,
 // samples stored once per key and kept across a reopen, the analysis lease
-// across replicas, delete.
+// across replicas, delete; every write announced with its revision.
 func testExperiments(t *testing.T, f Factory) {
 	ctx := context.Background()
 	open := f(t)
 	a := open(t, "replica-a")
 	b := open(t, "replica-b")
 	t.Cleanup(func() { a.Close(); b.Close() })
+	sub, cancel := context.WithCancel(ctx)
+	defer cancel()
+	changes := a.Subscribe(sub)
+	announced := func(what string, version int, deleted bool) {
+		t.Helper()
+		c := waitChange(t, changes, func(c store.Change) bool { return c.Kind == store.ChangeExperiment && c.Key == "exp-1" })
+		if c.Version != version || c.Deleted != deleted {
+			t.Fatalf("%s announced %+v, want version %d, deleted %v", what, c, version, deleted)
+		}
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	r := store.ExperimentRecord{Name: "exp-1", Status: "pending", Active: true, CreatedAt: now, Record: []byte(`{"name":"exp-1"}`)}
 	if err := a.PutExperiment(ctx, r, 0); err != nil {
 		t.Fatal(err)
 	}
+	announced("create", 1, false)
 	if err := b.PutExperiment(ctx, r, 0); !errors.Is(err, store.ErrVersionConflict) {
 		t.Fatalf("creating an existing experiment: %v, want ErrVersionConflict", err)
 	}
@@ -34,6 +45,7 @@ func testExperiments(t *testing.T, f Factory) {
 	if err := a.PutExperiment(ctx, r, 1); err != nil {
 		t.Fatal(err)
 	}
+	announced("update", 2, false)
 	if err := b.PutExperiment(ctx, r, 1); !errors.Is(err, store.ErrVersionConflict) {
 		t.Fatalf("stale revision: %v", err)
 	}
@@ -81,6 +93,7 @@ func testExperiments(t *testing.T, f Factory) {
 	if err := a.DeleteExperiment(ctx, "exp-1"); err != nil {
 		t.Fatal(err)
 	}
+	announced("delete", 0, true)
 	if _, err := b.GetExperiment(ctx, "exp-1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}

@@ -86,6 +86,9 @@ func testIdentity(t *testing.T, f Factory) {
 		t.Fatalf("after the move web-1 is bound to %q", b.InstanceUID)
 	}
 
+	if b, err := s.BindHost(ctx, "app-1", "uid-a", now); err != nil || b.InstanceUID != "uid-a" {
+		t.Fatalf("bind app-1: %+v %v", b, err)
+	}
 	// Revoke cuts the credential and drops the agent's bindings.
 	if err := s.CreateCredential(ctx, store.Credential{InstanceUID: "uid-b", TokenHash: "h-b", CreatedAt: now}); err != nil {
 		t.Fatal(err)
@@ -101,16 +104,27 @@ func testIdentity(t *testing.T, f Factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range bs {
+	app := false
+	for i, b := range bs {
 		if b.InstanceUID == "uid-b" {
 			t.Fatalf("a revoked agent keeps binding %+v", b)
 		}
+		if i > 0 && bs[i-1].HostName >= b.HostName {
+			t.Fatalf("bindings not in host order: %+v", bs)
+		}
+		app = app || (b.HostName == "app-1" && b.InstanceUID == "uid-a" && b.BoundAt.Equal(now))
+	}
+	if !app {
+		t.Fatalf("bindings %+v: the other agent's app-1 binding is missing", bs)
 	}
 	if err := s.CreateCredential(ctx, store.Credential{InstanceUID: "uid-b", TokenHash: "h-b2", CreatedAt: now}); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("re-enrolment of a revoked uid: %v, want ErrExists", err)
 	}
 	if err := s.RevokeCredential(ctx, "uid-missing", now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("revoke of a missing uid: %v", err)
+	}
+	if err := s.ReadmitCredential(ctx, "uid-missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("readmit of a missing uid: %v, want ErrNotFound", err)
 	}
 	// Readmit: the uid may enrol once more, with a new token.
 	if err := s.ReadmitCredential(ctx, "uid-b"); err != nil {

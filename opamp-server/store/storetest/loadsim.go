@@ -15,11 +15,23 @@ import (
 func testLoadSimJobs(t *testing.T, f Factory) {
 	ctx := context.Background()
 	s := openOne(t, f)
+	sub, cancel := context.WithCancel(ctx)
+	defer cancel()
+	changes := s.Subscribe(sub)
+	// Every write is announced with the job's new revision.
+	announced := func(what string, version int) {
+		t.Helper()
+		c := waitChange(t, changes, func(c store.Change) bool { return c.Kind == store.ChangeLoadSim && c.Key == "ls-a" })
+		if c.Version != version {
+			t.Fatalf("%s announced %+v, want version %d", what, c, version)
+		}
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	a := store.LoadSimJob{ID: "ls-a", TargetHost: "web-1", Status: "pending", Active: true, CreatedAt: now, Record: []byte(`{"id":"ls-a"}`)}
 	if err := s.PutLoadSimJob(ctx, a, 0); err != nil {
 		t.Fatal(err)
 	}
+	announced("create", 1)
 	if err := s.PutLoadSimJob(ctx, a, 0); !errors.Is(err, store.ErrVersionConflict) {
 		t.Fatalf("creating an existing job: %v, want ErrVersionConflict", err)
 	}
@@ -32,6 +44,7 @@ func testLoadSimJobs(t *testing.T, f Factory) {
 	if err := s.PutLoadSimJob(ctx, a, 1); err != nil {
 		t.Fatal(err)
 	}
+	announced("update", 2)
 	if err := s.PutLoadSimJob(ctx, a, 1); !errors.Is(err, store.ErrVersionConflict) {
 		t.Fatalf("stale revision: %v, want ErrVersionConflict", err)
 	}
