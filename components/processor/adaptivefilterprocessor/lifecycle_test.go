@@ -1,0 +1,50 @@
+package adaptivefilterprocessor
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+// Shutdown unregisters the gauges' callback: a processor shut down (a
+// collector reload) no longer reports its multiplier, and the meter no
+// longer holds it.
+func TestShutdownUnregistersGauges(t *testing.T) {
+	h := newHarness(t, testConfig())
+	host := newFakeHost("h")
+	host.add("svc", "svc", 0.1, 20*mib)
+	h.run(host.tick())
+	if _, ok := h.gauge(metricMultiplier, labelHost, "h"); !ok {
+		t.Fatal("no multiplier reported before shutdown")
+	}
+	if err := h.p.shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := h.tel.GetMetric(metricMultiplier); err == nil {
+		if g, ok := m.Data.(metricdata.Gauge[float64]); !ok || len(g.DataPoints) > 0 {
+			t.Fatalf("%s still reported after shutdown: %#v", metricMultiplier, m.Data)
+		}
+	}
+}
+
+// A host is forgotten after exactly prune_after_intervals batches without
+// it, not one sooner.
+func TestHostPrunedAfterExactlyPruneAfter(t *testing.T) {
+	cfg := testConfig()
+	cfg.PruneAfter = 3
+	h := newHarness(t, cfg)
+	a, b := newFakeHost("a"), newFakeHost("b")
+	a.add("svc", "svc", 0.1, 20*mib)
+	b.add("svc", "svc", 0.1, 20*mib)
+	h.run(a.tick())
+	h.run(b.tick())
+	h.run(b.tick())
+	if h.p.groups["a"] == nil {
+		t.Fatal("host a forgotten after 2 batches without it (prune_after_intervals 3)")
+	}
+	h.run(b.tick())
+	if h.p.groups["a"] != nil {
+		t.Fatal("host a still known after 3 batches without it (prune_after_intervals 3)")
+	}
+}
