@@ -169,3 +169,15 @@ func TestFloatOutOfRangeShownInFull(t *testing.T) {
 		t.Fatalf("%v, want 1.25 is out of range", err)
 	}
 }
+
+// Literal secrets are looked for in the extensions too, not only in the
+// exporters.
+func TestValidateRawSecretInExtension(t *testing.T) {
+	cfg := strings.Replace(rawOK, "service:\n", "extensions:\n  health_check:\n    password: hunter2\nservice:\n", 1)
+	for _, p := range ValidateRaw([]byte(cfg)) {
+		if p.Path == "extensions.health_check.password" && strings.Contains(p.Message, "secret written in clear") {
+			return
+		}
+	}
+	t.Fatalf("no clear-secret problem for extensions.health_check.password in %v", ValidateRaw([]byte(cfg)))
+}

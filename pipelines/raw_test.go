@@ -69,6 +69,8 @@ func TestValidateRawRefuses(t *testing.T) {
 		{"clear credential header", strings.Replace(rawOK, "Bearer ${env:MY_BACKEND_TOKEN}", "Bearer abc123", 1), "exporters.otlp_http/backend.headers.authorization", "looks like a credential", 19},
 		{"api key header", strings.Replace(rawOK, "x-team: observability", "x-api-key: s3cr3t", 1), "exporters.otlp_http/backend.headers.x-api-key", "looks like a credential", 20},
 		{"file provider", strings.Replace(rawOK, "${env:MY_BACKEND_TOKEN}", "${file:/var/lib/phoenix/agent/credential}", 1), "exporters.otlp_http/backend.headers.authorization", "not allowed", 19},
+		// Every reference of a value is checked, not only its first.
+		{"file provider after an env", strings.Replace(rawOK, "${env:MY_BACKEND_TOKEN}", "${env:MY_BACKEND_TOKEN}${file:/etc/passwd}", 1), "exporters.otlp_http/backend.headers.authorization", "${file:/etc/passwd} is not allowed", 19},
 		{"agent variable", strings.Replace(rawOK, "${env:MY_BACKEND_TOKEN}", "${env:PHOENIX_OWN_METRICS_HEADER_0}", 1), "exporters.otlp_http/backend.headers.authorization", "agent's own", 19},
 		{"password in URL", strings.Replace(rawOK, "https://otlp.example.com:4318", "https://u:pw@otlp.example.com:4318", 1), "exporters.otlp_http/backend.endpoint", "password", 17},
 		{"key_pem", strings.Replace(rawOK, "    headers:\n", "    tls:\n      key_pem: \"-----BEGIN PRIVATE KEY-----\"\n    headers:\n", 1), "exporters.otlp_http/backend.tls.key_pem", "secret written in clear", 19},
