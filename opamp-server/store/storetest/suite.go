@@ -239,6 +239,9 @@ func testConcurrentWriters(t *testing.T, f Factory) {
 func testAgents(t *testing.T, f Factory) {
 	ctx := context.Background()
 	s := openOne(t, f)
+	sub, cancel := context.WithCancel(ctx)
+	defer cancel()
+	changes := s.Subscribe(sub)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	a := store.Agent{
 		InstanceUID: "0190c1f2-0000-7000-8000-000000000001", HostName: "web-1", OS: "linux", Arch: "amd64",
@@ -254,6 +257,11 @@ func testAgents(t *testing.T, f Factory) {
 	if err := s.UpsertAgent(ctx, a, true); err != nil {
 		t.Fatal(err)
 	}
+	agentChanged := func() {
+		t.Helper()
+		waitChange(t, changes, func(c store.Change) bool { return c.Kind == store.ChangeAgent && c.Key == a.InstanceUID })
+	}
+	agentChanged()
 	got, err := s.GetAgent(ctx, a.InstanceUID)
 	if err != nil {
 		t.Fatal(err)
@@ -271,6 +279,7 @@ func testAgents(t *testing.T, f Factory) {
 	if err := s.MarkDisconnected(ctx, a.InstanceUID, "replica-a", now.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
+	agentChanged() // the disconnect is announced
 	got, _ = s.GetAgent(ctx, a.InstanceUID)
 	if got.Connected || !got.LastSeen.Equal(now.Add(time.Second)) {
 		t.Fatalf("after disconnect: connected=%v last_seen=%v", got.Connected, got.LastSeen)
@@ -350,6 +359,9 @@ func testMetrics(t *testing.T, f Factory) {
 	all, _ := s.QueryMetrics(ctx, store.MetricQuery{Step: 10 * time.Second, Since: base})
 	if len(all) != 3 {
 		t.Fatalf("all 10s buckets: %d", len(all))
+	}
+	if one, _ := s.QueryMetrics(ctx, store.MetricQuery{Step: 10 * time.Second, Since: base, Limit: 1}); len(one) != 1 {
+		t.Fatalf("limit 1: %d buckets", len(one))
 	}
 	// Retention: two hours later the 10s buckets go, the 5m ones stay.
 	n, err := s.PruneMetrics(ctx, base.Add(2*time.Hour), res)
