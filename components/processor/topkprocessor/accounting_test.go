@@ -1,6 +1,10 @@
 package topkprocessor
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
+)
 
 // With others: drop every process not kept is counted as dropped (and none
 // as aggregated), per interval.
@@ -19,5 +23,41 @@ func TestOthersDropCounted(t *testing.T) {
 		if got := counterFor(t, h, c.name, ""); got != c.want {
 			t.Errorf("%s = %d, want %d", c.name, got, c.want)
 		}
+	}
+}
+
+// topk behind topk: the first's other resource (no pid, other_name) passes
+// through the second untouched; it is not ranked as a process. A resource
+// without a pid under another name is still a process.
+func TestUpstreamOtherPassesThrough(t *testing.T) {
+	cfg := func(c *Config) { c.TopK = 1 }
+	first, second := newHarness(t, testConfig(cfg)), newHarness(t, testConfig(cfg))
+	w := &world{}
+	w.add(pr{pid: 1, name: "a"}, 1)
+	w.add(pr{pid: 2, name: "b"}, 0.5)
+	w.add(pr{pid: 3, name: "c"}, 0.2)
+	mid := first.run(w.step())
+	if _, ok := otherOf(mid, "", "_other"); !ok {
+		t.Fatal("the first topk wrote no other resource")
+	}
+	n := mid.ResourceMetrics().Len()
+	out := second.run(mid)
+	if got := out.ResourceMetrics().Len(); got != n {
+		t.Fatalf("the second topk turned %d resources into %d", n, got)
+	}
+	if v := counterFor(t, second, telProcessesIn, ""); v != 1 {
+		t.Fatalf("the second topk counted %d processes in, want 1 (the other resource is not one)", v)
+	}
+	if v := otherValue(t, out, "", metricProcessCount, "", ""); v != 2 {
+		t.Fatalf("process.count of the passed-through other = %v, want the first topk's 2", v)
+	}
+
+	// No pid, another name: a process (ranked, counted).
+	third := newHarness(t, testConfig(cfg))
+	md := scrape(10, pr{pid: 1, name: "a"})
+	md.ResourceMetrics().At(0).Resource().Attributes().Remove(processmetrics.AttrPID)
+	third.run(md)
+	if v := counterFor(t, third, telProcessesIn, ""); v != 1 {
+		t.Fatalf("a process without a pid: processes.in = %d, want 1", v)
 	}
 }
