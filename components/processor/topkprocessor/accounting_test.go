@@ -61,3 +61,29 @@ func TestUpstreamOtherPassesThrough(t *testing.T) {
 		t.Fatalf("a process without a pid: processes.in = %d, want 1", v)
 	}
 }
+
+// Past max_tracked_processes a process is rolled up without state, still
+// into the roll-up of its category: its levels count there.
+func TestUntrackedProcessRolledUpByCategory(t *testing.T) {
+	h := newHarness(t, rollUpConfig(func(c *Config) { c.MaxTrackedProcesses = 1 }))
+	w := &world{}
+	w.add(pr{pid: 1, name: "chrome", mem: 10, category: "browsers"}, 1)
+	w.add(pr{pid: 2, name: "firefox", mem: 20, category: "browsers"}, 1) // untracked
+	w.add(pr{pid: 3, name: "bash", mem: 40, category: "system"}, 1)      // untracked
+	for step := 0; step < 2; step++ {
+		out := h.run(w.step())
+		for cat, want := range map[string]float64{"browsers": 30, "system": 40} {
+			rm, ok := rollupOf(out, "", "_other", cat)
+			if !ok {
+				t.Fatalf("step %d: no roll-up for %s", step, cat)
+			}
+			dp, ok := point(rm, "process.memory.usage", "", "")
+			if !ok || num(dp) != want {
+				t.Fatalf("step %d: %s memory %v (found %v), want %v", step, cat, num(dp), ok, want)
+			}
+		}
+	}
+	if v := counterSum(t, h, telUntracked); v != 4 {
+		t.Fatalf("%s = %d, want 4 (2 processes x 2 intervals)", telUntracked, v)
+	}
+}
