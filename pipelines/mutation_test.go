@@ -7,6 +7,8 @@ package pipelines
 import (
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // The parts of a ParamError's message are there only when set: the server
@@ -180,4 +182,35 @@ func TestValidateRawSecretInExtension(t *testing.T) {
 		}
 	}
 	t.Fatalf("no clear-secret problem for extensions.health_check.password in %v", ValidateRaw([]byte(cfg)))
+}
+
+// A raw candidate keeps its processors' settings (an empty one stays
+// empty), its cardinality processors count the catalog's default critical
+// processes, and the header names the candidate as a raw config.
+func TestRawCandidateProcessorsAndHeader(t *testing.T) {
+	r, err := RenderExperiment(ExperimentSpec{ID: "raw-exp", Baseline: Spec{Template: TemplateBaseline}, Candidate: Spec{Config: rawOK}}, Context{HostNameFromEnv: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(r.YAML), "\n# experiment raw-exp: baseline process-baseline-v1, candidate a raw config\n") {
+		t.Errorf("header does not name the variants:\n%s", r.YAML[:200])
+	}
+	var m struct {
+		Processors map[string]map[string]any `yaml:"processors"`
+	}
+	if err := yaml.Unmarshal(r.YAML, &m); err != nil {
+		t.Fatal(err)
+	}
+	if f := m.Processors["filter/candidate/drop_idle"]; f["error_mode"] != "ignore" || f["metrics"] == nil {
+		t.Errorf("the raw filter's settings were lost: %v", f)
+	}
+	if b, ok := m.Processors["batch/candidate/raw"]; !ok || len(b) != 0 {
+		t.Errorf("the raw batch (no settings): %v, %v", b, ok)
+	}
+	base, _ := catalog()[0].Param("critical_processes")
+	want, _ := base.Default.([]string)
+	got, _ := m.Processors["cardinality/candidate/in"]["critical_processes"].([]any)
+	if len(want) == 0 || len(got) != len(want) || got[0] != want[0] {
+		t.Errorf("cardinality/candidate/in critical_processes %v, want the catalog's default %v", got, want)
+	}
 }
