@@ -614,6 +614,7 @@ func run(t testing.TB, storeKind string, replicas, n, canaries int, heartbeat, i
 		if code := c.api(t, w, "PUT", "/api/v1/deployments/canary", body, nil); code != 200 {
 			t.Fatalf("change canary: %d", code)
 		}
+		t.Logf("canary change to k=%d answered in %s", k, time.Since(t0))
 		return t0, before
 	}
 	t0, before := change(11, 1)

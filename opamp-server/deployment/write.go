@@ -107,7 +107,7 @@ func (s *Service) UnknownHosts(ctx context.Context, t store.Target) ([]string, e
 	if len(t.Hosts) == 0 {
 		return nil, nil
 	}
-	agents, err := s.store.ListAgents(ctx)
+	agents, err := s.store.ListAgentRecords(ctx) // host names: no effective configs
 	if err != nil {
 		return nil, err
 	}

@@ -378,7 +378,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	d, st, err := s.deployments.StatusByName(r.Context(), req.Name, false) // a summary: hosts are on GET .../status
+	d, st, err := s.deployments.StatusByName(writeSummary(r.Context()), req.Name, false) // a summary: hosts are on GET .../status
 	if err != nil {
 		return err
 	}
@@ -447,7 +447,7 @@ func (s *Server) updateDeployment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	d, st, err := s.deployments.StatusByName(r.Context(), name, false) // a summary: hosts are on GET .../status
+	d, st, err := s.deployments.StatusByName(writeSummary(r.Context()), name, false) // a summary: hosts are on GET .../status
 	if err != nil {
 		return err
 	}
@@ -521,7 +521,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, st, err := s.deployments.StatusByName(r.Context(), name, false) // a summary: hosts are on GET .../status
+	d, st, err := s.deployments.StatusByName(writeSummary(r.Context()), name, false) // a summary: hosts are on GET .../status
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func (s *Server) writeView(r *http.Request, d store.Deployment, st *api.Deployme
 		view.Unchanged = true
 		view.Detail = fmt.Sprintf("unchanged: version %d already has this spec; nothing was written", o.Version.Version)
 	}
-	unknown, err := s.deployments.UnknownHosts(r.Context(), t)
+	unknown, err := s.deployments.UnknownHosts(writeSummary(r.Context()), t) // agentwriter.go: bounded staleness
 	if err != nil {
 		return view, err
 	}

@@ -87,6 +87,41 @@ func BenchAgentReads(b *testing.B, s store.Store) {
 			agents = agents[:0]
 		}
 	}
+	if _, err := s.CreateDeployment(ctx, "bench", store.DeploymentSpec{Template: "process-topk-v1",
+		Target: store.Target{Selector: map[string]string{"fleet": "bench"}}}, nil); err != nil {
+		b.Fatal(err)
+	}
+	version := 1
+	// A deployment write with its overlap check, which reads every agent's
+	// host name and labels, and one without (the write alone).
+	write := func(check store.ConflictCheck) func(context.Context) ([]store.Agent, error) {
+		return func(ctx context.Context) ([]store.Agent, error) {
+			var seen []store.Agent
+			c := check
+			if c != nil {
+				c = func(others []store.Deployment, agents []store.Agent) error {
+					seen = agents
+					return check(others, agents)
+				}
+			}
+			v, err := s.AddDeploymentVersion(ctx, "bench", version, store.DeploymentSpec{Template: "process-topk-v1",
+				Target: store.Target{Selector: map[string]string{"fleet": "bench"}}}, 0, c)
+			if err != nil {
+				return nil, err
+			}
+			version = v.Version
+			if check == nil {
+				return make([]store.Agent, fleet), nil
+			}
+			for _, a := range seen {
+				if a.HostName == "" || a.Labels["fleet"] != "bench" {
+					return nil, fmt.Errorf("the overlap check got agent %s without its host name or labels: %+v", a.InstanceUID, a)
+				}
+			}
+			return seen, nil
+		}
+	}
+	overlapCheck := func([]store.Deployment, []store.Agent) error { return nil }
 	// Interleaved rounds, so a change in the machine's load hits both;
 	// cpu-ns/op is the process's user+system CPU per read, which waiting
 	// for a busy CPU does not inflate as it does ns/op.
@@ -94,7 +129,8 @@ func BenchAgentReads(b *testing.B, s store.Store) {
 		for _, c := range []struct {
 			name string
 			list func(context.Context) ([]store.Agent, error)
-		}{{"ListAgents", s.ListAgents}, {"ListAgentRecords", s.ListAgentRecords}} {
+		}{{"ListAgents", s.ListAgents}, {"ListAgentRecords", s.ListAgentRecords},
+			{"DeploymentWriteWithCheck", write(overlapCheck)}, {"DeploymentWriteAlone", write(nil)}} {
 			b.Run(c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				cpu0 := cpuNanos()
