@@ -149,6 +149,35 @@ func testBatchedAgentWrites(t *testing.T, f Factory) {
 	if a, _ := s.GetAgent(ctx, "u001"); !a.LastSeen.Equal(t1) {
 		t.Fatalf("touch moved last seen backwards: %v", a.LastSeen)
 	}
+	// A batch announces its agents, one change each and nothing more, also
+	// when it is a whole number of notification chunks (sqlstore sends
+	// 150 keys a notification); a later write's change comes after them.
+	sub, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := s.Subscribe(sub)
+	var chunks []store.Agent
+	for i := range 300 {
+		chunks = append(chunks, store.Agent{InstanceUID: fmt.Sprintf("c%03d", i), HostName: fmt.Sprintf("c%03d", i)})
+	}
+	if err := s.UpsertAgents(ctx, chunks, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpsertAgent(ctx, store.Agent{InstanceUID: "sentinel", HostName: "sentinel"}, true); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	waitChange(t, ch, func(c store.Change) bool {
+		if c.Kind == store.ChangeAgent && c.Key != "sentinel" {
+			if c.Key == "" || len(c.Keys) > 0 {
+				t.Errorf("an agent change without its one key: %+v", c)
+			}
+			seen[c.Key] = true
+		}
+		return c.Key == "sentinel"
+	})
+	if len(seen) != 300 {
+		t.Errorf("%d agents announced before the next write, want the batch's 300", len(seen))
+	}
 }
 
 // testGeneration: every deployment write increments the generation, agent
