@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/phoenix-otel/phoenix/opamp-server/api"
+	"github.com/phoenix-otel/phoenix/opamp-server/store"
 )
 
 // TestVerdictAtItsBoundaries: each criterion of the verdict at exactly its
@@ -62,5 +63,21 @@ func TestVerdictAtItsBoundaries(t *testing.T) {
 	e.Criteria.MinSamples = 12
 	if r := Analyze(e, fewer)[0]; r.Verdict != api.VerdictInconclusive || !strings.HasPrefix(r.Criterion, "min_samples: 11 of 12 paired intervals with CPU figures") {
 		t.Errorf("CPU figures in 11 of 12 intervals, min_samples 12: %s (%s)", r.Verdict, r.Criterion)
+	}
+}
+
+// A host with no critical processes at all (0 in, 0 kept) loses none:
+// retention 100%, not 0/0.
+func TestNoCriticalProcessesIsFullRetention(t *testing.T) {
+	ss := cpuSamples(func(int) float64 { return 0.21 }, func(int) float64 { return 0.02 }, func(int) float64 { return 0.03 })
+	for k := range 12 {
+		for _, v := range []string{"baseline", "candidate"} {
+			ss = append(ss, store.ExperimentSample{Interval: k, Host: "h", Variant: v, KPI: KPICriticalIn, Value: 0},
+				store.ExperimentSample{Interval: k, Host: "h", Variant: v, KPI: KPICriticalOut, Value: 0})
+		}
+	}
+	r := Analyze(cpuExp(50), ss)[0]
+	if r.CriticalRetentionPct != 100 || r.Verdict != api.VerdictPromote {
+		t.Fatalf("retention %v%%, %s (%s)", r.CriticalRetentionPct, r.Verdict, r.Criterion)
 	}
 }
