@@ -5,6 +5,7 @@ package pipelines
 // test noticing.
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -212,5 +213,43 @@ func TestRawCandidateProcessorsAndHeader(t *testing.T) {
 	got, _ := m.Processors["cardinality/candidate/in"]["critical_processes"].([]any)
 	if len(want) == 0 || len(got) != len(want) || got[0] != want[0] {
 		t.Errorf("cardinality/candidate/in critical_processes %v, want the catalog's default %v", got, want)
+	}
+}
+
+// Every variant of an experiment reads the one receiver: a variant may
+// leave its input empty (it takes the baseline's) or give the same one, and
+// its collection_interval must be the baseline's.
+func TestExperimentVariantsShareInputAndInterval(t *testing.T) {
+	lg := func(profile string) Input { return Input{Mode: InputLoadGen, LoadGen: &LoadSim{Profile: profile}} }
+	every := func(interval string) map[string]any { return map[string]any{"collection_interval": interval} }
+	exp := func(cand, more Spec) ExperimentSpec {
+		return ExperimentSpec{ID: "e", Baseline: Spec{Template: TemplateBaseline, Params: every("2s"), Input: lg("realistic")},
+			Candidate: cand, More: []NamedSpec{{Variant: "candidate2", Spec: more}}}
+	}
+	same := Spec{Template: TemplateTopK, Params: every("2s")}
+	if _, err := RenderExperiment(exp(same, same), Context{HostName: "h"}); err != nil {
+		t.Fatalf("variants without an input of their own: %v", err)
+	}
+	withInput := same
+	withInput.Input = lg("realistic")
+	if _, err := RenderExperiment(exp(withInput, withInput), Context{HostName: "h"}); err != nil {
+		t.Fatalf("variants with the baseline's input: %v", err)
+	}
+	other := same
+	other.Input = lg("high-cardinality")
+	slower := Spec{Template: TemplateTopK, Params: every("5s")}
+	for _, c := range []struct {
+		cand, more Spec
+		param      string
+	}{
+		{other, same, "candidate.input"},
+		{same, other, "candidate2.input"},
+		{slower, same, "candidate.collection_interval"},
+		{same, slower, "candidate2.collection_interval"},
+	} {
+		var pe *ParamError
+		if _, err := RenderExperiment(exp(c.cand, c.more), Context{HostName: "h"}); !errors.As(err, &pe) || pe.Param != c.param {
+			t.Errorf("want a ParamError on %s, got %v", c.param, err)
+		}
 	}
 }
