@@ -81,3 +81,17 @@ func TestNoCriticalProcessesIsFullRetention(t *testing.T) {
 		t.Fatalf("retention %v%%, %s (%s)", r.CriticalRetentionPct, r.Verdict, r.Criterion)
 	}
 }
+
+// An interval is left out as empty for a zero input figure, not for a
+// missing one: samples without input series still pair.
+func TestMissingInputIsNotEmpty(t *testing.T) {
+	var ss []store.ExperimentSample
+	for _, s := range cpuSamples(func(int) float64 { return 0.21 }, func(int) float64 { return 0.02 }, func(int) float64 { return 0.03 }) {
+		if s.KPI != KPIInputSeries {
+			ss = append(ss, s)
+		}
+	}
+	if r := Analyze(cpuExp(50), ss)[0]; r.Intervals != 12 || r.KPIs[0].N != 12 {
+		t.Fatalf("%d intervals, %d pairs, want 12", r.Intervals, r.KPIs[0].N)
+	}
+}
