@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -251,5 +252,30 @@ func TestExperimentVariantsShareInputAndInterval(t *testing.T) {
 		if _, err := RenderExperiment(exp(c.cand, c.more), Context{HostName: "h"}); !errors.As(err, &pe) || pe.Param != c.param {
 			t.Errorf("want a ParamError on %s, got %v", c.param, err)
 		}
+	}
+}
+
+// A load simulation's header says how long it runs, and a custom profile's
+// file path is text with the same rules as a parameter (no ${...}).
+func TestWithLoadSimHeaderAndProfileFile(t *testing.T) {
+	r, err := Render(Spec{Template: TemplateBaseline}, Context{HostName: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{{0, "# load simulation: profile realistic, duration until stopped\n"}, {5 * time.Minute, "# load simulation: profile realistic, duration 5m0s\n"}} {
+		s, err := WithLoadSim(r, LoadSim{Profile: "realistic", Duration: c.d})
+		if err != nil || !strings.Contains(string(s.YAML), c.want) {
+			t.Errorf("duration %v: %v, want the header line %q in\n%s", c.d, err, c.want, s.YAML[:300])
+		}
+	}
+	if _, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileFile: "/etc/phoenix/profile.yaml"}); err != nil {
+		t.Errorf("a custom profile file: %v", err)
+	}
+	var pe *ParamError
+	if _, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileFile: "${env:HOME}/profile.yaml"}); !errors.As(err, &pe) || pe.Param != "load_sim.profile_file" {
+		t.Errorf("a profile file with ${env:...}: %v, want a ParamError on load_sim.profile_file", err)
 	}
 }
