@@ -255,8 +255,9 @@ func TestExperimentVariantsShareInputAndInterval(t *testing.T) {
 	}
 }
 
-// A load simulation's header says how long it runs, and a custom profile's
-// file path is text with the same rules as a parameter (no ${...}).
+// A load simulation's header says how long it runs; a custom profile's
+// file path reaches the loadgen receiver (only when given) and is text with
+// the same rules as a parameter (no ${...}).
 func TestWithLoadSimHeaderAndProfileFile(t *testing.T) {
 	r, err := Render(Spec{Template: TemplateBaseline}, Context{HostName: "h"})
 	if err != nil {
@@ -271,8 +272,11 @@ func TestWithLoadSimHeaderAndProfileFile(t *testing.T) {
 			t.Errorf("duration %v: %v, want the header line %q in\n%s", c.d, err, c.want, s.YAML[:300])
 		}
 	}
-	if _, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileFile: "/etc/phoenix/profile.yaml"}); err != nil {
-		t.Errorf("a custom profile file: %v", err)
+	if s, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileFile: "/etc/phoenix/profile.yaml"}); err != nil || !strings.Contains(string(s.YAML), "profile_file: /etc/phoenix/profile.yaml\n") {
+		t.Errorf("a custom profile file: %v, or not in the loadgen receiver:\n%s", err, s.YAML)
+	}
+	if s, err := WithLoadSim(r, LoadSim{Profile: "realistic"}); err != nil || strings.Contains(string(s.YAML), "profile_file") {
+		t.Errorf("a built-in profile: %v, or a profile_file in\n%s", err, s.YAML)
 	}
 	var pe *ParamError
 	if _, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileFile: "${env:HOME}/profile.yaml"}); !errors.As(err, &pe) || pe.Param != "load_sim.profile_file" {
