@@ -87,3 +87,39 @@ func TestUntrackedProcessRolledUpByCategory(t *testing.T) {
 		t.Fatalf("%s = %d, want 4 (2 processes x 2 intervals)", telUntracked, v)
 	}
 }
+
+// Weighted ranking when every process has 0 CPU (or 0 memory): that part
+// adds nothing (not 0/0), and the other part still ranks them.
+func TestWeightedRankingWithAZeroPart(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ps   []pr
+		rate float64
+		want int64
+	}{
+		{"no CPU", []pr{{pid: 1, name: "a", mem: 10}, {pid: 2, name: "b", mem: 400}, {pid: 3, name: "c", mem: 100}}, 0, 2},
+		{"no memory", []pr{{pid: 1, name: "a"}, {pid: 2, name: "b"}, {pid: 3, name: "c"}}, -1, 3},
+	} {
+		h := newHarness(t, testConfig(func(cfg *Config) {
+			cfg.TopK = 1
+			cfg.Ranking = RankingWeighted
+			cfg.Weights = Weights{CPU: 0.5, Memory: 0.5}
+		}))
+		w := &world{}
+		for i, p := range c.ps {
+			rate := c.rate
+			if rate < 0 {
+				rate = float64(i + 1) // 1, 2, 3 cores
+			}
+			w.add(p, rate)
+		}
+		if got := keptPIDs(h.run(w.step()))[""]; len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s: kept %v, want [%d]", c.name, got, c.want)
+		}
+		for _, e := range h.p.groups[""].candidates {
+			if s := e.Ext.score; s != s || s < 0 || s > 0.5 {
+				t.Errorf("%s: score %v, want within [0, 0.5] (one part of weight 0.5)", c.name, s)
+			}
+		}
+	}
+}
