@@ -27,6 +27,8 @@ type arrived struct {
 	// executable (topk's _other, an aggregated group) host.name + name.
 	processes map[string]bool
 	children  map[int64]int // spawned pid -> series
+	// scopeLabelled counts Prometheus series with an otel_scope_* label.
+	scopeLabelled int
 }
 
 func count(bs []pmetric.Metrics) arrived {
@@ -150,6 +152,11 @@ func TestDestinationsKeepProcessIdentity(t *testing.T) {
 					t.Errorf("%s: %d series of %d processes arrived, %d series of %d processes left the pipeline",
 						dest, len(got.series), len(got.processes), len(want.series), len(want.processes))
 				}
+				// otel_scope_version is the collector's build version: on
+				// every series, an upgrade would replace every series.
+				if got.scopeLabelled > 0 {
+					t.Errorf("%s: %d series arrived with otel_scope_* labels", dest, got.scopeLabelled)
+				}
 				if tmpl == TemplateBaseline && len(want.children) != n {
 					t.Errorf("baseline: %d of %d spawned processes left the pipeline", len(want.children), n)
 				}
@@ -175,6 +182,12 @@ func promArrived(t *testing.T, prom *testutil.Prometheus, start time.Time) arriv
 	for _, s := range prom.Series(t, `{__name__=~".+"}`, start, time.Now().Add(time.Minute)) {
 		key := fmt.Sprint(s)
 		a.series[key] = true
+		for l := range s {
+			if strings.HasPrefix(l, "otel_scope_") {
+				a.scopeLabelled++
+				break
+			}
+		}
 		if s["process_pid"] != "" {
 			a.processes[s["host_name"]+"/"+s["process_pid"]] = true
 		} else if name := s["process_executable_name"]; name != "" {

@@ -363,4 +363,8 @@ func TestRenderRemoteWriteMemory(t *testing.T) {
 	if e["max_batch_size_bytes"] != 1000000 || e["max_batch_request_parallelism"] != 1 {
 		t.Errorf("remote write exporter = %v, want max_batch_size_bytes 1000000, max_batch_request_parallelism 1", e)
 	}
+	// TestDestinationsKeepProcessIdentity checks what arrives in Prometheus.
+	if e["disable_scope_info"] != true {
+		t.Errorf("remote write exporter = %v, want disable_scope_info: true (no otel_scope_* labels)", e)
+	}
 }
