@@ -6,6 +6,7 @@ package pipelines
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -278,7 +279,15 @@ func TestWithLoadSimHeaderAndProfileFile(t *testing.T) {
 	if s, err := WithLoadSim(r, LoadSim{Profile: "realistic"}); err != nil || strings.Contains(string(s.YAML), "profile_file") {
 		t.Errorf("a built-in profile: %v, or a profile_file in\n%s", err, s.YAML)
 	}
+	if s, err := WithLoadSim(r, LoadSim{Profile: "process-churn", ChurnRate: 2.5}); err != nil || !strings.Contains(string(s.YAML), "churn_rate: 2.5\n") {
+		t.Errorf("a churn rate: %v, or not in the loadgen receiver:\n%s", err, s.YAML)
+	}
+	// A custom profile's file is read on the agent's host: its rate is
+	// checked here.
 	var pe *ParamError
+	if _, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileFile: "/etc/phoenix/profile.yaml", ChurnRate: math.NaN()}); !errors.As(err, &pe) || pe.Param != "load_sim.churn_rate" {
+		t.Errorf("a NaN churn rate: %v, want a ParamError on load_sim.churn_rate", err)
+	}
 	if _, err := WithLoadSim(r, LoadSim{Profile: "custom", ProfileFile: "${env:HOME}/profile.yaml"}); !errors.As(err, &pe) || pe.Param != "load_sim.profile_file" {
 		t.Errorf("a profile file with ${env:...}: %v, want a ParamError on load_sim.profile_file", err)
 	}
