@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,5 +94,45 @@ func TestMissingInputIsNotEmpty(t *testing.T) {
 	}
 	if r := Analyze(cpuExp(50), ss)[0]; r.Intervals != 12 || r.KPIs[0].N != 12 {
 		t.Fatalf("%d intervals, %d pairs, want 12", r.Intervals, r.KPIs[0].N)
+	}
+}
+
+// The rank test decides from rankMinPairs pairs when the differences are
+// skewed (here 9 differences of -750 and one of -100: skewness 2.7), even
+// when the values themselves are not (their sums are symmetric).
+func TestSkewedDifferencesUseTheRankTest(t *testing.T) {
+	noise := []float64{10, -10, 10, -10, 10, -10, 10, -10, 0}
+	var a, b []float64
+	for _, e := range noise {
+		a, b = append(a, 1000+e), append(b, 250+e)
+	}
+	a, b = append(a, 675), append(b, 575)
+	if len(a) != rankMinPairs {
+		t.Fatalf("%d pairs, want rankMinPairs", len(a))
+	}
+	k := kpiTest(KPIOutputSeries, "series", a, b)
+	if k.Method != "wilcoxon-signed-rank" || k.PAdjusted != k.PRank {
+		t.Fatalf("skewed differences: %s, p %v (rank %v)", k.Method, k.PAdjusted, k.PRank)
+	}
+	// One pair fewer: the paired t-test.
+	if k := kpiTest(KPIOutputSeries, "series", a[1:], b[1:]); k.Method != "paired-t" {
+		t.Fatalf("%d pairs: %s", len(a)-1, k.Method)
+	}
+	// Symmetric differences: the paired t-test.
+	sym := slices.Clone(b)
+	sym[9] = 675 - 750
+	if k := kpiTest(KPIOutputSeries, "series", a, sym); k.Method != "paired-t" {
+		t.Fatalf("equal differences: %s", k.Method)
+	}
+}
+
+// An experiment without an interval is costed per the default interval.
+func TestCostWithoutInterval(t *testing.T) {
+	ss := cpuSamples(func(int) float64 { return 0.21 }, func(int) float64 { return 0.02 }, func(int) float64 { return 0.03 })
+	e := cpuExp(50)
+	want := Analyze(e, ss)[0].BaselineCostMonth
+	e.Interval = ""
+	if got := Analyze(e, ss)[0].BaselineCostMonth; got != want || want <= 0 {
+		t.Fatalf("cost %v without an interval, %v with the default", got, want)
 	}
 }
