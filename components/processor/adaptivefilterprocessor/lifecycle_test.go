@@ -3,6 +3,7 @@ package adaptivefilterprocessor
 import (
 	"context"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
@@ -46,5 +47,29 @@ func TestHostPrunedAfterExactlyPruneAfter(t *testing.T) {
 	h.run(b.tick())
 	if h.p.groups["a"] != nil {
 		t.Fatal("host a still known after 3 batches without it (prune_after_intervals 3)")
+	}
+}
+
+// A process whose score equals the threshold (pass = multiplier) passes;
+// one byte under it does not. Retained, it is counted as kept by the
+// threshold, not by retention, while it passes.
+func TestPassAtTheThresholdIsKept(t *testing.T) {
+	cfg := fixedThresholdsConfig(time.Hour) // multiplier 1
+	h := newHarness(t, cfg)
+	host := newFakeHost("")
+	thr := int64(cfg.Thresholds.Memory)
+	at := host.add("at", "at", 0, thr)
+	under := host.add("under", "under", 0, thr-1)
+	out := outputPIDs(h.run(host.tick()))[""]
+	if !out[at.pid] || out[under.pid] {
+		t.Fatalf("kept %v: want the process at the threshold, not the one a byte under", out)
+	}
+	if v := h.sum(metricProcessesKept, labelReason, "threshold"); v != 1 {
+		t.Fatalf("kept by threshold %d, want 1", v)
+	}
+	// Retained from now on (it passed); at the threshold it still passes.
+	h.run(host.tick())
+	if v, r := h.sum(metricProcessesKept, labelReason, "threshold"), h.sum(metricProcessesKept, labelReason, "retention"); v != 2 || r != 0 {
+		t.Fatalf("kept by threshold %d, by retention %d, want 2, 0", v, r)
 	}
 }
