@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -134,5 +135,25 @@ func TestCostWithoutInterval(t *testing.T) {
 	e.Interval = ""
 	if got := Analyze(e, ss)[0].BaselineCostMonth; got != want || want <= 0 {
 		t.Fatalf("cost %v without an interval, %v with the default", got, want)
+	}
+}
+
+// The monthly cost, worked by hand: mean series 1015 (baseline) and
+// 253.75 (candidate), as many data points per interval; 43,200 one-minute
+// intervals in 30 days (21,600 of two minutes) at 0.10 per million data
+// points, plus 0.002 per series.
+func TestMonthlyCost(t *testing.T) {
+	ss := cpuSamples(func(int) float64 { return 0.21 }, func(int) float64 { return 0.02 }, func(int) float64 { return 0.03 })
+	cost := func(series, intervals float64) float64 { return series*intervals/1e6*0.10 + series*0.002 }
+	for _, c := range []struct {
+		interval  string
+		intervals float64
+	}{{"1m", 43200}, {"2m", 21600}} {
+		e := cpuExp(50)
+		e.Interval = c.interval
+		r := Analyze(e, ss)[0]
+		if math.Abs(r.BaselineCostMonth-cost(1015, c.intervals)) > 1e-9 || math.Abs(r.CandidateCostMonth-cost(253.75, c.intervals)) > 1e-9 {
+			t.Errorf("interval %s: cost %v -> %v, want %v -> %v", c.interval, r.BaselineCostMonth, r.CandidateCostMonth, cost(1015, c.intervals), cost(253.75, c.intervals))
+		}
 	}
 }
