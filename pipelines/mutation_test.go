@@ -292,3 +292,14 @@ func TestWithLoadSimHeaderAndProfileFile(t *testing.T) {
 		t.Errorf("a profile file with ${env:...}: %v, want a ParamError on load_sim.profile_file", err)
 	}
 }
+
+// A label (experiment id, variant, host name) may be 128 characters long,
+// not 129.
+func TestLabelAt128Characters(t *testing.T) {
+	if err := checkLabel("experiment.id", strings.Repeat("a", 128), true); err != nil {
+		t.Errorf("128 characters: %v", err)
+	}
+	if err := checkLabel("experiment.id", strings.Repeat("a", 129), true); err == nil {
+		t.Error("129 characters accepted")
+	}
+}
