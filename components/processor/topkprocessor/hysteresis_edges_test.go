@@ -1,0 +1,27 @@
+package topkprocessor
+
+import (
+	"reflect"
+	"testing"
+)
+
+// With margin 0 the selection holds exactly top_k processes: a kept process
+// that drops out of it and clearly below the K-th's score (under (1-band)
+// x) is evicted, and the newcomer takes its place; the set does not grow
+// past top_k.
+func TestMarginZeroEvictsBelowTheKth(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 0, Band: 0.25, Intervals: 1}
+	}))
+	w := &world{}
+	a := w.add(pr{pid: 1, name: "a"}, 1)
+	b := w.add(pr{pid: 2, name: "b"}, 0.1)
+	if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(1)) {
+		t.Fatalf("start: kept %v, want [1]", got)
+	}
+	a.rate, b.rate = 0.1, 1
+	if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(2)) {
+		t.Fatalf("after b overtook a tenfold: kept %v, want [2]", got)
+	}
+}
