@@ -157,3 +157,33 @@ func TestMonthlyCost(t *testing.T) {
 		}
 	}
 }
+
+// Zero baselines give no percentages (not 0/0): a baseline that outputs
+// no series has no reduction, one whose estimated CPU is 0 no CPU
+// increase; without processing CPU figures there is no processing_cpu KPI.
+func TestZeroBaselines(t *testing.T) {
+	// The baseline alone: total 0.5 - the candidate's 0.5 = exactly 0.
+	ss := cpuSamples(func(int) float64 { return 0.5 }, func(int) float64 { return 0.25 }, func(int) float64 { return 0.5 })
+	var zero []store.ExperimentSample
+	for _, s := range ss {
+		if s.KPI == KPIOutputSeries {
+			s.Value = 0
+		}
+		zero = append(zero, s)
+	}
+	r := Analyze(cpuExp(50), zero)[0]
+	if r.ReductionPct != 0 || !r.CPUMeasured || r.CPUIncreasePct != 0 {
+		t.Errorf("zero baselines: reduction %v%%, CPU increase %v%% (measured %v)", r.ReductionPct, r.CPUIncreasePct, r.CPUMeasured)
+	}
+	var noProc []store.ExperimentSample
+	for _, s := range ss {
+		if s.KPI != KPIProcessingCPU {
+			noProc = append(noProc, s)
+		}
+	}
+	for _, k := range Analyze(cpuExp(50), noProc)[0].KPIs {
+		if k.KPI == KPIProcessingCPU {
+			t.Errorf("a processing_cpu KPI of %d pairs without figures", k.N)
+		}
+	}
+}
