@@ -303,3 +303,21 @@ func TestLabelAt128Characters(t *testing.T) {
 		t.Error("129 characters accepted")
 	}
 }
+
+// A destination without headers renders no headers setting (an empty one
+// would change every such config's bytes and hash for nothing).
+func TestDestinationWithoutHeaders(t *testing.T) {
+	for _, typ := range []string{DestOTLP, DestOTLPHTTP, DestPromRW} {
+		endpoint := "http://backend.example.com:4318"
+		if typ == DestOTLP {
+			endpoint = "backend.example.com:4317"
+		}
+		r, err := Render(Spec{Template: TemplateBaseline, Destination: Destination{Type: typ, Endpoint: endpoint}}, Context{HostName: "h"})
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		if strings.Contains(string(r.YAML), "headers") {
+			t.Errorf("%s without headers renders a headers setting:\n%s", typ, r.YAML)
+		}
+	}
+}
