@@ -25,3 +25,23 @@ func TestMarginZeroEvictsBelowTheKth(t *testing.T) {
 		t.Fatalf("after b overtook a tenfold: kept %v, want [2]", got)
 	}
 }
+
+// A kept process overtaken to rank 2 (within top_k+margin) stays kept even
+// when clearly below the new first: the margin, not the score band, rules
+// inside the selection; the newcomer, clearly better, enters as well.
+func TestRankWithinMarginStaysKept(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 1, Band: 0.25, Intervals: 1}
+	}))
+	w := &world{}
+	a := w.add(pr{pid: 1, name: "a"}, 1)
+	b := w.add(pr{pid: 2, name: "b"}, 0.1)
+	if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(1)) {
+		t.Fatalf("start: kept %v, want [1]", got)
+	}
+	a.rate, b.rate = 0.5, 1
+	if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(1, 2)) {
+		t.Fatalf("a at rank 2 of top_k 1 + margin 1: kept %v, want [1 2]", got)
+	}
+}
