@@ -45,3 +45,28 @@ func TestRankWithinMarginStaysKept(t *testing.T) {
 		t.Fatalf("a at rank 2 of top_k 1 + margin 1: kept %v, want [1 2]", got)
 	}
 }
+
+// A kept set of exactly top_k+margin is not over the bound: a kept process
+// pushed just outside the selection but not clearly below the K-th stays.
+func TestKeptSetAtTheBoundIsNotOver(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 1, Band: 0.25, Intervals: 1}
+	}))
+	w := &world{}
+	a := w.add(pr{pid: 1, name: "a"}, 1)
+	b := w.add(pr{pid: 2, name: "b"}, 0.1)
+	h.run(w.step())
+	a.rate, b.rate = 0.5, 1
+	if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(1, 2)) {
+		t.Fatalf("kept %v, want [1 2] (top_k 1 + margin 1)", got)
+	}
+	// c comes first; a, third, is outside the selection of 2 but within
+	// (1-band) of the first: the set of 2 = top_k+margin keeps it.
+	a.rate = 0.9
+	b.rate = 0.95
+	w.add(pr{pid: 3, name: "c"}, 1)
+	if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(1, 2)) {
+		t.Fatalf("kept %v, want [1 2]: a (0.9) is not clearly below c (1.0), and c not clearly above a", got)
+	}
+}
