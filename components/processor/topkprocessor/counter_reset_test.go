@@ -48,3 +48,24 @@ func TestCounterResetWithSameStartNeverLowersOther(t *testing.T) {
 		t.Fatalf("other went down after the reset: %v -> %v", prevCPU, cpu)
 	}
 }
+
+// A rolled-up process whose counter did not move (an idle process, value
+// unchanged and not zero) adds nothing to other: an equal value is no
+// reset.
+func TestUnchangedCounterAddsNothing(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 0, Intervals: 1}
+	}))
+	w := &world{}
+	w.add(pr{pid: 1, name: "top"}, 4)
+	idle := w.add(pr{pid: 2, name: "idle", cpu: [3]float64{30, 6, 0}, disk: [2]int64{500, 100}}, 0)
+	h.run(w.step())
+	prev := otherValue(t, h.run(w.step()), "", "process.cpu.time", "state", "user")
+	for i := 0; i < 2; i++ {
+		out := h.run(w.step())
+		if cpu := otherValue(t, out, "", "process.cpu.time", "state", "user"); cpu != prev {
+			t.Fatalf("interval %d: other cpu %v -> %v while the only rolled-up process (user %v s) was idle", i, prev, cpu, idle.cpu[0])
+		}
+	}
+}
