@@ -70,3 +70,33 @@ func TestKeptSetAtTheBoundIsNotOver(t *testing.T) {
 		t.Fatalf("kept %v, want [1 2]: a (0.9) is not clearly below c (1.0), and c not clearly above a", got)
 	}
 }
+
+// A tie at the cut: a kept process that another one draws level with (band
+// 0, margin 0) stays kept, whichever of the two the selection ranks first;
+// an equal score is not below the K-th. Both orders are run, as the tie is
+// broken by identity.
+func TestTieAtTheCutKeepsTheKept(t *testing.T) {
+	for _, keptPID := range []int64{1, 2} {
+		h := newHarness(t, testConfig(func(c *Config) {
+			c.TopK = 1
+			c.Hysteresis = Hysteresis{Margin: 0, Band: 0, Intervals: 1}
+		}))
+		w := &world{}
+		a := w.add(pr{pid: 1, name: "a"}, 0.5)
+		b := w.add(pr{pid: 2, name: "b"}, 0.5)
+		kept, rising := a, b
+		if keptPID == 2 {
+			kept, rising = b, a
+		}
+		kept.rate = 1
+		if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(keptPID)) {
+			t.Fatalf("start: kept %v, want [%d]", got, keptPID)
+		}
+		rising.rate = 1
+		for i := 0; i < 2; i++ {
+			if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(keptPID)) {
+				t.Fatalf("interval %d after the tie: kept %v, want [%d] (a tie is not clearly better or worse)", i, got, keptPID)
+			}
+		}
+	}
+}
