@@ -321,3 +321,34 @@ func TestDestinationWithoutHeaders(t *testing.T) {
 		}
 	}
 }
+
+// Ports 1 and 65535 are valid, 0 and 65536 not.
+func TestPortBounds(t *testing.T) {
+	for _, p := range []string{"1", "65535", ""} {
+		if err := checkPort(p, "x"); err != nil {
+			t.Errorf("port %q: %v", p, err)
+		}
+	}
+	for _, p := range []string{"0", "65536"} {
+		if err := checkPort(p, "x"); err == nil {
+			t.Errorf("port %q accepted", p)
+		}
+	}
+}
+
+// The priority template sets a class only for the classes given processes:
+// high from high_processes, and no medium statement when medium_processes
+// is empty.
+func TestPriorityClassesRendered(t *testing.T) {
+	r, err := Render(Spec{Template: TemplatePriorityBased, Params: map[string]any{"high_processes": []any{"^nginx$"}, "medium_processes": []any{}}}, Context{HostName: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(r.YAML)
+	if !strings.Contains(y, `"high") where`) || !strings.Contains(y, `^nginx$`) {
+		t.Errorf("no high class for high_processes:\n%s", y)
+	}
+	if strings.Contains(y, `"medium") where`) {
+		t.Errorf("a medium class without medium_processes:\n%s", y)
+	}
+}
