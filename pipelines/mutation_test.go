@@ -352,3 +352,40 @@ func TestPriorityClassesRendered(t *testing.T) {
 		t.Errorf("a medium class without medium_processes:\n%s", y)
 	}
 }
+
+// The adaptive template: the memory threshold is given in MiB and rendered
+// in bytes, and load_low must be strictly below load_high.
+func TestAdaptiveThresholdsRendered(t *testing.T) {
+	r, err := Render(Spec{Template: TemplateAdaptiveFilter, Params: map[string]any{"memory_threshold_mib": 100}}, Context{HostName: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Processors map[string]struct {
+			Thresholds struct{ Memory float64 } `yaml:"thresholds"`
+		} `yaml:"processors"`
+	}
+	if err := yaml.Unmarshal(r.YAML, &m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Processors["adaptive_filter/budget"].Thresholds.Memory; got != 100*1024*1024 {
+		t.Errorf("memory threshold %v bytes, want %v", got, 100*1024*1024)
+	}
+	var pe *ParamError
+	_, err = Render(Spec{Template: TemplateAdaptiveFilter, Params: map[string]any{"host_load": true, "load_low": 0.5, "load_high": 0.5}}, Context{HostName: "h"})
+	if !errors.As(err, &pe) || pe.Param != "load_low" {
+		t.Errorf("load_low equal to load_high: %v, want a ParamError on load_low", err)
+	}
+}
+
+// ValidateYAML reads a config of exactly MaxConfigBytes.
+func TestValidateYAMLAtTheSizeLimit(t *testing.T) {
+	data := goodConfig + "# "
+	data += strings.Repeat("x", MaxConfigBytes-len(data)-1) + "\n"
+	if len(data) != MaxConfigBytes {
+		t.Fatalf("padded to %d bytes", len(data))
+	}
+	if ps := ValidateYAML([]byte(data)); len(ps) != 0 {
+		t.Fatalf("a config of exactly %d bytes: %v", MaxConfigBytes, ps)
+	}
+}
