@@ -220,20 +220,6 @@ func measure(t *testing.T, n int) Run {
 		}
 		return r
 	}
-	// The floors: the scraper, host.name and batch, then the exporter.
-	floor := func(m map[string]any) {
-		pipes := m["service"].(map[string]any)["pipelines"].(map[string]any)
-		for _, p := range pipes {
-			pm := p.(map[string]any)
-			var keep []any
-			for _, id := range pm["processors"].([]any) {
-				if s := id.(string); strings.HasPrefix(s, "resource/") || strings.HasPrefix(s, "batch/") {
-					keep = append(keep, s)
-				}
-			}
-			pm["processors"] = keep
-		}
-	}
 	add(floorNop, "", render(pipelines.TemplateBaseline, "bench-floor-nop", pipelines.Destination{Type: pipelines.DestNone}), floor)
 	add(floorPRW, "", render(pipelines.TemplateBaseline, "bench-floor-prw", dest), floor)
 	for _, tmpl := range pipelines.Names() {
@@ -289,6 +275,22 @@ func measure(t *testing.T, n int) Run {
 		c.c.Stop()
 	}
 	return run
+}
+
+// floor turns a rendered config into a floor: the same receiver and
+// exporter, and of the processors only host.name (resource) and batch.
+func floor(m map[string]any) {
+	pipes := m["service"].(map[string]any)["pipelines"].(map[string]any)
+	for _, p := range pipes {
+		pm := p.(map[string]any)
+		var keep []any
+		for _, id := range pm["processors"].([]any) {
+			if s := id.(string); strings.HasPrefix(s, "resource/") || strings.HasPrefix(s, "batch/") {
+				keep = append(keep, s)
+			}
+		}
+		pm["processors"] = keep
+	}
 }
 
 // population is loadgen's realistic profile with n processes: resolved by
