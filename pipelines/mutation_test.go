@@ -389,3 +389,21 @@ func TestValidateYAMLAtTheSizeLimit(t *testing.T) {
 		t.Fatalf("a config of exactly %d bytes: %v", MaxConfigBytes, ps)
 	}
 }
+
+// Problems are sorted by line first, then by column.
+func TestValidateYAMLProblemsByLine(t *testing.T) {
+	cfg := strings.Replace(goodConfig, "  hostmetrics:\n    scrapers", "  prometheus:\n    scrapers", 1)
+	cfg = strings.Replace(cfg, "extensions:\n  health_check:", "extension:\n  health_check:", 1)
+	ps := ValidateYAML([]byte(cfg))
+	if len(ps) < 2 || ps[0].Line != 2 || ps[0].Column != 3 || ps[1].Line != 10 || ps[1].Column != 1 {
+		t.Fatalf("want line 2 column 3, then line 10 column 1: %v", ps)
+	}
+}
+
+// A YAML error the parser reports without a line still gives one problem.
+func TestValidateYAMLErrorWithoutLine(t *testing.T) {
+	ps := ValidateYAML([]byte("a: &x 1\nb: *y\n"))
+	if len(ps) != 1 || ps[0].Line != 1 || !strings.Contains(ps[0].Message, "invalid YAML: unknown anchor") {
+		t.Fatalf("%v", ps)
+	}
+}
