@@ -3,6 +3,8 @@ package topkprocessor
 import (
 	"reflect"
 	"testing"
+
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 // With margin 0 the selection holds exactly top_k processes: a kept process
@@ -24,6 +26,25 @@ func TestMarginZeroEvictsBelowTheKth(t *testing.T) {
 	if got := keptPIDs(h.run(w.step()))[""]; !reflect.DeepEqual(got, pids(2)) {
 		t.Fatalf("after b overtook a tenfold: kept %v, want [2]", got)
 	}
+	if ad, ev := changes(t, h, "admitted"), changes(t, h, "evicted"); ad != 2 || ev != 1 {
+		t.Fatalf("%s: admitted %d, evicted %d, want 2, 1", telKeptSetChanges, ad, ev)
+	}
+}
+
+// changes sums keep_set.changes for one change (admitted or evicted).
+func changes(t *testing.T, h *harness, change string) int64 {
+	t.Helper()
+	m, err := h.tel.GetMetric(telKeptSetChanges)
+	if err != nil {
+		t.Fatalf("%s: %v", telKeptSetChanges, err)
+	}
+	var n int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		if v, ok := dp.Attributes.Value(labelChange); ok && v.AsString() == change {
+			n += dp.Value
+		}
+	}
+	return n
 }
 
 // A kept process overtaken to rank 2 (within top_k+margin) stays kept even
