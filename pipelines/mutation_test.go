@@ -407,3 +407,25 @@ func TestValidateYAMLErrorWithoutLine(t *testing.T) {
 		t.Fatalf("%v", ps)
 	}
 }
+
+// An empty section (null) is no problem; a section that is a scalar is.
+func TestValidateYAMLEmptyAndScalarSections(t *testing.T) {
+	if ps := ValidateYAML([]byte(goodConfig + "connectors:\n")); len(ps) != 0 {
+		t.Errorf("an empty connectors section: %v", ps)
+	}
+	ps := ValidateYAML([]byte(goodConfig + "connectors: 5\n"))
+	if len(ps) != 1 || ps[0].Path != "connectors" {
+		t.Errorf("connectors: 5: %v, want one problem on connectors", ps)
+	}
+}
+
+// ValidateWithBinary runs the binary on a config of exactly MaxConfigBytes
+// (here a missing binary: the error is the exec's, not the size's).
+func TestValidateWithBinaryAtTheSizeLimit(t *testing.T) {
+	data := goodConfig + "# "
+	data += strings.Repeat("x", MaxConfigBytes-len(data)-1) + "\n"
+	err := ValidateWithBinary(t.Context(), "/nonexistent-binary", []byte(data))
+	if err == nil || strings.Contains(err.Error(), "over the limit") {
+		t.Fatalf("a config of exactly %d bytes: %v, want the missing binary's error", MaxConfigBytes, err)
+	}
+}
