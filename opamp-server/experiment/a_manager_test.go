@@ -974,3 +974,33 @@ func TestWarmupThenIntervalsOneLate(t *testing.T) {
 		t.Error("the failing interval's samples were not stored")
 	}
 }
+
+// TestHostsAndCache: experiments on different hosts run side by side; the
+// manager's own writes leave its cache as a reload from the store would
+// (a reload then reports nothing; after its own stop, nothing either, and
+// no stale host); an interval under a minute sets the processors' window.
+func TestHostsAndCache(t *testing.T) {
+	f := newFixture(t, 2)
+	f.m.cfg.MinInterval = 10 * time.Second
+	f.startOn(t, "a", func(r *api.ExperimentRequest) { r.Interval = "30s" })
+	f.startOn(t, "b", func(r *api.ExperimentRequest) { r.Target.Hosts = []string{"host-1"} })
+	if changed, err := f.m.Reload(f.ctx); err != nil || len(changed) != 0 {
+		t.Errorf("reload after its own writes: %v %v, want no change", changed, err)
+	}
+	lbl := map[string]string{"env": "test"}
+	if y := string(f.deps.Desired("host-0", lbl).YAML); !strings.Contains(y, "window: 30s") {
+		t.Errorf("a 30 s interval: no 30 s window in\n%s", y)
+	}
+	if y := string(f.deps.Desired("host-1", lbl).YAML); strings.Contains(y, "window:") {
+		t.Errorf("a 1 m interval: a window set in\n%s", y)
+	}
+	if _, err := f.m.Stop(f.ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := f.m.Reload(f.ctx); err != nil || len(changed) != 0 {
+		t.Errorf("reload after its own stop: %v %v, want no change", changed, err)
+	}
+	if d := f.deps.Desired("host-1", lbl); d.Experiment != "b" {
+		t.Errorf("host-1's experiment %q, want b", d.Experiment)
+	}
+}
