@@ -1,0 +1,35 @@
+package cardinalityprocessor
+
+// Tests written for mutation survivors (docs/testing.md "Mutation score"):
+// each pins a behaviour that a gremlins mutant changed without any other
+// test noticing.
+
+import "testing"
+
+// mark re-counts a carried hash by its slot in the next window: the member
+// counts it once (count), the group too (totalCount), and a second mark in
+// the same window is no news. Today the processor marks only the process
+// set by this path (series replay inlines it), so the member's count is
+// pinned here.
+func TestMarkCountsACarriedSlotOnce(t *testing.T) {
+	g := newDistinctGroup(10, false)
+	m := g.newMember("m", scopeResource, 1)
+	slots := make([]int32, 3)
+	for i := range slots {
+		var isNew bool
+		if slots[i], isNew = m.insertSlot(uint64(100 + i)); !isNew || slots[i] < 0 {
+			t.Fatalf("insert %d: slot %d, new %v", i, slots[i], isNew)
+		}
+	}
+	g.reset(1, true, nil) // window 1 ends, its slots carry into window 2
+	m.window = 2
+	if !m.mark(slots[0]) || !m.mark(slots[2]) {
+		t.Fatal("a carried slot marked in a new window is not new")
+	}
+	if m.mark(slots[0]) {
+		t.Fatal("a slot marked twice in one window is new the second time")
+	}
+	if m.count() != 2 || g.totalCount() != 2 {
+		t.Fatalf("two slots marked: count %d, total %d, want 2 and 2", m.count(), g.totalCount())
+	}
+}
