@@ -684,8 +684,12 @@ func run(t testing.TB, storeKind string, replicas, n, canaries int, heartbeat, i
 	res.RSSPerAgentKiB = float64(res.RSSKiB-res.RSSBaseKiB) / float64(n+canaries)
 	heapProfile(t, c.agentsOn(), filepath.Join(profDir, fmt.Sprintf("heap-%s-%dx%d.pprof", storeKind, replicas, n)))
 	c0, w0 := c.cpuTicks(t), time.Now()
+	// The idle window's CPU profile of the agents' server (pprof's sampling
+	// costs a fraction of the profiled CPU itself).
+	waitIdle := profile(t, c.agentsOn(), int(idle/time.Second), filepath.Join(profDir, fmt.Sprintf("cpu-idle-%s-%dx%d.pprof", storeKind, replicas, n)))
 	time.Sleep(idle)
 	c1, w1 := c.cpuTicks(t), time.Now()
+	waitIdle()
 	res.IdleCPUPercent = float64(c1-c0) / 100 / w1.Sub(w0).Seconds() * 100
 	if rollout {
 		res.Rollout = measureRollout(t, c, fleet, soak)

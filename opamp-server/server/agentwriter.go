@@ -240,6 +240,11 @@ func (r readYourWrites) ListAgentRecords(ctx context.Context) ([]store.Agent, er
 	return r.Store.ListAgentRecords(ctx)
 }
 
+func (r readYourWrites) ListAgentsSeenBefore(ctx context.Context, t time.Time) ([]store.Agent, error) {
+	r.flush(ctx)
+	return r.Store.ListAgentsSeenBefore(ctx, t)
+}
+
 func (r readYourWrites) CreateDeployment(ctx context.Context, name string, spec store.DeploymentSpec, check store.ConflictCheck) (store.DeploymentVersion, error) {
 	return r.Store.CreateDeployment(ctx, name, spec, check)
 }

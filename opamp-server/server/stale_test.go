@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -75,4 +76,24 @@ func TestStalePollingAgentGoesOfflineAndIsPruned(t *testing.T) {
 	if a["connected"] != true {
 		t.Fatalf("a live WebSocket agent was marked offline: %v", a)
 	}
+}
+
+// A retention shorter than the stale limit still prunes: the sweep reads
+// the records older than the nearer of the two limits.
+func TestRetentionShorterThanStaleLimitPrunes(t *testing.T) {
+	cfg := newConfig(t)
+	cfg.AgentStaleAfter = 40 * time.Second // sweeps every 10 s; stale limit 40 s + the liveness flush, past the 30 s wait
+	cfg.AgentRetention = time.Second
+	ts := startServer(t, cfg)
+	gone := ts.agent(t, "gone-1", nil)
+	ts.waitAgentKnown(t, "gone-1")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := gone.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a disconnected agent pruned after a 1 s retention", func() (bool, string) {
+		code, a := ts.call(t, "GET", "/api/v1/agents/"+gone.UID().String(), nil)
+		return code == 404, fmt.Sprint(code, a)
+	})
 }

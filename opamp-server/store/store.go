@@ -318,6 +318,10 @@ type Store interface {
 	// (EffectiveConfig is empty, its hash stays): what a status needs, at
 	// a fraction of the bytes (a config is ~5 KB, the rest ~1 KB).
 	ListAgentRecords(ctx context.Context) ([]Agent, error)
+	// ListAgentsSeenBefore is ListAgentRecords of the agents whose last_seen
+	// is before t: the stale sweep's candidates, found without reading and
+	// decoding the whole fleet every 15 s.
+	ListAgentsSeenBefore(ctx context.Context, t time.Time) ([]Agent, error)
 	// MarkDisconnected sets connected=false when serverID still holds the agent.
 	MarkDisconnected(ctx context.Context, uid, serverID string, at time.Time) error
 	// MarkServerDisconnected marks every agent held by serverID disconnected

@@ -670,6 +670,15 @@ func (s *Store) ListAgentRecords(ctx context.Context) ([]store.Agent, error) {
 	return s.listAgentTargets(ctx)
 }
 
+// ListAgentsSeenBefore implements store.Store.
+func (s *Store) ListAgentsSeenBefore(ctx context.Context, t time.Time) ([]store.Agent, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT instance_uid, server_id, connected, last_seen, record, '' FROM agents WHERE last_seen < ? ORDER BY host_name, instance_uid`), t.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, scanAgent)
+}
+
 // listAgentMatchKeys lists the agents with only what a target matches on
 // (host name and labels), for the overlap check of a deployment write. It
 // decodes two fields of each record instead of all of them: the write

@@ -53,6 +53,41 @@ func testAgentRecords(t *testing.T, f Factory) {
 			t.Fatalf("record %d:\n got %+v\nwant %+v", i, recs[i], want)
 		}
 	}
+
+	// ListAgentsSeenBefore: the records last seen strictly before t, in the
+	// order of ListAgentRecords. uid-0 is seen an hour ago, uid-1 exactly
+	// at the bound, uid-2 now.
+	old := agents[0]
+	old.LastSeen = now.Add(-time.Hour)
+	bound := agents[1]
+	bound.LastSeen = now.Add(-time.Minute)
+	if err := s.UpsertAgents(ctx, []store.Agent{old, bound}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		before time.Time
+		want   []string
+	}{
+		{now.Add(-2 * time.Hour), nil},
+		{now.Add(-time.Minute), []string{"uid-0"}},
+		{now.Add(-time.Minute + time.Millisecond), []string{"uid-1", "uid-0"}}, // db-1 sorts first
+		{now.Add(time.Millisecond), []string{"uid-1", "uid-2", "uid-0"}}, // by host name
+	} {
+		got, err := s.ListAgentsSeenBefore(ctx, c.before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var uids []string
+		for _, a := range got {
+			uids = append(uids, a.InstanceUID)
+			if a.EffectiveConfig != "" || a.EffectiveConfigHash == "" || a.HostName == "" {
+				t.Fatalf("seen before %s: %s without its record or with its effective config: %+v", c.before, a.InstanceUID, a)
+			}
+		}
+		if !reflect.DeepEqual(uids, c.want) {
+			t.Fatalf("agents seen before now%+v: %v, want %v", c.before.Sub(now), uids, c.want)
+		}
+	}
 }
 
 // BenchAgentReads compares, side by side on one database of 10,000 agents
