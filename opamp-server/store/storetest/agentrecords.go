@@ -71,7 +71,7 @@ func testAgentRecords(t *testing.T, f Factory) {
 		{now.Add(-2 * time.Hour), nil},
 		{now.Add(-time.Minute), []string{"uid-0"}},
 		{now.Add(-time.Minute + time.Millisecond), []string{"uid-1", "uid-0"}}, // db-1 sorts first
-		{now.Add(time.Millisecond), []string{"uid-1", "uid-2", "uid-0"}}, // by host name
+		{now.Add(time.Millisecond), []string{"uid-1", "uid-2", "uid-0"}},       // by host name
 	} {
 		got, err := s.ListAgentsSeenBefore(ctx, c.before)
 		if err != nil {
