@@ -4,7 +4,10 @@ package cardinalityprocessor
 // each pins a behaviour that a gremlins mutant changed without any other
 // test noticing.
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // mark re-counts a carried hash by its slot in the next window: the member
 // counts it once (count), the group too (totalCount), and a second mark in
@@ -31,5 +34,23 @@ func TestMarkCountsACarriedSlotOnce(t *testing.T) {
 	}
 	if m.count() != 2 || g.totalCount() != 2 {
 		t.Fatalf("two slots marked: count %d, total %d, want 2 and 2", m.count(), g.totalCount())
+	}
+}
+
+// Once a window turns estimated its exact sets are released (the sketches
+// hold the window): an estimated window costs the sketches, not the sets
+// too.
+func TestEstimatedWindowReleasesItsSets(t *testing.T) {
+	cfg := testConfig()
+	cfg.ExactLimit = 50
+	s := newWindowState(cfg, nil, time.Unix(0, 0))
+	s.observe(processBatch(40, 1000, []string{"nginx", "java"})) // more than 50 series
+	if !s.series.estimated {
+		t.Fatal("the batch did not exceed exact_limit")
+	}
+	for _, m := range s.series.members {
+		if m.liveSlots() != 0 || len(m.slots) != 0 {
+			t.Fatalf("member %q of an estimated window holds %d hashes in %d slots", m.name, m.liveSlots(), len(m.slots))
+		}
 	}
 }
