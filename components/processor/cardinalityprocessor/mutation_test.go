@@ -5,6 +5,7 @@ package cardinalityprocessor
 // test noticing.
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -53,4 +54,26 @@ func TestEstimatedWindowReleasesItsSets(t *testing.T) {
 			t.Fatalf("member %q of an estimated window holds %d hashes in %d slots", m.name, m.liveSlots(), len(m.slots))
 		}
 	}
+}
+
+// On Linux the thread CPU clock must work: without it the CPU-time test
+// skips itself and the counters are not registered, so a broken clock
+// would pass unseen.
+func TestThreadCPUClockOnLinux(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the thread CPU clock is read on Linux only")
+	}
+	runtime.LockOSThread() // one thread's clock throughout
+	defer runtime.UnlockOSThread()
+	t0, ok := threadCPUNanos()
+	if !ok || t0 <= 0 {
+		t.Fatalf("threadCPUNanos() = %d, %v on Linux", t0, ok)
+	}
+	// Spin until the clock moves (bounded by iterations, not time).
+	for i := 0; i < 1<<30; i++ {
+		if t1, _ := threadCPUNanos(); t1 > t0 {
+			return
+		}
+	}
+	t.Fatal("the thread CPU clock did not advance over 2^30 reads")
 }
