@@ -5,9 +5,14 @@ package cardinalityprocessor
 // test noticing.
 
 import (
+	"context"
 	"runtime"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/processor/processortest"
 )
 
 // mark re-counts a carried hash by its slot in the next window: the member
@@ -76,4 +81,37 @@ func TestThreadCPUClockOnLinux(t *testing.T) {
 		}
 	}
 	t.Fatal("the thread CPU clock did not advance over 2^30 reads")
+}
+
+// Shutdown unregisters the CPU-time callback: a processor that is gone
+// (a reload replaces it) reports no CPU time any more.
+func TestShutdownUnregistersCPUTime(t *testing.T) {
+	if _, ok := threadCPUNanos(); !ok {
+		t.Skip("no thread CPU clock on this platform: the counters are not registered")
+	}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	set := processortest.NewNopSettings(componentType)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	cfg := testConfig()
+	cfg.Window = time.Hour
+	proc, _, err := newMetricsProcessor(context.Background(), set, cfg, new(consumertest.MetricsSink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.ConsumeMetrics(context.Background(), processBatch(3, 1, defaultNames)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tel.GetMetric(metricConsumeCPU); err != nil {
+		t.Fatalf("before shutdown: %v", err)
+	}
+	if err := proc.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := tel.GetMetric(metricConsumeCPU); err == nil {
+		t.Fatalf("after shutdown %s is still reported: %+v", metricConsumeCPU, m.Data)
+	}
 }
