@@ -1004,3 +1004,30 @@ func TestHostsAndCache(t *testing.T) {
 		t.Errorf("host-1's experiment %q, want b", d.Experiment)
 	}
 }
+
+// TestSilentHostAfterWarmup: a host that reports nothing holds the
+// running phase back reportWait after the warm-up, not counting the
+// warm-up itself, and the reason says how long it waited.
+func TestSilentHostAfterWarmup(t *testing.T) {
+	f := newFixture(t, 1)
+	warming := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	r := &record{Experiment: api.Experiment{Name: "silent", Status: api.ExperimentWarmingUp,
+		Variants: []api.Variant{{Name: "baseline", Template: topk}, {Name: "candidate", Template: topk}},
+		Duration: "5m", Warmup: "1m", Interval: "1m", CreatedAt: warming,
+		Hosts:       []api.ExperimentHost{{Host: "host-0", AgentUID: "agent-0"}},
+		Transitions: []api.Transition{{Status: api.ExperimentWarmingUp, At: warming}}}, WarmingSince: warming}
+	if err := f.m.put(f.ctx, r, 0); err != nil {
+		t.Fatal(err)
+	}
+	ready := warming.Add(time.Minute + reportWait(time.Minute)) // 4:00
+	f.now = ready.Add(-time.Second)
+	if e := f.advance(t, "silent"); e.Status != api.ExperimentWarmingUp {
+		t.Fatalf("a second before the warm-up + reportWait: %s", e.Status)
+	}
+	f.now = ready
+	e := f.advance(t, "silent")
+	want := "measured from 2026-12-02T06:04:00Z; no window reported within 3m0s of the warm-up by host-0/baseline, host-0/candidate: their first intervals may hold no samples"
+	if e.Status != api.ExperimentRunning || e.Reason != want {
+		t.Fatalf("at the warm-up + reportWait: %s (%s), want running (%s)", e.Status, e.Reason, want)
+	}
+}
