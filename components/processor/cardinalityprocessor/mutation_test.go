@@ -115,3 +115,25 @@ func TestShutdownUnregistersCPUTime(t *testing.T) {
 		t.Fatalf("after shutdown %s is still reported: %+v", metricConsumeCPU, m.Data)
 	}
 }
+
+// The fingerprint's string hash reads every byte: two strings of the same
+// length that differ in one byte, at any position and in every length class
+// (1-3, 4-7, 8-16 and longer), hash apart. TestShortcutsCountLikeTheFullWalk
+// changes the middle byte only.
+func TestFingerprintStringEveryByteCounts(t *testing.T) {
+	f := newFingerprinter()
+	for n := 1; n <= 24; n++ {
+		base := make([]byte, n)
+		for i := range base {
+			base[i] = byte('a' + i)
+		}
+		h := f.str(string(base))
+		for i := 0; i < n; i++ {
+			b := append([]byte(nil), base...)
+			b[i] ^= 0x20
+			if f.str(string(b)) == h {
+				t.Errorf("length %d: %q and %q hash alike (byte %d ignored)", n, base, b, i)
+			}
+		}
+	}
+}
