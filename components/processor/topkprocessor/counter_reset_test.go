@@ -3,6 +3,8 @@ package topkprocessor
 import (
 	"math"
 	"testing"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
 
 // A cumulative counter of a rolled-up process that goes down while its start
@@ -67,5 +69,36 @@ func TestUnchangedCounterAddsNothing(t *testing.T) {
 		if cpu := otherValue(t, out, "", "process.cpu.time", "state", "user"); cpu != prev {
 			t.Fatalf("interval %d: other cpu %v -> %v while the only rolled-up process (user %v s) was idle", i, prev, cpu, idle.cpu[0])
 		}
+	}
+}
+
+// A series whose StartTimestamp moves (the scraper marked a reset of that
+// counter; the process, and its start, are the same) counts its whole new
+// value as the increment, not the difference from the old one.
+func TestSeriesRestartCountsTheNewValue(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 0, Intervals: 1}
+	}))
+	w := &world{}
+	w.add(pr{pid: 1, name: "top"}, 4)
+	w.add(pr{pid: 2, name: "rolled"}, 1) // +1000 bytes read per interval
+	h.run(w.step())
+	if v := otherValue(t, h.run(w.step()), "", "process.disk.io", "direction", "read"); v != 2000 {
+		t.Fatalf("other read %v after two intervals, want 2000", v)
+	}
+	md := w.step() // the rolled process reads 3000 in all, since a new start
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		if pid, _ := rms.At(i).Resource().Attributes().Get(processmetrics.AttrPID); pid.Int() != 2 {
+			continue
+		}
+		dps := metricOf(rms.At(i), "process.disk.io").Sum().DataPoints()
+		for k := 0; k < dps.Len(); k++ {
+			dps.At(k).SetStartTimestamp(at(w.now - 1))
+		}
+	}
+	if v := otherValue(t, h.run(md), "", "process.disk.io", "direction", "read"); v != 5000 {
+		t.Fatalf("other read %v after the series restarted at 3000, want 2000 + 3000", v)
 	}
 }
