@@ -1,7 +1,10 @@
 package topkprocessor
 
 import (
+	"strconv"
 	"testing"
+
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
@@ -120,6 +123,47 @@ func TestWeightedRankingWithAZeroPart(t *testing.T) {
 			if s := e.Ext.score; s != s || s < 0 || s > 0.5 {
 				t.Errorf("%s: score %v, want within [0, 0.5] (one part of weight 0.5)", c.name, s)
 			}
+		}
+	}
+}
+
+// Past maxOtherSeries (and maxDescs) series in a group, a rolled-up
+// process's further points are counted as dropped, each interval, and the
+// series past maxDescs still work without the interned fast path.
+func TestSeriesPastTheGroupLimits(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 0, Intervals: 1}
+	}))
+	w := &world{}
+	w.add(pr{pid: 1, name: "top"}, 4)
+	w.add(pr{pid: 2, name: "wide"}, 1)
+	const extra = 10
+	step := func() pmetric.Metrics {
+		md := w.step()
+		rms := md.ResourceMetrics()
+		for i := 0; i < rms.Len(); i++ {
+			if pid, _ := rms.At(i).Resource().Attributes().Get(processmetrics.AttrPID); pid.Int() != 2 {
+				continue
+			}
+			dps := rms.At(i).ScopeMetrics().At(0).Metrics().AppendEmpty()
+			dps.SetName("process.custom.gauge")
+			g := dps.SetEmptyGauge().DataPoints()
+			for k := 0; k < maxOtherSeries+extra; k++ {
+				dp := g.AppendEmpty()
+				dp.SetTimestamp(at(w.now))
+				dp.SetIntValue(1)
+				dp.Attributes().PutStr("k", strconv.Itoa(k))
+			}
+		}
+		return md
+	}
+	// The wide process has 7 usual series and maxOtherSeries+10 gauge points.
+	dropped := int64(7 + extra)
+	for i := int64(1); i <= 2; i++ {
+		h.run(step())
+		if v := counterSum(t, h, telDroppedDataPoints); v != i*dropped {
+			t.Fatalf("interval %d: %s = %d, want %d", i, telDroppedDataPoints, v, i*dropped)
 		}
 	}
 }
