@@ -189,6 +189,14 @@ func (m *Manager) put(ctx context.Context, name string, r *record) {
 	}
 	m.mu.Lock()
 	old := m.cache[name]
+	if r != nil && old != nil && r.revision < old.revision {
+		// A stale read lost the race to a newer write (an operator's Sync
+		// rendering while the driver admitted a batch): keeping it would
+		// take the batch back from the cache, and nothing would put it
+		// again, since the driver then waits for hosts it never pushes to.
+		m.mu.Unlock()
+		return
+	}
 	if r == nil {
 		delete(m.cache, name)
 	} else {
