@@ -1031,3 +1031,26 @@ func TestSilentHostAfterWarmup(t *testing.T) {
 		t.Fatalf("at the warm-up + reportWait: %s (%s), want running (%s)", e.Status, e.Reason, want)
 	}
 }
+
+// TestLateTickCollectsOnlyTheDuration: a tick long after the end (the
+// replica was busy or down) collects the experiment's intervals and no
+// more, then completes it.
+func TestLateTickCollectsOnlyTheDuration(t *testing.T) {
+	f := newFixture(t, 1)
+	running := time.Date(2026, 12, 2, 6, 1, 0, 0, time.UTC)
+	r := &record{Experiment: api.Experiment{Name: "late", Status: api.ExperimentRunning,
+		Variants: []api.Variant{{Name: "baseline", Template: topk}, {Name: "candidate", Template: topk}},
+		Duration: "3m", Warmup: "0s", Interval: "1m", CreatedAt: running, Criteria: api.Criteria{MinSamples: 3},
+		Hosts:       []api.ExperimentHost{{Host: "host-0", AgentUID: "agent-0"}},
+		Transitions: []api.Transition{{Status: api.ExperimentRunning, At: running}}}, RunningSince: running, BeforeCollected: true}
+	if err := f.m.put(f.ctx, r, 0); err != nil {
+		t.Fatal(err)
+	}
+	col := &simCollector{uid: "agent-0", start: running.Add(-time.Minute), window: time.Minute, push: 10 * time.Second, exportLag: 200 * time.Millisecond}
+	f.now = running.Add(10 * time.Minute)
+	col.deliver(f.ctx, t, f.st, f.now)
+	e := f.advance(t, "late")
+	if e.Status != api.ExperimentCompleted || e.Samples != 3 {
+		t.Fatalf("status %s, %d intervals, want completed with 3", e.Status, e.Samples)
+	}
+}
