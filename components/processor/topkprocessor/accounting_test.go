@@ -89,6 +89,11 @@ func TestUntrackedProcessRolledUpByCategory(t *testing.T) {
 	if v := counterSum(t, h, telUntracked); v != 4 {
 		t.Fatalf("%s = %d, want 4 (2 processes x 2 intervals)", telUntracked, v)
 	}
+	// Every point found its other series: none dropped (bash's are the
+	// first series of its roll-up).
+	if _, err := h.tel.GetMetric(telDroppedDataPoints); err == nil {
+		t.Fatalf("%s = %d, want none", telDroppedDataPoints, counterSum(t, h, telDroppedDataPoints))
+	}
 }
 
 // Weighted ranking when every process has 0 CPU (or 0 memory): that part
