@@ -12,7 +12,10 @@ import (
 
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // mark re-counts a carried hash by its slot in the next window: the member
@@ -135,5 +138,72 @@ func TestFingerprintStringEveryByteCounts(t *testing.T) {
 				t.Errorf("length %d: %q and %q hash alike (byte %d ignored)", n, base, b, i)
 			}
 		}
+	}
+}
+
+// emit_metrics with no data flowing: up to maxPendingWindows windows of
+// figures wait for the next batch; the window after that drops them and
+// keeps only its own.
+func TestPendingFiguresAreBounded(t *testing.T) {
+	cfg := testConfig()
+	cfg.EmitMetrics = true
+	p := newTestProcessor(t, cfg)
+	pendingAfter := func(windows int) int {
+		for range windows {
+			p.rotate(time.Now())
+		}
+		md, err := p.processMetrics(context.Background(), pmetric.NewMetrics())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return md.ResourceMetrics().Len() // one resource of figures per window
+	}
+	if n := pendingAfter(maxPendingWindows); n != maxPendingWindows {
+		t.Fatalf("%d windows without data: %d windows of figures, want all %d", maxPendingWindows, n, maxPendingWindows)
+	}
+	if n := pendingAfter(maxPendingWindows + 1); n != 1 {
+		t.Fatalf("%d windows without data: %d windows of figures, want 1 (the older ones dropped)", maxPendingWindows+1, n)
+	}
+}
+
+// A closed window is logged at debug level with its figures.
+func TestWindowClosedIsLoggedAtDebug(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	p := newTestProcessor(t, testConfig())
+	p.logger = zap.New(core)
+	p.rotate(time.Now())
+	entries := logs.FilterMessage("Cardinality window closed").All()
+	if len(entries) != 1 {
+		t.Fatalf("%d debug entries for one closed window", len(entries))
+	}
+	if _, ok := entries[0].ContextMap()["series"]; !ok {
+		t.Fatalf("the entry has no series figure: %v", entries[0].ContextMap())
+	}
+}
+
+// top_offenders: 0 turns the attribute-value tracking off: no key is
+// counted at all (not just none reported).
+func TestNoOffendersTracksNoKeys(t *testing.T) {
+	cfg := testConfig()
+	cfg.TopOffenders = 0
+	s := newWindowState(cfg, nil, time.Unix(0, 0))
+	s.observe(processBatch(5, 1, defaultNames))
+	if n := len(s.keys.members); n != 0 {
+		t.Fatalf("top_offenders 0: %d attribute keys tracked", n)
+	}
+}
+
+// Once a window is estimated (carry stopped), the set of resources seen is
+// capped at maxFingerprints (exact_limit), and filled up to it.
+func TestSeenSetIsCapped(t *testing.T) {
+	cfg := testConfig()
+	cfg.ExactLimit = 5
+	s := newWindowState(cfg, nil, time.Unix(0, 0))
+	s.observe(processBatch(40, 1, defaultNames))
+	if !s.carryStopped {
+		t.Fatal("40 processes under exact_limit 5 did not stop the carry")
+	}
+	if n := len(s.seen); n != s.maxFingerprints {
+		t.Fatalf("%d resources remembered as seen, want the cap %d", n, s.maxFingerprints)
 	}
 }
