@@ -7,6 +7,7 @@ package cardinalityprocessor
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -205,5 +206,30 @@ func TestSeenSetIsCapped(t *testing.T) {
 	}
 	if n := len(s.seen); n != s.maxFingerprints {
 		t.Fatalf("%d resources remembered as seen, want the cap %d", n, s.maxFingerprints)
+	}
+}
+
+// Metric names past maxMetricNames share the "_other" member but stay
+// distinct series: 10 names past the cap, with the same (no) attributes,
+// are 10 series.
+func TestNamesPastTheCapStayDistinctSeries(t *testing.T) {
+	md := pmetric.NewMetrics()
+	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+	for i := range maxMetricNames + 10 {
+		m := ms.AppendEmpty()
+		m.SetName("metric." + strconv.Itoa(i))
+		m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+	}
+	cfg := testConfig()
+	s := newWindowState(cfg, nil, time.Unix(0, 0))
+	s.observe(md)
+	snap := s.finish(time.Unix(60, 0))
+	if snap.series != maxMetricNames+10 {
+		t.Fatalf("%d series counted, want %d", snap.series, maxMetricNames+10)
+	}
+	for _, nc := range snap.seriesByMetric {
+		if nc.name == overflowMetricName && nc.count != 10 {
+			t.Fatalf("%s: %d series, want 10", overflowMetricName, nc.count)
+		}
 	}
 }
