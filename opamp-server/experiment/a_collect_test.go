@@ -18,7 +18,7 @@ import (
 // are read under any of their names. (Named to sort first: see
 // a_manager_test.go.)
 func TestCollectFigures(t *testing.T) {
-	f := newFixture(t, 2)
+	f := newFixture(t, 3)
 	start := time.Date(2026, 12, 2, 6, 10, 0, 0, time.UTC)
 	at := func(min int) time.Time { return start.Add(time.Duration(min)*time.Minute + 5*time.Second) }
 	var pts []store.MetricPoint
@@ -66,12 +66,15 @@ func TestCollectFigures(t *testing.T) {
 	put("agent-1", metricDownstreamCPU, stageIn, "baseline", 1, 5)
 	put("agent-1", metricConsumeCPU, stageOut, "baseline", -1, 1)
 	put("agent-1", metricConsumeCPU, stageOut, "baseline", 1, 2)
+	// agent-2: an idle collector, its CPU counter unchanged: 0 cores.
+	put("agent-2", "otelcol_process_cpu_seconds", "", "", -1, 7)
+	put("agent-2", "otelcol_process_cpu_seconds", "", "", 1, 7)
 	if err := f.st.WriteMetrics(f.ctx, pts, []store.Resolution{{Step: time.Minute, Retention: 24 * time.Hour}}); err != nil {
 		t.Fatal(err)
 	}
 	r := &record{Experiment: api.Experiment{Name: "c", Interval: "2m",
 		Variants: []api.Variant{{Name: "baseline", Template: topk}, {Name: "fast", Template: topk}, {Name: "candidate2", Config: rawVariant}},
-		Hosts:    []api.ExperimentHost{{Host: "host-0", AgentUID: "agent-0"}, {Host: "host-1", AgentUID: "gone"}}}}
+		Hosts:    []api.ExperimentHost{{Host: "host-0", AgentUID: "agent-0"}, {Host: "host-1", AgentUID: "gone"}, {Host: "host-2", AgentUID: "agent-2"}}}}
 	// host-1's current agent is agent-1 (the record's uid is stale).
 	latest := map[string]store.Agent{"host-1": {InstanceUID: "agent-1", HostName: "host-1"}}
 	ss, err := f.m.collect(f.ctx, r, latest, 3, start, start.Add(2*time.Minute))
@@ -94,6 +97,7 @@ func TestCollectFigures(t *testing.T) {
 		{"host-0", "", KPICollectorCPU}: 0.5, {"host-0", "", KPICollectorMemory}: 5e8,
 		{"host-0", "baseline", KPIProcessingCPU}: 0.05, {"host-0", "fast", KPIProcessingCPU}: 0,
 		{"host-1", "", KPICollectorCPU}: 1, {"host-1", "", KPICollectorMemory}: 3e8,
+		{"host-2", "", KPICollectorCPU}: 0,
 	}
 	// The reported variant "candidate" is the first candidate, "fast" here.
 	for _, v := range []string{"baseline", "fast", "candidate2"} {
@@ -124,6 +128,18 @@ func TestCollectFigures(t *testing.T) {
 	}
 	if in != 1000 {
 		t.Errorf("30 s interval inside the 06:11 bucket: input series %v, want 1000", in)
+	}
+	// The bucket: the finest resolution, a minute when none is set.
+	if f.m.step() != time.Minute {
+		t.Errorf("step %s", f.m.step())
+	}
+	f.m.cfg.MinInterval = 0
+	if f.m.step() != time.Minute {
+		t.Errorf("step %s without a finest resolution, want 1m", f.m.step())
+	}
+	f.m.cfg.MinInterval = 10 * time.Second
+	if f.m.step() != 10*time.Second {
+		t.Errorf("step %s, want 10s", f.m.step())
 	}
 }
 

@@ -1053,4 +1053,13 @@ func TestLateTickCollectsOnlyTheDuration(t *testing.T) {
 	if e.Status != api.ExperimentCompleted || e.Samples != 3 {
 		t.Fatalf("status %s, %d intervals, want completed with 3", e.Status, e.Samples)
 	}
+	// On time: completed at the tick that collects the last interval.
+	r.Name, r.Status = "ontime", api.ExperimentRunning
+	if err := f.m.put(f.ctx, r, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.now = running.Add(3*time.Minute + time.Minute) // the last interval's end + an interval
+	if e := f.advance(t, "ontime"); e.Status != api.ExperimentCompleted || e.Samples != 3 {
+		t.Fatalf("at the last interval's collection: %s, %d intervals, want completed with 3", e.Status, e.Samples)
+	}
 }
