@@ -958,6 +958,11 @@ func TestWarmupThenIntervalsOneLate(t *testing.T) {
 	if at(3 * time.Minute); !intervals()[0] || intervals()[1] {
 		t.Fatalf("at 3:00: intervals %v, want 0 only", intervals())
 	}
+	// While it runs, the comparison is computed on the samples so far.
+	cmp, err := f.m.Compare(f.ctx, "late")
+	if err != nil || cmp.Experiment.Samples != 1 || len(cmp.Results) != 1 || cmp.Results[0].Intervals != 1 {
+		t.Fatalf("comparison while running: %+v %v", cmp.Results, err)
+	}
 	// Interval 1 [2:00, 3:00): the candidate's output keeps 4 of the 5
 	// critical processes (its last figure in the interval).
 	f.now = warming.Add(4 * time.Minute)
@@ -1053,8 +1058,9 @@ func TestLateTickCollectsOnlyTheDuration(t *testing.T) {
 	if e.Status != api.ExperimentCompleted || e.Samples != 3 {
 		t.Fatalf("status %s, %d intervals, want completed with 3", e.Status, e.Samples)
 	}
-	// On time: completed at the tick that collects the last interval.
-	r.Name, r.Status = "ontime", api.ExperimentRunning
+	// On time: completed at the tick that collects the last interval, the
+	// before figures read in the same tick.
+	r.Name, r.Status, r.BeforeCollected = "ontime", api.ExperimentRunning, false
 	if err := f.m.put(f.ctx, r, 0); err != nil {
 		t.Fatal(err)
 	}
