@@ -3,6 +3,7 @@ package topkprocessor
 import (
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
@@ -59,4 +60,85 @@ func TestRolledUpProcessGainsASeries(t *testing.T) {
 	if dp, _ := point(rm, "process.threads", "", ""); dp.StartTimestamp() != 0 {
 		t.Errorf("other threads (a gauge) StartTimestamp %v, want none", dp.StartTimestamp())
 	}
+}
+
+// The interned fast path recognises a series at its usual position only
+// when name and attributes match: a rolled-up process whose points change
+// shape in place (another metric with the same attribute, a point with an
+// extra attribute, an attribute on a point that had none) gets new other
+// series for them rather than adding them to the old ones.
+func TestRolledUpSeriesChangeShape(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(ms pmetric.MetricSlice, now pcommon.Timestamp)
+		metric string
+		points int // other's points of metric after the change
+	}{
+		{"another metric, same attribute", func(ms pmetric.MetricSlice, now pcommon.Timestamp) {
+			front := pmetric.NewMetricSlice()
+			g := front.AppendEmpty()
+			g.SetName("process.cpu.utilization")
+			dps := g.SetEmptyGauge().DataPoints()
+			for _, st := range []string{"user", "system", "wait"} {
+				dp := dps.AppendEmpty()
+				dp.SetTimestamp(now)
+				dp.SetDoubleValue(0.5)
+				dp.Attributes().PutStr("state", st)
+			}
+			ms.MoveAndAppendTo(front)
+			front.MoveAndAppendTo(ms)
+		}, "process.cpu.utilization", 3},
+		{"an extra attribute", func(ms pmetric.MetricSlice, _ pcommon.Timestamp) {
+			dps := metricIn(ms, "process.cpu.time").Sum().DataPoints()
+			for k := 0; k < dps.Len(); k++ {
+				dps.At(k).Attributes().PutStr("cpu", "cpu0")
+			}
+		}, "process.cpu.time", 6},
+		{"an attribute where there was none", func(ms pmetric.MetricSlice, _ pcommon.Timestamp) {
+			metricIn(ms, "process.memory.usage").Sum().DataPoints().At(0).Attributes().PutStr("kind", "rss")
+		}, "process.memory.usage", 2},
+	} {
+		h := newHarness(t, testConfig(func(cfg *Config) {
+			cfg.TopK = 1
+			cfg.Hysteresis = Hysteresis{Margin: 0, Intervals: 1}
+		}))
+		w := &world{}
+		w.add(pr{pid: 1, name: "top"}, 4)
+		w.add(pr{pid: 2, name: "rolled", mem: 100}, 1)
+		h.run(w.step())
+		md := w.step()
+		rms := md.ResourceMetrics()
+		for i := 0; i < rms.Len(); i++ {
+			if pid, _ := rms.At(i).Resource().Attributes().Get(processmetrics.AttrPID); pid.Int() == 2 {
+				c.change(rms.At(i).ScopeMetrics().At(0).Metrics(), at(w.now))
+			}
+		}
+		out := h.run(md)
+		rm := mustOther(t, out)
+		if n := dataPoints(metricOf(rm, c.metric)); n != c.points {
+			t.Errorf("%s: other has %d %s points, want %d", c.name, n, c.metric, c.points)
+		}
+		if v := otherValue(t, out, "", "process.cpu.time", "state", "user"); v != 16 && c.metric != "process.cpu.time" {
+			t.Errorf("%s: other cpu user %v, want 16", c.name, v)
+		}
+	}
+}
+
+func metricIn(ms pmetric.MetricSlice, name string) pmetric.Metric {
+	for i := 0; i < ms.Len(); i++ {
+		if ms.At(i).Name() == name {
+			return ms.At(i)
+		}
+	}
+	return pmetric.NewMetric()
+}
+
+func dataPoints(m pmetric.Metric) int {
+	switch m.Type() {
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints().Len()
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints().Len()
+	}
+	return 0
 }
