@@ -233,3 +233,58 @@ func TestNamesPastTheCapStayDistinctSeries(t *testing.T) {
 		}
 	}
 }
+
+// In an estimated window, resources measured only as "seen" leave gaps in
+// the position cache (-1); a later batch in the same order must read past
+// them (a gap is no entry) and count as before.
+func TestPositionCacheGaps(t *testing.T) {
+	cfg := testConfig()
+	cfg.ExactLimit = 5
+	s := newWindowState(cfg, nil, time.Unix(0, 0))
+	x := processBatch(1, 1, defaultNames) // more than 5 series: estimated
+	s.observe(x)
+	if !s.carryStopped {
+		t.Fatal("one process did not exceed exact_limit 5")
+	}
+	batch := processBatch(2, 100, defaultNames) // two new processes, then x
+	x.ResourceMetrics().At(0).CopyTo(batch.ResourceMetrics().AppendEmpty())
+	s.observe(batch)
+	s.observe(batch)
+	if snap := s.finish(time.Unix(60, 0)); snap.processes != 3 || snap.processesEstimated {
+		t.Fatalf("%d processes (estimated %v), want exactly 3", snap.processes, snap.processesEstimated)
+	}
+}
+
+// A resource counted in an exact window keeps an entry that can replay it
+// in the next one: every slot of it is known (slot 0 included).
+func TestExactResourceEntryCarries(t *testing.T) {
+	s := newWindowState(testConfig(), nil, time.Unix(0, 0))
+	s.observe(processBatch(1, 1, defaultNames))
+	if len(s.fingerprints) != 1 {
+		t.Fatalf("%d entries for one resource", len(s.fingerprints))
+	}
+	for _, i := range s.fingerprints {
+		if e := s.entries[i]; !e.carry || len(e.refs) == 0 || e.proc.member == nil {
+			t.Fatalf("the entry cannot replay: carry %v, %d refs, process %v", e.carry, len(e.refs), e.proc.member != nil)
+		}
+	}
+}
+
+// exact_limit is inclusive for carried series too: a resource replayed in
+// the next window with exactly exact_limit series stays exact.
+func TestReplayAtTheExactLimitStaysExact(t *testing.T) {
+	md := processBatch(1, 1, defaultNames)
+	probe := newWindowState(testConfig(), nil, time.Unix(0, 0))
+	probe.observe(md)
+	n := probe.finish(time.Unix(60, 0)).series
+	cfg := testConfig()
+	cfg.ExactLimit = int(n)
+	cfg.TopOffenders = 0 // the attribute values would exceed the limit first
+	s := newWindowState(cfg, nil, time.Unix(0, 0))
+	for w := range 2 { // the second window replays the first's slots
+		s.observe(md)
+		if snap := s.finish(time.Unix(int64(60*(w+1)), 0)); snap.series != n || snap.seriesEstimated {
+			t.Fatalf("window %d: %d series (estimated %v) at exact_limit %d, want exactly %d", w+1, snap.series, snap.seriesEstimated, n, n)
+		}
+	}
+}
