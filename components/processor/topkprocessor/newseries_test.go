@@ -94,6 +94,14 @@ func TestRolledUpSeriesChangeShape(t *testing.T) {
 				dps.At(k).Attributes().PutStr("cpu", "cpu0")
 			}
 		}, "process.cpu.time", 6},
+		{"the same points in another order", func(ms pmetric.MetricSlice, _ pcommon.Timestamp) {
+			dps := metricIn(ms, "process.cpu.time").Sum().DataPoints()
+			moved := pmetric.NewNumberDataPointSlice()
+			dps.MoveAndAppendTo(moved)
+			for k := moved.Len() - 1; k >= 0; k-- { // wait, system, user
+				moved.At(k).CopyTo(dps.AppendEmpty())
+			}
+		}, "process.cpu.time", 3},
 		{"an attribute where there was none", func(ms pmetric.MetricSlice, _ pcommon.Timestamp) {
 			metricIn(ms, "process.memory.usage").Sum().DataPoints().At(0).Attributes().PutStr("kind", "rss")
 		}, "process.memory.usage", 2},
@@ -118,7 +126,7 @@ func TestRolledUpSeriesChangeShape(t *testing.T) {
 		if n := dataPoints(metricOf(rm, c.metric)); n != c.points {
 			t.Errorf("%s: other has %d %s points, want %d", c.name, n, c.metric, c.points)
 		}
-		if v := otherValue(t, out, "", "process.cpu.time", "state", "user"); v != 16 && c.metric != "process.cpu.time" {
+		if v := otherValue(t, out, "", "process.cpu.time", "state", "user"); v != 16 && c.points != 6 {
 			t.Errorf("%s: other cpu user %v, want 16", c.name, v)
 		}
 	}
