@@ -288,3 +288,23 @@ func TestReplayAtTheExactLimitStaysExact(t *testing.T) {
 		}
 	}
 }
+
+// The fingerprint cache holds at most maxFingerprints (exact_limit)
+// entries, and fills up to it. Resources without metrics count no series,
+// so the window stays exact while they fill the cache.
+func TestFingerprintCacheIsCapped(t *testing.T) {
+	cfg := testConfig()
+	cfg.ExactLimit = 5
+	s := newWindowState(cfg, nil, time.Unix(0, 0))
+	md := pmetric.NewMetrics()
+	for i := range 8 {
+		md.ResourceMetrics().AppendEmpty().Resource().Attributes().PutInt("i", int64(i))
+	}
+	s.observe(md)
+	if s.anyEstimated() {
+		t.Fatal("resources without metrics turned the window estimated")
+	}
+	if n := len(s.fingerprints); n != 5 {
+		t.Fatalf("%d fingerprints cached, want the cap 5", n)
+	}
+}
