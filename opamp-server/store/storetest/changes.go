@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,11 +168,13 @@ func testBatchedAgentWrites(t *testing.T, f Factory) {
 	}
 	seen := map[string]bool{}
 	waitChange(t, ch, func(c store.Change) bool {
-		if c.Kind == store.ChangeAgent && c.Key != "sentinel" {
+		if c.Kind == store.ChangeAgent {
 			if c.Key == "" || len(c.Keys) > 0 {
 				t.Errorf("an agent change without its one key: %+v", c)
 			}
-			seen[c.Key] = true
+			if strings.HasPrefix(c.Key, "c") { // not the earlier writes' (PostgreSQL delivers them late)
+				seen[c.Key] = true
+			}
 		}
 		return c.Key == "sentinel"
 	})
