@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/phoenix-otel/phoenix/components/internal/processmetrics"
 )
 
 // mark re-counts a carried hash by its slot in the next window: the member
@@ -306,5 +308,22 @@ func TestFingerprintCacheIsCapped(t *testing.T) {
 	}
 	if n := len(s.fingerprints); n != 5 {
 		t.Fatalf("%d fingerprints cached, want the cap 5", n)
+	}
+}
+
+// At most maxCriticalTracked critical processes are tracked per window:
+// one more is not counted (the cap bounds memory).
+func TestCriticalProcessesCapped(t *testing.T) {
+	cfg := testConfig()
+	cfg.CriticalProcesses = []string{"^nginx$"}
+	cfg.ExactLimit = maxExactLimit
+	critical, err := processmetrics.NewCriticalMatcher(cfg.CriticalProcesses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newWindowState(cfg, critical, time.Unix(0, 0))
+	s.observe(processBatch(maxCriticalTracked+1, 1, []string{"nginx"}))
+	if snap := s.finish(time.Unix(60, 0)); snap.criticalProcesses != maxCriticalTracked {
+		t.Fatalf("%d critical processes tracked, want the cap %d", snap.criticalProcesses, maxCriticalTracked)
 	}
 }
