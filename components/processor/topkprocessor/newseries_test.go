@@ -150,3 +150,39 @@ func dataPoints(m pmetric.Metric) int {
 	}
 	return 0
 }
+
+// Delta series on other: a point starts at the earliest start of the
+// processes that contributed, and a delta metric no process contributed to
+// in an interval is left out (not written empty).
+func TestOtherDeltaSeries(t *testing.T) {
+	h := newHarness(t, testConfig(func(c *Config) {
+		c.TopK = 1
+		c.Hysteresis = Hysteresis{Margin: 0, Intervals: 1}
+	}))
+	now := 100.0
+	md := scrape(now,
+		pr{pid: 1, name: "top", delta: true, cpu: [3]float64{50, 0, 0}},
+		pr{pid: 2, name: "b", delta: true, cpu: [3]float64{2, 0, 0}},
+		pr{pid: 3, name: "c", delta: true, cpu: [3]float64{1, 0, 0}},
+	)
+	// c's points cover a longer window (a late scrape): from now-2*interval.
+	rm := md.ResourceMetrics().At(2)
+	dps := metricOf(rm, "process.cpu.time").Sum().DataPoints()
+	for k := 0; k < dps.Len(); k++ {
+		dps.At(k).SetStartTimestamp(at(now - 2*interval))
+	}
+	out := h.run(md)
+	dp, ok := point(mustOther(t, out), "process.cpu.time", "state", "user")
+	if !ok || num(dp) != 3 {
+		t.Fatalf("other delta cpu user %v (found %v), want 3", num(dp), ok)
+	}
+	if dp.StartTimestamp() != at(now-2*interval) {
+		t.Fatalf("other delta StartTimestamp %v, want the earliest %v", dp.StartTimestamp(), at(now-2*interval))
+	}
+
+	// Next interval only the kept process: other has no delta cpu metric.
+	out = h.run(scrape(now+interval, pr{pid: 1, name: "top", delta: true, cpu: [3]float64{50, 0, 0}}))
+	if m := metricOf(mustOther(t, out), "process.cpu.time"); m.Name() != "" {
+		t.Fatalf("other carries %s (%d points) with no contributor", m.Name(), dataPoints(m))
+	}
+}
