@@ -72,3 +72,24 @@ func TestShutdownUnregistersGauges(t *testing.T) {
 		}
 	}
 }
+
+// Counters of events that did not happen get no series: in roll-up mode
+// (nothing ranked, so no keep-set change), with nothing untracked, no
+// probation and no dropped point, those counters are not reported at all
+// (a zero series per host and change would be series for nothing).
+func TestNoSeriesForEventsThatDidNotHappen(t *testing.T) {
+	h := newHarness(t, rollUpConfig(nil))
+	w := &world{}
+	w.add(pr{pid: 1, name: "a", category: "x"}, 1)
+	w.add(pr{pid: 2, name: "b"}, 0.5)
+	h.run(w.step())
+	h.run(w.step())
+	if v := counterSum(t, h, telProcessesAggr); v != 4 {
+		t.Fatalf("%s = %d, want 4", telProcessesAggr, v)
+	}
+	for _, name := range []string{telUntracked, telProbation, telDroppedDataPoints, telKeptSetChanges} {
+		if m, err := h.tel.GetMetric(name); err == nil {
+			t.Errorf("%s reported with nothing to count: %#v", name, m.Data)
+		}
+	}
+}
