@@ -89,8 +89,8 @@ func TestThreadCPUClockOnLinux(t *testing.T) {
 	t.Fatal("the thread CPU clock did not advance over 2^30 reads")
 }
 
-// Shutdown unregisters the CPU-time callback: a processor that is gone
-// (a reload replaces it) reports no CPU time any more.
+// Shutdown unregisters the CPU-time and the figures' callbacks: a
+// processor that is gone (a reload replaces it) reports nothing any more.
 func TestShutdownUnregistersCPUTime(t *testing.T) {
 	if _, ok := threadCPUNanos(); !ok {
 		t.Skip("no thread CPU clock on this platform: the counters are not registered")
@@ -101,7 +101,7 @@ func TestShutdownUnregistersCPUTime(t *testing.T) {
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	cfg := testConfig()
 	cfg.Window = time.Hour
-	proc, _, err := newMetricsProcessor(context.Background(), set, cfg, new(consumertest.MetricsSink))
+	proc, p, err := newMetricsProcessor(context.Background(), set, cfg, new(consumertest.MetricsSink))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +111,19 @@ func TestShutdownUnregistersCPUTime(t *testing.T) {
 	if err := proc.ConsumeMetrics(context.Background(), processBatch(3, 1, defaultNames)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tel.GetMetric(metricConsumeCPU); err != nil {
-		t.Fatalf("before shutdown: %v", err)
+	p.rotate(time.Now()) // a finished window: the figures are reported
+	for _, name := range []string{metricConsumeCPU, metricSeries} {
+		if _, err := tel.GetMetric(name); err != nil {
+			t.Fatalf("before shutdown: %v", err)
+		}
 	}
 	if err := proc.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := tel.GetMetric(metricConsumeCPU); err == nil {
-		t.Fatalf("after shutdown %s is still reported: %+v", metricConsumeCPU, m.Data)
+	for _, name := range []string{metricConsumeCPU, metricSeries} {
+		if m, err := tel.GetMetric(name); err == nil {
+			t.Fatalf("after shutdown %s is still reported: %+v", name, m.Data)
+		}
 	}
 }
 
@@ -270,6 +275,10 @@ func TestExactResourceEntryCarries(t *testing.T) {
 			t.Fatalf("the entry cannot replay: carry %v, %d refs, process %v", e.carry, len(e.refs), e.proc.member != nil)
 		}
 	}
+	s.finish(time.Unix(60, 0))
+	if len(s.fingerprints) != 1 {
+		t.Fatalf("the window's reset kept %d entries of the resource it saw, want 1", len(s.fingerprints))
+	}
 }
 
 // exact_limit is inclusive for carried series too: a resource replayed in
@@ -322,8 +331,11 @@ func TestCriticalProcessesCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newWindowState(cfg, critical, time.Unix(0, 0))
-	s.observe(processBatch(maxCriticalTracked+1, 1, []string{"nginx"}))
-	if snap := s.finish(time.Unix(60, 0)); snap.criticalProcesses != maxCriticalTracked {
-		t.Fatalf("%d critical processes tracked, want the cap %d", snap.criticalProcesses, maxCriticalTracked)
+	md := processBatch(maxCriticalTracked+1, 1, []string{"nginx"})
+	for w := range 2 { // the second window replays the first's entries
+		s.observe(md)
+		if snap := s.finish(time.Unix(int64(60*(w+1)), 0)); snap.criticalProcesses != maxCriticalTracked {
+			t.Fatalf("window %d: %d critical processes tracked, want the cap %d", w+1, snap.criticalProcesses, maxCriticalTracked)
+		}
 	}
 }
