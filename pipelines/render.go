@@ -224,11 +224,10 @@ func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
 	if err := cfg.addPipeline(exp.Candidate, VariantCandidate, exp.ID); err != nil {
 		return Rendered{}, prefixErr("candidate", err)
 	}
-	// The candidate's collection_interval cannot differ from the
-	// receiver's: both pipelines share it.
-	if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[VariantCandidate]; bi != ci && bi != "" && ci != "" {
-		return Rendered{}, &ParamError{Template: exp.Candidate.Template, Param: "candidate.collection_interval",
-			Reason: fmt.Sprintf("%s differs from the baseline's %s, but both variants share one receiver", ci, bi), Accepted: bi}
+	// No variant's collection_interval may differ from the receiver's:
+	// every pipeline shares it.
+	if err := cfg.checkInterval(exp.Candidate.Template, VariantCandidate); err != nil {
+		return Rendered{}, err
 	}
 	for _, m := range exp.More {
 		if _, used := cfg.intervals[m.Variant]; m.Variant == VariantBaseline || m.Variant == VariantCandidate || used {
@@ -243,9 +242,8 @@ func RenderExperiment(exp ExperimentSpec, ctx Context) (Rendered, error) {
 		if err := cfg.addPipeline(m.Spec, m.Variant, exp.ID); err != nil {
 			return Rendered{}, prefixErr(m.Variant, err)
 		}
-		if bi, ci := cfg.intervals[VariantBaseline], cfg.intervals[m.Variant]; bi != ci && bi != "" && ci != "" {
-			return Rendered{}, &ParamError{Template: m.Spec.Template, Param: m.Variant + ".collection_interval",
-				Reason: fmt.Sprintf("%s differs from the baseline's %s, but all variants share one receiver", ci, bi), Accepted: bi}
+		if err := cfg.checkInterval(m.Spec.Template, m.Variant); err != nil {
+			return Rendered{}, err
 		}
 	}
 	if exp.Window != "" {
@@ -414,6 +412,11 @@ type config struct {
 	ctx        Context
 	// intervals records each variant's collection_interval parameter.
 	intervals map[string]string
+	// intervalFrom is the variant whose collection_interval the shared
+	// receiver took: the first template variant (the baseline, or the
+	// first one after raw ones); every other template variant must match it.
+	intervalFrom    string
+	intervalFromSet bool
 }
 
 func newConfig(ctx Context, in Input, params map[string]any) (*config, error) {
@@ -524,6 +527,20 @@ func (c *config) addPipeline(spec Spec, variant, experimentID string) error {
 	return c.addTemplatePipeline(t, spec, variant, experimentID)
 }
 
+// checkInterval refuses a template variant whose collection_interval differs
+// from the one the shared receiver took (intervalFrom's).
+func (c *config) checkInterval(template, variant string) error {
+	if !c.intervalFromSet || variant == c.intervalFrom {
+		return nil
+	}
+	ref, ci := c.intervals[c.intervalFrom], c.intervals[variant]
+	if ci == "" || ref == "" || ci == ref {
+		return nil // a raw variant, or the same interval
+	}
+	return &ParamError{Template: template, Param: variant + ".collection_interval",
+		Reason: fmt.Sprintf("%s differs from the %s's %s, but all variants share one receiver", ci, c.intervalFrom, ref), Accepted: ref}
+}
+
 // addTemplatePipeline is addPipeline with the template t.
 func (c *config) addTemplatePipeline(t Template, spec Spec, variant, experimentID string) error {
 	vals, err := ResolveParams(t, spec.Params)
@@ -532,9 +549,9 @@ func (c *config) addTemplatePipeline(t Template, spec Spec, variant, experimentI
 	}
 	v := values(vals)
 	c.intervals[variant] = v.str("collection_interval")
-	if variant == "" || variant == VariantBaseline || c.intervals[VariantBaseline] == "" && variant == VariantCandidate {
-		// The receiver takes the template's (the baseline's, or the
-		// candidate's beside a raw baseline) interval.
+	if !c.intervalFromSet {
+		// The receiver takes the first template variant's interval.
+		c.intervalFrom, c.intervalFromSet = variant, true
 		if r, ok := c.receivers[c.receiverID].(map[string]any); ok {
 			r["collection_interval"] = v.str("collection_interval")
 		}
