@@ -73,3 +73,22 @@ func TestPassAtTheThresholdIsKept(t *testing.T) {
 		t.Fatalf("kept by threshold %d, by retention %d, want 2, 0", v, r)
 	}
 }
+
+// A host that sends only system metrics (no process) has nothing to
+// decide: no controller step, no gauges for it.
+func TestHostWithoutProcessesIsNotDecided(t *testing.T) {
+	h := newHarness(t, testConfig())
+	sys := newFakeHost("sys")
+	sys.sysUtil, sys.sysCPUs = 0.5, 2
+	busy := newFakeHost("busy")
+	busy.add("svc", "svc", 0.1, 20*mib)
+	md := sys.tick()
+	busy.appendTo(md)
+	h.run(md)
+	if _, ok := h.gauge(metricMultiplier, labelHost, "busy"); !ok {
+		t.Fatal("no multiplier for the host with a process")
+	}
+	if v, ok := h.gauge(metricMultiplier, labelHost, "sys"); ok {
+		t.Fatalf("multiplier %v reported for a host without processes", v)
+	}
+}
