@@ -92,3 +92,28 @@ func TestHostWithoutProcessesIsNotDecided(t *testing.T) {
 		t.Fatalf("multiplier %v reported for a host without processes", v)
 	}
 }
+
+// Probation at its edges: a process seen for the first time without a
+// start time is age 0, on probation; one past max_tracked_processes and
+// without a start time has no known age, so neither probation nor the
+// short-lived rule can hold it back.
+func TestProbationAgeEdges(t *testing.T) {
+	cfg := fixedThresholdsConfig(0)
+	cfg.Probation = 30 * time.Second
+	cfg.MaxTrackedProcesses = 1
+	cfg.DropRules.ShortLived.Enabled = false // probation alone
+	h := newHarness(t, cfg)
+	host := newFakeHost("")
+	big := int64(2 * cfg.Thresholds.Memory) // passes on memory at once
+	first := host.add("first", "first", 0, big)
+	first.noStart = true
+	untracked := host.add("second", "second", 0, big)
+	untracked.noStart = true
+	out := outputPIDs(h.run(host.tick()))[""]
+	if out[first.pid] {
+		t.Fatal("a process at age 0 (first sight, no start time) passed probation")
+	}
+	if !out[untracked.pid] {
+		t.Fatal("an untracked process of unknown age was held back")
+	}
+}
