@@ -72,6 +72,11 @@ func TestPassAtTheThresholdIsKept(t *testing.T) {
 	if v, r := h.sum(metricProcessesKept, labelReason, "threshold"), h.sum(metricProcessesKept, labelReason, "retention"); v != 2 || r != 0 {
 		t.Fatalf("kept by threshold %d, by retention %d, want 2, 0", v, r)
 	}
+	// Having passed at exactly the multiplier, it is retained when it falls under.
+	at.mem = thr - 1
+	if out := outputPIDs(h.run(host.tick()))[""]; !out[at.pid] {
+		t.Fatal("a process that last passed at the threshold was not retained")
+	}
 }
 
 // A host that sends only system metrics (no process) has nothing to
@@ -115,5 +120,12 @@ func TestProbationAgeEdges(t *testing.T) {
 	}
 	if !out[untracked.pid] {
 		t.Fatal("an untracked process of unknown age was held back")
+	}
+	// Ages 10, 20, 30 s: on probation up to and including 30 s; 40 s out.
+	for age := 10; age <= 40; age += 10 {
+		out = outputPIDs(h.run(host.tick()))[""]
+		if out[first.pid] != (age > 30) {
+			t.Fatalf("age %d s, probation 30 s: kept %v", age, out[first.pid])
+		}
 	}
 }
