@@ -823,6 +823,11 @@ func TestLayerRenderError(t *testing.T) {
 	if d.Experiment != "own" || !strings.Contains(d.Err, `experiment "own" does not render for host "host-0"`) {
 		t.Fatalf("desired %+v", d)
 	}
+	// The guardrail fails the experiment with that error: it no longer
+	// waits for ever in "deploying" for a config that cannot exist.
+	if e := f.advance(t, "own"); e.Status != api.ExperimentFailed || !strings.Contains(e.Reason, `does not render for host "host-0"`) {
+		t.Fatalf("an experiment whose config cannot render: %s (%s), want failed with the render error", e.Status, e.Reason)
+	}
 }
 
 // TestRunFollowsChanges: Run tells the hosts of the active experiments at

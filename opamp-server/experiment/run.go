@@ -126,7 +126,7 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 	if err != nil || !deploysConfig(r.Status) {
 		return err
 	}
-	agents, err := m.cfg.Store.ListAgents(ctx)
+	agents, err := m.cfg.Store.ListAgentRecords(ctx) // no effective configs: nothing here reads them
 	if err != nil {
 		return err
 	}
@@ -140,14 +140,20 @@ func (m *Manager) advance(ctx context.Context, name string) error {
 	for _, h := range r.Hosts {
 		a := latest[h.Host]
 		want := m.cfg.Deployments.Desired(h.Host, a.Labels)
-		if want.Experiment != r.Name || want.Hash == "" {
+		if want.Experiment != r.Name {
+			continue
+		}
+		// A config that cannot render (its deployment deleted under it)
+		// has no hash: checked first, or the experiment would wait for
+		// ever in "deploying".
+		if want.Err != "" {
+			return m.fail(ctx, name, want.Err)
+		}
+		if want.Hash == "" {
 			continue
 		}
 		if f, bad := a.FailedConfigs[want.Hash]; bad {
 			return m.fail(ctx, name, fmt.Sprintf("host %s: the collector failed on the experiment's config: %s", h.Host, f.Error))
-		}
-		if want.Err != "" {
-			return m.fail(ctx, name, want.Err)
 		}
 	}
 	switch r.Status {
