@@ -519,7 +519,7 @@ func (f *fleet) pushWhere(ctx context.Context, affected func(*session) bool) {
 	}
 	work := make(chan *session)
 	var wg sync.WaitGroup
-	for range 16 {
+	for range min(16, len(list)) { // pushHost rounds hold one or two sessions
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
